@@ -1,0 +1,1 @@
+"""tfds builders of the project (installed as `tf_anc_datasets`)."""

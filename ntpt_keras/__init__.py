@@ -1,0 +1,1 @@
+"""Neural TerpreT: differentiable interpreters with learned neural functions."""

@@ -1,0 +1,77 @@
+"""The decompiler: controller weights back to `.anc` text, with levels."""
+
+import numpy as np
+import pytest
+
+from tf_anc import lang
+from tf_anc import reference
+from tf_anc import tasks
+from tf_anc.lang.compiler import compile_program
+from tf_anc.lang.decompiler import (ALL_DIRAC, ONLY_JEZ_SOFT, SOFT,
+                                    decompile)
+
+
+def compiled(task_name, sharpness=100.0):
+  task = tasks.TASKS[task_name]
+  program = lang.load_program(tasks.program_path(task), task.memory_size)
+  return program, compile_program(program, sharpness)
+
+
+@pytest.mark.parametrize("task_name", sorted(tasks.TASKS))
+def test_decompiled_text_recompiles_to_the_same_weights(task_name):
+  program, weights = compiled(task_name)
+  text = decompile(weights).text
+  recompiled = compile_program(
+      lang.parse_program(text, program.memory_size))
+  assert recompiled.register_names == weights.register_names
+  for name in weights.shapes():
+    np.testing.assert_array_equal(getattr(recompiled, name),
+                                  getattr(weights, name), err_msg=name)
+
+
+@pytest.mark.parametrize("task_name", sorted(tasks.TASKS))
+def test_decompiled_program_runs_identically(task_name):
+  task = tasks.TASKS[task_name]
+  program, weights = compiled(task_name)
+  decompiled = decompile(weights).program
+  inputs = tasks.sample(task_name, task.distributions[0], 50, seed=1)[0]
+  for memory in inputs:
+    assert (reference.run(decompiled, memory, task.max_steps) ==
+            reference.run(program, memory, task.max_steps))
+
+
+def test_compiled_programs_are_all_dirac_even_at_low_sharpness():
+  # Sharpness 6: the top choice holds >= 0.95 of a row of at most 20.
+  _, weights = compiled("listk", sharpness=6.0)
+  assert decompile(weights, dirac_tolerance=0.1).interpretability == ALL_DIRAC
+
+
+def test_soft_jump_target_is_level_two():
+  _, weights = compiled("listk")
+  weights.second_argument_logits[4] = 0.0  # JEZ(k, found): target now soft
+  assert decompile(weights).interpretability == ONLY_JEZ_SOFT
+
+
+def test_soft_instruction_choice_is_level_three():
+  _, weights = compiled("listk")
+  weights.instruction_logits[3, 2] = 100.0  # DEC or INC, equally likely
+  assert decompile(weights).interpretability == SOFT
+
+
+def test_soft_initial_register_is_level_three():
+  _, weights = compiled("listk")
+  weights.initial_register_logits[1] = 0.0
+  assert decompile(weights).interpretability == SOFT
+
+
+def test_text_shows_each_choice_with_its_probability():
+  _, weights = compiled("listk")
+  text = decompile(weights).text
+  assert "k = DEC(k);" in text
+  assert "3: DEC 1.00, x k 1.00, -> k 1.00" in text
+  assert "JEZ(k, const_6);" in text
+
+
+def test_trailing_stop_rows_are_trimmed_to_one():
+  program, weights = compiled("listk")
+  assert len(decompile(weights).program.operations) == len(program.operations)

@@ -1,0 +1,129 @@
+"""The soft machine with compiled weights is the discrete machine (paper 5.1).
+
+Plus the loop's contract: halting masks, T_max, traces, Keras config.
+"""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tf_anc import lang
+from tf_anc import reference
+from tf_anc import tasks
+from tf_anc.lang.compiler import compile_program
+from tf_anc.machine import SoftMachine
+
+NUM_INPUTS = 200
+
+
+def run_both(program, memories, max_steps):
+  """(soft argmax memories, steps, halted), and the discrete executions."""
+  machine = SoftMachine.from_weights(compile_program(program), max_steps)
+  outputs = tf.function(machine)(np.asarray(memories, np.int32))
+  soft = (np.argmax(outputs["memory"], axis=-1), outputs["steps"].numpy(),
+          outputs["halted"].numpy())
+  discrete = [reference.run(program, memory, max_steps) for memory in memories]
+  return soft, discrete
+
+
+def assert_same_executions(soft, discrete):
+  memories, steps, halted = soft
+  assert memories.tolist() == [execution.memory for execution in discrete]
+  assert steps.tolist() == [execution.steps for execution in discrete]
+  assert halted.tolist() == [execution.halted for execution in discrete]
+
+
+@pytest.mark.parametrize("task_name", sorted(tasks.TASKS))
+def test_compiled_program_runs_exactly_like_the_discrete_machine(task_name):
+  task = tasks.TASKS[task_name]
+  program = lang.load_program(tasks.program_path(task), task.memory_size)
+  per_distribution = -(-NUM_INPUTS // len(task.distributions))
+  memories = np.concatenate([
+      tasks.sample(task_name, distribution, per_distribution, seed=7)[0]
+      for distribution in task.distributions])
+  soft, discrete = run_both(program, memories, task.max_steps)
+  assert_same_executions(soft, discrete)
+
+
+@pytest.mark.parametrize("task_name", ["listk", "sort", "increment"])
+def test_compiled_program_matches_on_arbitrary_memories(task_name):
+  # Random memories make the programs wander, loop and run out of steps.
+  task = tasks.TASKS[task_name]
+  program = lang.load_program(tasks.program_path(task), task.memory_size)
+  memories = np.random.default_rng(3).integers(
+      0, task.memory_size, size=[NUM_INPUTS, task.memory_size])
+  soft, discrete = run_both(program, memories, task.max_steps)
+  assert_same_executions(soft, discrete)
+  assert not all(execution.halted for execution in discrete)
+
+
+COUNTDOWN = "var n = READ(0); loop: n = DEC(n); JEZ(n, end); JEZ(0, loop); end: STOP();"
+
+
+def countdown_machine(max_steps=30, **kwargs):
+  program = lang.parse_program(COUNTDOWN, 10)
+  return SoftMachine.from_weights(compile_program(program), max_steps,
+                                  **kwargs)
+
+
+def test_halted_examples_stay_frozen_while_others_run():
+  outputs = countdown_machine()(np.array([[1] + [0] * 9, [5] + [0] * 9]))
+  # n = 1: READ, DEC, JEZ, STOP; each further count adds DEC, JEZ, JEZ.
+  assert outputs["steps"].numpy().tolist() == [4, 16]
+  halting = outputs["halting_probabilities"].numpy()
+  assert halting[0, 3] == 1.0 and (halting[0, 3:] == 1.0).all()
+  assert (halting[0, :3] < 0.9).all()
+  running = outputs["running"].numpy()
+  assert running.sum(axis=1).tolist() == [4, 16]
+
+
+def test_max_steps_stops_an_unfinished_example_unhalted():
+  outputs = countdown_machine(max_steps=10)(np.array([[5] + [0] * 9]))
+  assert outputs["steps"].numpy().tolist() == [10]
+  assert outputs["halted"].numpy().tolist() == [False]
+
+
+def test_memory_trace_records_the_memory_after_each_step():
+  program = lang.parse_program("WRITE(1, 7); WRITE(2, 8); STOP();", 10)
+  machine = SoftMachine.from_weights(compile_program(program), 5,
+                                     trace_memory=True)
+  trace = np.argmax(machine(np.zeros([1, 10], np.int32))["memory_trace"], -1)
+  assert trace.shape == (1, 5, 10)
+  assert trace[0, 0, :3].tolist() == [0, 7, 0]
+  assert trace[0, 1, :3].tolist() == [0, 7, 8]
+  assert (trace[0, 2:] == trace[0, 1]).all()
+
+
+def test_memory_distributions_are_accepted_as_input():
+  machine = countdown_machine()
+  memory = np.array([[3] + [0] * 9])
+  from_ints = machine(memory)
+  from_distributions = machine(tf.one_hot(memory, 10))
+  np.testing.assert_array_equal(from_ints["steps"], from_distributions["steps"])
+
+
+def test_runs_under_xla():
+  machine = countdown_machine()
+  outputs = tf.function(machine, jit_compile=True)(np.array([[3] + [0] * 9]))
+  assert outputs["steps"].numpy().tolist() == [10]
+
+
+def test_layer_is_recreated_from_its_config_and_weights():
+  machine = countdown_machine(eta_stop=0.8)
+  clone = SoftMachine.from_config(machine.get_config())
+  clone.build()
+  clone.set_weights(machine.get_weights())
+  memory = np.array([[4] + [0] * 9])
+  np.testing.assert_array_equal(clone(memory)["memory"],
+                                machine(memory)["memory"])
+  assert clone.eta_stop == 0.8
+
+
+def test_layer_round_trips_through_a_keras_file(tmp_path):
+  inputs = keras.Input([10], dtype="int32")
+  model = keras.Model(inputs, countdown_machine()(inputs)["steps"])
+  path = str(tmp_path / "machine.keras")
+  model.save(path)
+  loaded = keras.models.load_model(path)
+  assert loaded(np.array([[2] + [0] * 9])).numpy().tolist() == [7]

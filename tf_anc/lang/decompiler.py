@@ -1,0 +1,154 @@
+"""Controller weights -> a program in the `.anc` language, with probabilities.
+
+Every row of the controller is read by its argmax; the probability of each
+choice is printed beside it. How faithful the text is to the soft program is
+the paper's interpretability level (section 5.2):
+
+  1. every choice is a Dirac delta: the text is the program;
+  2. only JEZ's arguments are soft: an exact program exists, with `if`s
+     enumerating the cases of the soft jumps;
+  3. anything else is soft: no program is as efficient as the learned one.
+"""
+
+import dataclasses
+from typing import List, Optional
+
+import numpy as np
+
+from tf_anc import isa
+from tf_anc.lang import ir
+from tf_anc.weights import ControllerWeights
+
+ALL_DIRAC = 1
+ONLY_JEZ_SOFT = 2
+SOFT = 3
+
+# A distribution counts as a Dirac delta when its top choice has at least
+# 1 - DEFAULT_DIRAC_TOLERANCE of the mass.
+DEFAULT_DIRAC_TOLERANCE = 0.01
+
+
+@dataclasses.dataclass(frozen=True)
+class Decompiled:
+  text: str  # the program in the `.anc` language, probabilities as comments
+  program: ir.Program  # the argmax program, runnable on the discrete machine
+  interpretability: int  # ALL_DIRAC, ONLY_JEZ_SOFT or SOFT
+
+
+def _softmax(logits):
+  shifted = np.exp(logits - logits.max(axis=-1, keepdims=True))
+  return shifted / shifted.sum(axis=-1, keepdims=True)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Choice:
+  index: int
+  probability: float
+
+  @classmethod
+  def of(cls, distribution):
+    index = int(np.argmax(distribution))
+    return cls(index, float(distribution[index]))
+
+
+def _program_length(instructions: List[_Choice]) -> int:
+  """Rows up to and including the first STOP of the trailing run of STOPs."""
+  last_non_stop = max((row for row, choice in enumerate(instructions)
+                       if choice.index != isa.STOP), default=-1)
+  return min(last_non_stop + 2, len(instructions))
+
+
+def decompile(weights: ControllerWeights, filename: str = "<decompiled>",
+              dirac_tolerance: float = DEFAULT_DIRAC_TOLERANCE) -> Decompiled:
+  size = weights.memory_size
+  scratch = weights.num_registers - 1
+  names = weights.register_names
+  instructions = [_Choice.of(row) for row in
+                  _softmax(weights.instruction_logits)]
+  first = [_Choice.of(row) for row in _softmax(weights.first_argument_logits)]
+  second = [_Choice.of(row) for row in
+            _softmax(weights.second_argument_logits)]
+  output = [_Choice.of(row) for row in _softmax(weights.output_logits)]
+  initial = [_Choice.of(row) for row in
+             _softmax(weights.initial_register_logits)]
+  start = _Choice.of(_softmax(weights.initial_ir_logits))
+  length = _program_length(instructions)
+
+  def is_dirac(choice):
+    return choice.probability >= 1.0 - dirac_tolerance
+
+  operations = []
+  soft_jez_arguments = soft_elsewhere = False
+  scratch_is_read = False
+  for row in range(length):
+    code = instructions[row].index
+    a = first[row].index if isa.USES_X[code] else None
+    b = second[row].index if isa.USES_Y[code] else None
+    scratch_is_read |= scratch in (a, b)
+    operations.append(ir.Operation(code, a, b, output[row].index, line=row))
+    arguments = [first[row]] * (a is not None) + [second[row]] * (b is not None)
+    if not all(map(is_dirac, arguments)):
+      if code == isa.JEZ:
+        soft_jez_arguments = True
+      else:
+        soft_elsewhere = True
+    if not is_dirac(instructions[row]) or not is_dirac(output[row]):
+      soft_elsewhere = True
+  declared = [index for index in range(weights.num_registers)
+              if index != scratch or scratch_is_read]
+  if not all(is_dirac(initial[index]) for index in declared):
+    soft_elsewhere = True
+  if not is_dirac(start):
+    soft_elsewhere = True
+  level = (SOFT if soft_elsewhere else
+           ONLY_JEZ_SOFT if soft_jez_arguments else ALL_DIRAC)
+
+  registers = tuple(
+      ir.Register(names[index], ir.SCRATCH, None) if index == scratch else
+      ir.Register(names[index], ir.VARIABLE, initial[index].index)
+      for index in range(weights.num_registers))
+  program = ir.Program(size, registers, tuple(operations), filename)
+  text = _format(program, instructions, first, second, output, initial,
+                 start, declared, level)
+  return Decompiled(text, program, level)
+
+
+def _format(program, instructions, first, second, output, initial, start,
+            declared, level) -> str:
+  names = [register.name for register in program.registers]
+  scratch = program.scratch
+  lines = [f"# Decompiled controller: M = {program.memory_size}, "
+           f"{program.num_registers} registers, interpretability level "
+           f"{level}.",
+           "# Each line: the most likely choice, its probability after '#'."]
+  for index in declared:
+    note = (" (the scratch register: uniform at first)"
+            if index == scratch else "")
+    lines.append(f"var {names[index]} = {initial[index].index};"
+                 f"  # p = {initial[index].probability:.2f}{note}")
+  if start.index != 0:
+    lines.append(f"# Execution starts at line {start.index} "
+                 f"(p = {start.probability:.2f}).")
+  for row, operation in enumerate(program.operations):
+    code = operation.instruction
+    instruction = isa.INSTRUCTIONS[code]
+    arguments = ", ".join(names[register]
+                          for register in (operation.a, operation.b)
+                          if register is not None)
+    call = f"{instruction.name}({arguments})"
+    discards = operation.o == scratch and scratch not in declared
+    if instruction.has_result and not discards:
+      statement = f"{names[operation.o]} = {call};"
+    else:
+      statement = f"{call};"
+    notes = [f"{row}: {instruction.name} {instructions[row].probability:.2f}"]
+    if operation.a is not None:
+      notes.append(f"x {names[operation.a]} {first[row].probability:.2f}")
+    if operation.b is not None:
+      notes.append(f"y {names[operation.b]} {second[row].probability:.2f}")
+    if instruction.has_result or operation.o != scratch:
+      notes.append(f"-> {names[operation.o]} {output[row].probability:.2f}")
+    if not instruction.has_result and operation.o != scratch:
+      notes.append(f"(also sets {names[operation.o]} = 0)")
+    lines.append(f"{statement:<32s} # {', '.join(notes)}")
+  return "\n".join(lines) + "\n"

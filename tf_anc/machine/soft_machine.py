@@ -1,0 +1,135 @@
+"""The soft machine: the controller and the machine step unrolled in time.
+
+Like `keras.layers.RNN` around a cell: the step is a pure function of
+(state, command); this layer owns the `tf.while_loop`, `T_max` and the
+per-example halting mask that freezes examples once their halting
+probability reaches `eta_stop`.
+"""
+
+import keras
+import tensorflow as tf
+
+from tf_anc.machine.controller import Controller
+from tf_anc.machine.step import MachineState, machine_step
+from tf_anc.weights import ControllerWeights
+
+DEFAULT_ETA_STOP = 0.9
+
+
+@keras.saving.register_keras_serializable(package="tf_anc")
+class SoftMachine(keras.layers.Layer):
+  """Runs the differentiable machine on a batch of memories.
+
+  Input: integer memories `[B, M]` (values in [0, M)) or memory
+  distributions `[B, M, M]`.
+
+  Output, a dict:
+    memory: `[B, M, M]` final memory distributions.
+    registers: `[B, R, M]` final register distributions.
+    halting_probabilities: `[B, T_max]`, p_t for t = 1..T_max; constant once
+      an example has halted (or the loop has ended).
+    running: `[B, T_max]` bool, whether the example executed step t.
+    steps: `[B]` int32, steps executed (the final STOP included).
+    halted: `[B]` bool, whether p reached `eta_stop` within `T_max` steps.
+    memory_trace: `[B, T_max, M, M]`, memory after each step; only with
+      `trace_memory=True` (the confidence loss needs it).
+  """
+
+  def __init__(self, memory_size, register_names, max_steps,
+               eta_stop=DEFAULT_ETA_STOP, trace_memory=False, **kwargs):
+    super().__init__(**kwargs)
+    self.memory_size = int(memory_size)
+    self.max_steps = int(max_steps)
+    self.eta_stop = float(eta_stop)
+    self.trace_memory = bool(trace_memory)
+    self.controller = Controller(memory_size, register_names,
+                                 dtype=self.dtype_policy, name="controller")
+
+  @classmethod
+  def from_weights(cls, weights: ControllerWeights, max_steps, **kwargs):
+    """A machine running the program held by `weights` (e.g. compiled)."""
+    machine = cls(weights.memory_size, weights.register_names, max_steps,
+                  **kwargs)
+    machine.controller.set_controller_weights(weights)
+    machine.built = True
+    return machine
+
+  def build(self, input_shape=None):
+    if not self.controller.built:
+      self.controller.build()
+    super().build(input_shape)
+
+  def call(self, memory):
+    memory = tf.convert_to_tensor(memory)
+    if memory.dtype.is_integer:
+      memory = tf.one_hot(memory, self.memory_size, dtype=self.compute_dtype)
+    memory = tf.cast(memory, self.compute_dtype)
+    state = self.controller.initial_state(memory)
+    traces = {"halting_probabilities": state.halting_probability}
+    if self.trace_memory:
+      traces["memory_trace"] = state.memory
+    traces["running"] = tf.zeros_like(state.halting_probability, tf.bool)
+    trace_arrays = {
+        name: tf.TensorArray(value.dtype, size=self.max_steps,
+                             element_shape=value.shape)
+        for name, value in traces.items()}
+
+    def is_running(state):
+      return state.halting_probability < self.eta_stop
+
+    def loop_condition(t, state, steps, trace_arrays):
+      del t, steps, trace_arrays
+      return tf.reduce_any(is_running(state))
+
+    def loop_body(t, state, steps, trace_arrays):
+      running = is_running(state)
+      stepped = machine_step(state, self.controller(state.instruction_register))
+      state = tf.nest.map_structure(
+          lambda new, old: _where_running(running, new, old), stepped, state)
+      steps += tf.cast(running, tf.int32)
+      step_values = {"halting_probabilities": state.halting_probability,
+                     "memory_trace": state.memory, "running": running}
+      trace_arrays = {name: array.write(t, step_values[name])
+                      for name, array in trace_arrays.items()}
+      return t + 1, state, steps, trace_arrays
+
+    steps = tf.zeros(tf.shape(memory)[:1], tf.int32)
+    num_steps, state, steps, trace_arrays = tf.while_loop(
+        loop_condition, loop_body, (0, state, steps, trace_arrays),
+        maximum_iterations=self.max_steps)
+
+    # Steps the loop did not reach repeat the final (frozen) values.
+    reached = tf.range(self.max_steps) < num_steps
+    final_values = {"halting_probabilities": state.halting_probability,
+                    "memory_trace": state.memory,
+                    "running": tf.zeros_like(steps, tf.bool)}
+    outputs = {
+        "memory": state.memory,
+        "registers": state.registers,
+        "steps": steps,
+        "halted": tf.logical_not(is_running(state)),
+    }
+    for name, array in trace_arrays.items():
+      time_major = tf.where(
+          tf.reshape(reached, [-1] + [1] * final_values[name].shape.rank),
+          array.stack(), final_values[name][None])
+      outputs[name] = _batch_major(time_major)
+    return outputs
+
+  def get_config(self):
+    config = super().get_config()
+    config.update(memory_size=self.memory_size,
+                  register_names=list(self.controller.register_names),
+                  max_steps=self.max_steps, eta_stop=self.eta_stop,
+                  trace_memory=self.trace_memory)
+    return config
+
+
+def _where_running(running, new, old):
+  running = tf.reshape(running, [-1] + [1] * (new.shape.rank - 1))
+  return tf.where(running, new, old)
+
+
+def _batch_major(time_major):
+  permutation = [1, 0] + list(range(2, time_major.shape.rank))
+  return tf.transpose(time_major, permutation)
