@@ -5,6 +5,7 @@ import setuptools
 # tensorflow-cpu is the same TensorFlow without the GPU libraries: a much
 # smaller download where it exists (Linux x86-64); elsewhere plain tensorflow.
 _CPU_WHEEL = "platform_system == 'Linux' and platform_machine == 'x86_64'"
+_OTHER_PLATFORMS = "platform_system != 'Linux' or platform_machine != 'x86_64'"
 
 setuptools.setup(
     name="tf_anc",
@@ -22,7 +23,7 @@ setuptools.setup(
     package_dir={"tf_anc_datasets": "datasets"},
     install_requires=[
         f"tensorflow-cpu>=2.16; {_CPU_WHEEL}",
-        f"tensorflow>=2.16; not ({_CPU_WHEEL})",
+        f"tensorflow>=2.16; {_OTHER_PLATFORMS}",
         "keras>=3",
         "numpy",
         "tensorflow-datasets",

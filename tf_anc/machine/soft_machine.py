@@ -65,14 +65,14 @@ class SoftMachine(keras.layers.Layer):
       memory = tf.one_hot(memory, self.memory_size, dtype=self.compute_dtype)
     memory = tf.cast(memory, self.compute_dtype)
     state = self.controller.initial_state(memory)
-    traces = {"halting_probabilities": state.halting_probability}
+    not_running = tf.zeros_like(state.halting_probability, tf.bool)
+    traced = ["halting_probabilities", "running"]
     if self.trace_memory:
-      traces["memory_trace"] = state.memory
-    traces["running"] = tf.zeros_like(state.halting_probability, tf.bool)
-    trace_arrays = {
-        name: tf.TensorArray(value.dtype, size=self.max_steps,
-                             element_shape=value.shape)
-        for name, value in traces.items()}
+      traced.append("memory_trace")
+
+    def traced_values(state, running):
+      return {"halting_probabilities": state.halting_probability,
+              "running": running, "memory_trace": state.memory}
 
     def is_running(state):
       return state.halting_probability < self.eta_stop
@@ -87,32 +87,35 @@ class SoftMachine(keras.layers.Layer):
       state = tf.nest.map_structure(
           lambda new, old: _where_running(running, new, old), stepped, state)
       steps += tf.cast(running, tf.int32)
-      step_values = {"halting_probabilities": state.halting_probability,
-                     "memory_trace": state.memory, "running": running}
-      trace_arrays = {name: array.write(t, step_values[name])
+      values = traced_values(state, running)
+      trace_arrays = {name: array.write(t, values[name])
                       for name, array in trace_arrays.items()}
       return t + 1, state, steps, trace_arrays
 
-    steps = tf.zeros(tf.shape(memory)[:1], tf.int32)
+    initial_values = traced_values(state, not_running)
+    trace_arrays = {
+        name: tf.TensorArray(initial_values[name].dtype, size=self.max_steps,
+                             element_shape=initial_values[name].shape)
+        for name in traced}
     num_steps, state, steps, trace_arrays = tf.while_loop(
-        loop_condition, loop_body, (0, state, steps, trace_arrays),
+        loop_condition, loop_body,
+        (0, state, tf.zeros_like(not_running, tf.int32), trace_arrays),
         maximum_iterations=self.max_steps)
 
-    # Steps the loop did not reach repeat the final (frozen) values.
-    reached = tf.range(self.max_steps) < num_steps
-    final_values = {"halting_probabilities": state.halting_probability,
-                    "memory_trace": state.memory,
-                    "running": tf.zeros_like(steps, tf.bool)}
     outputs = {
         "memory": state.memory,
         "registers": state.registers,
         "steps": steps,
         "halted": tf.logical_not(is_running(state)),
     }
+    # Steps the loop did not reach repeat the final (frozen) values.
+    reached = tf.range(self.max_steps) < num_steps
+    final_values = traced_values(state, not_running)
     for name, array in trace_arrays.items():
+      final = final_values[name]
       time_major = tf.where(
-          tf.reshape(reached, [-1] + [1] * final_values[name].shape.rank),
-          array.stack(), final_values[name][None])
+          tf.reshape(reached, [-1] + [1] * final.shape.rank),
+          array.stack(), final[None])
       outputs[name] = _batch_major(time_major)
     return outputs
 

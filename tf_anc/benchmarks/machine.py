@@ -1,0 +1,134 @@
+"""Times full unrolled executions of the soft machine.
+
+  python -m tf_anc.benchmarks.machine [--memory_sizes=10,20,40,80]
+      [--batches=1,32,256] [--impls=tf,xla] [--mode=train|forward]
+      [--output=FILE.json]
+
+`train` times forward + backward (the gradient of a loss on the final memory
+with respect to every controller weight); `forward` the execution alone.
+Controllers are random soft programs whose STOP logits are pushed down, so
+every example runs all `--steps` steps. Prints examples/s and the cost per
+example per step, whose growth with M shows the step's O(M^2) arithmetic.
+"""
+
+import json
+import time
+
+from absl import flags
+import numpy as np
+
+from tf_anc import cli
+from tf_anc import isa
+
+_MEMORY_SIZES = flags.DEFINE_list("memory_sizes", ["10", "20", "40", "80"],
+                                  "Memory sizes M to time.")
+_BATCHES = flags.DEFINE_list("batches", ["1", "32", "256"], "Batch sizes.")
+_IMPLS = flags.DEFINE_list("impls", ["tf", "xla"],
+                           "tf: plain TF graph; xla: the same, jit-compiled.")
+_REGISTERS = flags.DEFINE_integer("registers", 7, "R.", lower_bound=1)
+_STEPS = flags.DEFINE_integer("steps", 75, "Steps per execution (T).",
+                              lower_bound=1)
+_MODE = flags.DEFINE_enum("mode", "train", ["train", "forward"],
+                          "What one timed call does.")
+_MIN_SECONDS = flags.DEFINE_float(
+    "min_seconds", 1.0, "Repeat each measurement for at least this long.")
+_OUTPUT = flags.DEFINE_string("output", None, "Also write the rows as JSON.")
+
+IMPLS = ("tf", "xla")
+
+
+def _random_machine(memory_size, num_registers, steps, seed):
+  # Imported here so that --help and flag errors need no TensorFlow.
+  from tf_anc.machine import SoftMachine  # pylint: disable=g-import-not-at-top
+  from tf_anc.weights import ControllerWeights  # pylint: disable=g-import-not-at-top
+  rng = np.random.default_rng(seed)
+
+  def logits(*shape):
+    return rng.normal(0.0, 2.0, shape).astype(np.float32)
+
+  instruction = logits(memory_size, isa.NUM_INSTRUCTIONS)
+  instruction[:, isa.STOP] = -30.0  # never halt: time all `steps` steps
+  weights = ControllerWeights(
+      instruction_logits=instruction,
+      first_argument_logits=logits(memory_size, num_registers),
+      second_argument_logits=logits(memory_size, num_registers),
+      output_logits=logits(memory_size, num_registers),
+      initial_register_logits=logits(num_registers, memory_size),
+      initial_ir_logits=logits(memory_size),
+      register_names=tuple(f"r{i}" for i in range(num_registers)))
+  return SoftMachine.from_weights(weights, steps)
+
+
+def _timed_call(machine, impl, mode):
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+
+  def forward(memory):
+    return machine(memory)["memory"]
+
+  def train(memory):
+    with tf.GradientTape() as tape:
+      loss = tf.reduce_sum(machine(memory)["memory"][:, :, 0])
+    return tape.gradient(loss, machine.trainable_variables)
+
+  return tf.function(forward if mode == "forward" else train,
+                     jit_compile=(impl == "xla"))
+
+
+def measure(impl, memory_size, batch, num_registers, steps, mode,
+            min_seconds):
+  """Examples per second of one implementation at one shape."""
+  machine = _random_machine(memory_size, num_registers, steps, seed=0)
+  call = _timed_call(machine, impl, mode)
+  memory = np.random.default_rng(1).integers(
+      0, memory_size, [batch, memory_size]).astype(np.int32)
+  _block(call(memory))  # trace and compile outside the timing
+  calls, start = 0, time.perf_counter()
+  while True:
+    _block(call(memory))
+    calls += 1
+    elapsed = time.perf_counter() - start
+    if elapsed >= min_seconds and calls >= 3:
+      return calls * batch / elapsed
+
+
+def _block(result):
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  for tensor in tf.nest.flatten(result):
+    tensor.numpy()
+
+
+def main(argv):
+  if len(argv) > 1:
+    raise cli.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
+  for impl in _IMPLS.value:
+    if impl not in IMPLS:
+      raise cli.UsageError(f"unknown --impls entry {impl!r}; choose from "
+                           f"{', '.join(IMPLS)}")
+  try:
+    memory_sizes = [int(m) for m in _MEMORY_SIZES.value]
+    batches = [int(b) for b in _BATCHES.value]
+  except ValueError as error:
+    raise cli.UsageError(f"--memory_sizes and --batches take integers: "
+                         f"{error}") from None
+  rows = []
+  print(f"{_MODE.value}, R = {_REGISTERS.value}, T = {_STEPS.value}")
+  print(f"{'impl':<5s} {'M':>4s} {'batch':>6s} {'examples/s':>12s} "
+        f"{'us/example/step':>16s}")
+  for memory_size in memory_sizes:
+    for batch in batches:
+      for impl in _IMPLS.value:
+        speed = measure(impl, memory_size, batch, _REGISTERS.value,
+                        _STEPS.value, _MODE.value, _MIN_SECONDS.value)
+        rows.append({"impl": impl, "memory_size": memory_size,
+                     "registers": _REGISTERS.value, "steps": _STEPS.value,
+                     "batch": batch, "examples_per_second": speed})
+        per_step = 1e6 / (speed * _STEPS.value)
+        print(f"{impl:<5s} {memory_size:>4d} {batch:>6d} {speed:>12.1f} "
+              f"{per_step:>16.2f}", flush=True)
+  if _OUTPUT.value:
+    with open(_OUTPUT.value, "w") as f:
+      json.dump(rows, f, indent=1)
+
+
+if __name__ == "__main__":
+  cli.run(main)
