@@ -28,6 +28,7 @@ setuptools.setup(
         "numpy",
         "tensorflow-datasets",
         "absl-py",
+        "tensorboard",  # tf.summary's writers; tensorflow-cpu leaves it out
     ],
     extras_require={"test": ["pytest"]},
 )

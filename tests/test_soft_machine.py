@@ -13,6 +13,7 @@ from tf_anc import reference
 from tf_anc import tasks
 from tf_anc.lang.compiler import compile_program
 from tf_anc.machine import SoftMachine
+from tf_anc.weights import ControllerWeights
 
 NUM_INPUTS = 200
 
@@ -127,3 +128,36 @@ def test_layer_round_trips_through_a_keras_file(tmp_path):
   model.save(path)
   loaded = keras.models.load_model(path)
   assert loaded(np.array([[2] + [0] * 9])).numpy().tolist() == [7]
+
+
+def random_weights(seed, memory_size=8, num_registers=3):
+  rng = np.random.default_rng(seed)
+  shapes = compile_program(lang.parse_program(
+      "var a = 0; var b = 0; STOP();", memory_size)).shapes()
+  return ControllerWeights(
+      register_names=("a", "b", "scratch"),
+      **{name: rng.normal(0.0, 3.0, shape).astype(np.float32)
+         for name, shape in shapes.items()})
+
+
+def test_each_restart_runs_its_own_controller_on_its_own_inputs():
+  restarts = [random_weights(seed) for seed in range(3)]
+  machine = SoftMachine(8, ("a", "b", "scratch"), 12, num_restarts=3)
+  for index, weights in enumerate(restarts):
+    machine.controller.set_controller_weights(weights, restart=index)
+  memories = np.random.default_rng(0).integers(0, 8, [3, 4, 8])
+  together = machine(memories)
+  assert together["memory"].shape == (3, 4, 8, 8)
+  for index, weights in enumerate(restarts):
+    alone = SoftMachine.from_weights(weights, 12)(memories[index])
+    for name, value in alone.items():
+      np.testing.assert_allclose(together[name][index], value, atol=1e-6,
+                                 err_msg=name)
+
+
+def test_restarts_can_start_from_one_compiled_program():
+  program = lang.parse_program(COUNTDOWN, 10)
+  machine = SoftMachine.from_weights(compile_program(program), 30,
+                                     num_restarts=2)
+  memories = np.array([[[3] + [0] * 9], [[1] + [0] * 9]])
+  assert machine(memories)["steps"].numpy().tolist() == [[10], [4]]

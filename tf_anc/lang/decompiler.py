@@ -11,8 +11,6 @@ the paper's interpretability level (section 5.2):
 """
 
 import dataclasses
-from typing import List, Optional
-
 import numpy as np
 
 from tf_anc import isa
@@ -51,15 +49,43 @@ class _Choice:
     return cls(index, float(distribution[index]))
 
 
-def _program_length(instructions: List[_Choice]) -> int:
-  """Rows up to and including the first STOP of the trailing run of STOPs."""
-  last_non_stop = max((row for row, choice in enumerate(instructions)
-                       if choice.index != isa.STOP), default=-1)
-  return min(last_non_stop + 2, len(instructions))
+def _reachable_rows(operations, start, initial_values):
+  """Rows the argmax program can execute, from `start`.
+
+  A JEZ whose target register is never written jumps to that register's
+  initial value; one whose target is computed could land anywhere.
+  """
+  size = len(operations)
+  written, reachable = set(), set()
+  while True:
+    frontier, seen = [start], set()
+    while frontier:
+      row = frontier.pop()
+      if row in seen:
+        continue
+      seen.add(row)
+      operation = operations[row]
+      written.add(operation.o)
+      if operation.instruction == isa.STOP:
+        continue
+      frontier.append((row + 1) % size)
+      if operation.instruction == isa.JEZ:
+        if operation.b in written:
+          frontier.extend(range(size))
+        else:
+          frontier.append(initial_values[operation.b])
+    if seen == reachable:
+      return reachable
+    reachable = seen
 
 
 def decompile(weights: ControllerWeights, filename: str = "<decompiled>",
               dirac_tolerance: float = DEFAULT_DIRAC_TOLERANCE) -> Decompiled:
+  """The argmax program of `weights`, as text and as IR, and its level.
+
+  Only the rows the argmax program can reach are judged and printed (up to
+  the last reachable one; unreachable rows in between are marked).
+  """
   size = weights.memory_size
   scratch = weights.num_registers - 1
   names = weights.register_names
@@ -72,28 +98,35 @@ def decompile(weights: ControllerWeights, filename: str = "<decompiled>",
   initial = [_Choice.of(row) for row in
              _softmax(weights.initial_register_logits)]
   start = _Choice.of(_softmax(weights.initial_ir_logits))
-  length = _program_length(instructions)
+
+  operations = []
+  for row in range(size):
+    code = instructions[row].index
+    operations.append(ir.Operation(
+        code, first[row].index if isa.USES_X[code] else None,
+        second[row].index if isa.USES_Y[code] else None, output[row].index,
+        line=row))
+  reachable = _reachable_rows(operations, start.index,
+                              [choice.index for choice in initial])
+  operations = operations[:max(reachable) + 1]
 
   def is_dirac(choice):
     return choice.probability >= 1.0 - dirac_tolerance
 
-  operations = []
   soft_jez_arguments = soft_elsewhere = False
-  scratch_is_read = False
-  for row in range(length):
-    code = instructions[row].index
-    a = first[row].index if isa.USES_X[code] else None
-    b = second[row].index if isa.USES_Y[code] else None
-    scratch_is_read |= scratch in (a, b)
-    operations.append(ir.Operation(code, a, b, output[row].index, line=row))
-    arguments = [first[row]] * (a is not None) + [second[row]] * (b is not None)
+  for row in reachable:
+    operation = operations[row]
+    arguments = ([first[row]] * (operation.a is not None) +
+                 [second[row]] * (operation.b is not None))
     if not all(map(is_dirac, arguments)):
-      if code == isa.JEZ:
+      if operation.instruction == isa.JEZ:
         soft_jez_arguments = True
       else:
         soft_elsewhere = True
     if not is_dirac(instructions[row]) or not is_dirac(output[row]):
       soft_elsewhere = True
+  scratch_is_read = any(scratch in (operations[row].a, operations[row].b)
+                        for row in reachable)
   declared = [index for index in range(weights.num_registers)
               if index != scratch or scratch_is_read]
   if not all(is_dirac(initial[index]) for index in declared):
@@ -109,12 +142,12 @@ def decompile(weights: ControllerWeights, filename: str = "<decompiled>",
       for index in range(weights.num_registers))
   program = ir.Program(size, registers, tuple(operations), filename)
   text = _format(program, instructions, first, second, output, initial,
-                 start, declared, level)
+                 start, declared, reachable, level)
   return Decompiled(text, program, level)
 
 
 def _format(program, instructions, first, second, output, initial, start,
-            declared, level) -> str:
+            declared, reachable, level) -> str:
   names = [register.name for register in program.registers]
   scratch = program.scratch
   lines = [f"# Decompiled controller: M = {program.memory_size}, "
@@ -150,5 +183,7 @@ def _format(program, instructions, first, second, output, initial, start,
       notes.append(f"-> {names[operation.o]} {output[row].probability:.2f}")
     if not instruction.has_result and operation.o != scratch:
       notes.append(f"(also sets {names[operation.o]} = 0)")
+    if row not in reachable:
+      notes.append("unreachable")
     lines.append(f"{statement:<32s} # {', '.join(notes)}")
   return "\n".join(lines) + "\n"

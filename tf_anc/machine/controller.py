@@ -3,6 +3,11 @@
 `e = softmax(IR @ W_e)`, `a = softmax(IR @ W_a)`, `b = softmax(IR @ W_b)`,
 `o = softmax(IR @ W_o)` (paper section 3.2), plus the learnable initial
 register and instruction-register logits.
+
+Every weight has a leading restarts axis of size K: K independent programs
+trained side by side in one graph. The machine's batch is restart-major
+(example `k * B + i` is example i of restart k), so the step itself never
+needs to know about restarts.
 """
 
 import keras
@@ -13,7 +18,7 @@ from tf_anc import isa
 from tf_anc.machine.step import Command, MachineState
 from tf_anc.weights import ControllerWeights
 
-# (attribute, shape as a function of (M, R)); the order of ControllerWeights.
+# (attribute, shape as a function of (M, R)); the fields of ControllerWeights.
 _WEIGHT_SHAPES = (
     ("instruction_logits", lambda m, r: (m, isa.NUM_INSTRUCTIONS)),
     ("first_argument_logits", lambda m, r: (m, r)),
@@ -26,12 +31,13 @@ _WEIGHT_SHAPES = (
 
 @keras.saving.register_keras_serializable(package="tf_anc")
 class Controller(keras.layers.Layer):
-  """Holds the program as logits; flat (uniform) until weights are set."""
+  """Holds K programs as logits; flat (uniform) until weights are set."""
 
-  def __init__(self, memory_size, register_names, **kwargs):
+  def __init__(self, memory_size, register_names, num_restarts=1, **kwargs):
     super().__init__(**kwargs)
     self.memory_size = int(memory_size)
     self.register_names = tuple(register_names)
+    self.num_restarts = int(num_restarts)
 
   @property
   def num_registers(self):
@@ -40,30 +46,44 @@ class Controller(keras.layers.Layer):
   def build(self, input_shape=None):
     for name, shape in _WEIGHT_SHAPES:
       setattr(self, name, self.add_weight(
-          name=name, shape=shape(self.memory_size, self.num_registers),
+          name=name,
+          shape=(self.num_restarts,) + shape(self.memory_size,
+                                             self.num_registers),
           initializer="zeros"))
     super().build(input_shape)
 
   def call(self, instruction_register):
+    """[K * B, M] instruction registers -> a Command for each example."""
+    per_restart = tf.reshape(instruction_register,
+                             [self.num_restarts, -1, self.memory_size])
+
     def select(logits):
-      return tf.nn.softmax(tf.matmul(instruction_register, logits), axis=-1)
+      probabilities = tf.nn.softmax(
+          tf.einsum("kbm,kmn->kbn", per_restart, logits), axis=-1)
+      return tf.reshape(probabilities, [-1, logits.shape[-1]])
+
     return Command(instruction=select(self.instruction_logits),
                    first_argument=select(self.first_argument_logits),
                    second_argument=select(self.second_argument_logits),
                    output=select(self.output_logits))
 
   def initial_state(self, memory):
-    """Machine state at t = 0 for a batch of memory distributions [B, M, M]."""
-    batch = tf.shape(memory)[0]
-    registers = tf.nn.softmax(self.initial_register_logits, axis=-1)
-    instruction_register = tf.nn.softmax(self.initial_ir_logits, axis=-1)
+    """Machine state at t = 0 for memory distributions [K * B, M, M]."""
+    examples_per_restart = tf.shape(memory)[0] // self.num_restarts
+
+    def per_example(logits):
+      values = tf.nn.softmax(logits, axis=-1)[:, None]  # [K, 1, ...]
+      tiled = tf.repeat(values, examples_per_restart, axis=1)
+      return tf.reshape(tiled, tf.concat([[-1], tf.shape(logits)[1:]], 0))
+
     return MachineState(
         memory=memory,
-        registers=tf.tile(registers[None], [batch, 1, 1]),
-        instruction_register=tf.tile(instruction_register[None], [batch, 1]),
-        halting_probability=tf.zeros([batch], memory.dtype))
+        registers=per_example(self.initial_register_logits),
+        instruction_register=per_example(self.initial_ir_logits),
+        halting_probability=tf.zeros(tf.shape(memory)[:1], memory.dtype))
 
-  def set_controller_weights(self, weights: ControllerWeights):
+  def set_controller_weights(self, weights: ControllerWeights, restart=None):
+    """Loads `weights` into one restart, or into all of them (None)."""
     if (weights.memory_size != self.memory_size or
         weights.num_registers != self.num_registers):
       raise ValueError(
@@ -73,15 +93,20 @@ class Controller(keras.layers.Layer):
     if not self.built:
       self.build()
     for name, _ in _WEIGHT_SHAPES:
-      getattr(self, name).assign(getattr(weights, name))
+      variable, value = getattr(self, name), getattr(weights, name)
+      if restart is None:
+        variable.assign(np.broadcast_to(value, variable.shape))
+      else:
+        variable[restart].assign(value)
 
-  def controller_weights(self) -> ControllerWeights:
-    arrays = {name: np.asarray(getattr(self, name).numpy())
+  def controller_weights(self, restart=0) -> ControllerWeights:
+    arrays = {name: np.asarray(getattr(self, name)[restart].numpy())
               for name, _ in _WEIGHT_SHAPES}
     return ControllerWeights(register_names=self.register_names, **arrays)
 
   def get_config(self):
     config = super().get_config()
     config.update(memory_size=self.memory_size,
-                  register_names=list(self.register_names))
+                  register_names=list(self.register_names),
+                  num_restarts=self.num_restarts)
     return config

@@ -21,7 +21,9 @@ class SoftMachine(keras.layers.Layer):
   """Runs the differentiable machine on a batch of memories.
 
   Input: integer memories `[B, M]` (values in [0, M)) or memory
-  distributions `[B, M, M]`.
+  distributions `[B, M, M]`. With `num_restarts=K`, the layer holds K
+  independent controllers and every input and output gains a leading axis
+  of K: restart k runs on `memory[k]`.
 
   Output, a dict:
     memory: `[B, M, M]` final memory distributions.
@@ -36,13 +38,16 @@ class SoftMachine(keras.layers.Layer):
   """
 
   def __init__(self, memory_size, register_names, max_steps,
-               eta_stop=DEFAULT_ETA_STOP, trace_memory=False, **kwargs):
+               eta_stop=DEFAULT_ETA_STOP, trace_memory=False,
+               num_restarts=None, **kwargs):
     super().__init__(**kwargs)
     self.memory_size = int(memory_size)
     self.max_steps = int(max_steps)
     self.eta_stop = float(eta_stop)
     self.trace_memory = bool(trace_memory)
+    self.num_restarts = None if num_restarts is None else int(num_restarts)
     self.controller = Controller(memory_size, register_names,
+                                 num_restarts=self.num_restarts or 1,
                                  dtype=self.dtype_policy, name="controller")
 
   @classmethod
@@ -64,6 +69,8 @@ class SoftMachine(keras.layers.Layer):
     if memory.dtype.is_integer:
       memory = tf.one_hot(memory, self.memory_size, dtype=self.compute_dtype)
     memory = tf.cast(memory, self.compute_dtype)
+    if self.num_restarts is not None:  # [K, B, ...] -> restart-major [K*B, ...]
+      memory = tf.reshape(memory, [-1, self.memory_size, self.memory_size])
     state = self.controller.initial_state(memory)
     not_running = tf.zeros_like(state.halting_probability, tf.bool)
     traced = ["halting_probabilities", "running"]
@@ -117,6 +124,10 @@ class SoftMachine(keras.layers.Layer):
           tf.reshape(reached, [-1] + [1] * final.shape.rank),
           array.stack(), final[None])
       outputs[name] = _batch_major(time_major)
+    if self.num_restarts is not None:
+      outputs = {name: tf.reshape(value, [self.num_restarts, -1] +
+                                  value.shape[1:].as_list())
+                 for name, value in outputs.items()}
     return outputs
 
   def get_config(self):
@@ -124,7 +135,8 @@ class SoftMachine(keras.layers.Layer):
     config.update(memory_size=self.memory_size,
                   register_names=list(self.controller.register_names),
                   max_steps=self.max_steps, eta_stop=self.eta_stop,
-                  trace_memory=self.trace_memory)
+                  trace_memory=self.trace_memory,
+                  num_restarts=self.num_restarts)
     return config
 
 
