@@ -75,3 +75,21 @@ def test_text_shows_each_choice_with_its_probability():
 def test_trailing_stop_rows_are_trimmed_to_one():
   program, weights = compiled("listk")
   assert len(decompile(weights).program.operations) == len(program.operations)
+
+
+def test_unreachable_rows_neither_print_nor_lower_the_level():
+  program, weights = compiled("listk")
+  rng = np.random.default_rng(0)
+  # Rows after the final STOP are never executed, whatever they hold.
+  weights.instruction_logits[12:] = rng.normal(0, 1, [8, 11])
+  decompiled = decompile(weights)
+  assert decompiled.interpretability == ALL_DIRAC
+  assert len(decompiled.program.operations) == len(program.operations)
+
+
+def test_computed_jump_targets_make_every_row_reachable():
+  program = lang.parse_program(
+      "var t = READ(0); JEZ(0, t); STOP(); WRITE(1, 1); STOP();", 10)
+  weights = compile_program(program)
+  weights.instruction_logits[4, 2] = 100.0  # row 4: STOP or INC, soft
+  assert decompile(weights).interpretability == SOFT

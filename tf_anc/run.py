@@ -10,8 +10,6 @@ not given are 0), or a JSON list of such objects, in order, for
 machine's memory is the argmax of each cell's distribution.
 """
 
-import json
-
 from absl import flags
 import numpy as np
 
@@ -25,10 +23,7 @@ _PROGRAM = flags.DEFINE_string("program", None, "The .anc file to run.",
 _MEMORY_SIZE = flags.DEFINE_integer(
     "memory_size", None, "M: memory cells and representable values.",
     lower_bound=1, required=True)
-_INPUT = flags.DEFINE_list("input", None,
-                           "Initial memory, comma-separated (zero-padded).")
-_INPUTS_FILE = flags.DEFINE_string(
-    "inputs_file", None, "A JSON list of initial memories, run as a batch.")
+_MEMORIES = cli.define_memory_flags()
 _MAX_STEPS = flags.DEFINE_integer("max_steps", 100, "T_max.", lower_bound=1)
 _SHARPNESS = flags.DEFINE_float(
     "sharpness", DEFAULT_SHARPNESS, "Scale of the compiled one-hot logits.")
@@ -37,29 +32,6 @@ _ETA_STOP = flags.DEFINE_float(
     lower_bound=0.0, upper_bound=1.0)
 _DISCRETE = flags.DEFINE_bool(
     "discrete", False, "Run the discrete reference machine instead.")
-
-flags.mark_flags_as_mutual_exclusive(["input", "inputs_file"], required=True)
-
-
-def _read_memories(memory_size):
-  if _INPUT.value is not None:
-    try:
-      values = [int(value) for value in _INPUT.value]
-    except ValueError:
-      raise cli.UsageError(f"--input must be comma-separated integers, got "
-                           f"{','.join(_INPUT.value)!r}") from None
-    return [cli.parse_memory(values, memory_size, "--input")]
-  with open(_INPUTS_FILE.value) as f:
-    try:
-      memories = json.load(f)
-    except json.JSONDecodeError as error:
-      raise cli.UsageError(f"{_INPUTS_FILE.value}: not JSON: {error}") from None
-  if not isinstance(memories, list) or not memories:
-    raise cli.UsageError(f"{_INPUTS_FILE.value}: expected a non-empty JSON "
-                         f"list of memories")
-  return [cli.parse_memory(memory, memory_size,
-                           f"{_INPUTS_FILE.value}: memory {index}")
-          for index, memory in enumerate(memories)]
 
 
 def _run_soft(program, memories):
@@ -70,18 +42,15 @@ def _run_soft(program, memories):
       eta_stop=_ETA_STOP.value)
   outputs = machine(np.asarray(memories, np.int32))
   cells = np.argmax(outputs["memory"].numpy(), axis=-1)
-  return [{"memory": cells[i].tolist(), "steps": int(outputs["steps"][i]),
-           "halted": bool(outputs["halted"][i])}
-          for i in range(len(memories))]
+  return [cli.result(*run) for run in
+          zip(cells, outputs["steps"].numpy(), outputs["halted"].numpy())]
 
 
 def _run_discrete(program, memories):
-  results = []
-  for memory in memories:
-    execution = reference.run(program, memory, _MAX_STEPS.value)
-    results.append({"memory": execution.memory, "steps": execution.steps,
-                    "halted": execution.halted})
-  return results
+  executions = [reference.run(program, memory, _MAX_STEPS.value)
+                for memory in memories]
+  return [cli.result(execution.memory, execution.steps, execution.halted)
+          for execution in executions]
 
 
 def main(argv):
@@ -89,10 +58,9 @@ def main(argv):
     raise cli.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
   memory_size = _MEMORY_SIZE.value
   program = lang.load_program(_PROGRAM.value, memory_size)
-  memories = _read_memories(memory_size)
+  memories = _MEMORIES.read(memory_size)
   run_machine = _run_discrete if _DISCRETE.value else _run_soft
-  results = run_machine(program, memories)
-  print(json.dumps(results[0] if _INPUT.value is not None else results))
+  _MEMORIES.print_results(run_machine(program, memories))
 
 
 if __name__ == "__main__":

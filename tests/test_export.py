@@ -1,0 +1,154 @@
+"""`tf_anc.export` and `python -m tf_anc.infer`: a program as a SavedModel.
+
+The SavedModel runs in a process that has only TensorFlow, computes what the
+in-process soft machine computes, and `infer` prints what `run` prints.
+"""
+
+import json
+import pathlib
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tests.test_cli import LISTK, LISTK_INPUT, assert_usage_error, tool
+from tf_anc import lang
+from tf_anc import tasks
+from tf_anc.export import EXTRA_DIR, PROGRAM_FILE, export_saved_model
+from tf_anc.lang.compiler import compile_program
+from tf_anc.machine import SoftMachine
+from tf_anc.weights import ControllerWeights
+
+MEMORY_SIZE = 20
+MAX_STEPS = 75
+# Low enough that every command is a real mixture (top choice ~0.85).
+SOFT_SHARPNESS = 4.0
+
+# Loads the SavedModel and runs its signature on saved inputs; imports
+# nothing but TensorFlow and NumPy.
+ONLY_TENSORFLOW = textwrap.dedent("""
+    import sys
+    import numpy as np
+    import tensorflow as tf
+    directory, inputs, outputs = sys.argv[1:]
+    serve = tf.saved_model.load(directory).signatures["serving_default"]
+    results = serve(memory=tf.constant(np.load(inputs)))
+    np.savez(outputs, **{name: value.numpy() for name, value in results.items()})
+    assert not [name for name in sys.modules if name.split(".")[0] == "tf_anc"]
+""")
+
+
+def listk_weights(sharpness):
+  return compile_program(lang.load_program(LISTK, MEMORY_SIZE), sharpness)
+
+
+@pytest.fixture(scope="module")
+def listk_export(tmp_path_factory):
+  directory = tmp_path_factory.mktemp("listk") / "saved_model"
+  return export_saved_model(listk_weights(100.0), directory, MAX_STEPS,
+                            program_text=pathlib.Path(LISTK).read_text())
+
+
+@pytest.fixture(scope="module")
+def memories():
+  """ListK inputs that halt, and arbitrary memories, some of which do not."""
+  listk_inputs = tasks.sample("listk", "biased", 20, seed=0)[0]
+  arbitrary = np.random.default_rng(4).integers(
+      0, MEMORY_SIZE, size=[8, MEMORY_SIZE], dtype=np.int32)
+  return np.concatenate([listk_inputs, arbitrary]).astype(np.int32)
+
+
+def run_with_only_tensorflow(directory, memories, tmp_path):
+  np.save(tmp_path / "inputs.npy", memories)
+  result = subprocess.run(
+      [sys.executable, "-c", ONLY_TENSORFLOW, str(directory),
+       str(tmp_path / "inputs.npy"), str(tmp_path / "outputs.npz")],
+      capture_output=True, text=True, cwd=tmp_path, timeout=300)
+  assert result.returncode == 0, result.stderr
+  with np.load(tmp_path / "outputs.npz") as outputs:
+    return dict(outputs)
+
+
+def run_in_process(weights, memories):
+  machine = SoftMachine.from_weights(weights, MAX_STEPS)
+  outputs = tf.function(machine)(memories)
+  return {name: outputs[name].numpy() for name in ("memory", "steps", "halted")}
+
+
+def assert_same_outputs(exported, expected):
+  np.testing.assert_allclose(exported["memory_probabilities"],
+                             expected["memory"], atol=1e-5)
+  np.testing.assert_array_equal(exported["memory"],
+                                np.argmax(expected["memory"], axis=-1))
+  np.testing.assert_array_equal(exported["steps"], expected["steps"])
+  np.testing.assert_array_equal(exported["halted"], expected["halted"])
+
+
+def test_compiled_program_runs_from_a_process_with_only_tensorflow(
+    listk_export, memories, tmp_path):
+  exported = run_with_only_tensorflow(listk_export, memories, tmp_path)
+  expected = run_in_process(listk_weights(100.0), memories)
+  assert_same_outputs(exported, expected)
+  assert expected["halted"].any() and not expected["halted"].all()
+
+
+def test_soft_controller_exports_and_runs_the_same(memories, tmp_path):
+  weights = listk_weights(SOFT_SHARPNESS)
+  directory = export_saved_model(weights, tmp_path / "soft", MAX_STEPS)
+  exported = run_with_only_tensorflow(directory, memories, tmp_path)
+  expected = run_in_process(weights, memories)
+  assert expected["memory"].max(axis=-1).min() < 0.9  # genuinely soft
+  assert_same_outputs(exported, expected)
+
+
+def test_signature_takes_int32_memories_and_names_its_outputs(listk_export):
+  signature = tf.saved_model.load(listk_export).signatures["serving_default"]
+  args, kwargs = signature.structured_input_signature
+  assert args == ()
+  assert kwargs == {"memory": tf.TensorSpec([None, MEMORY_SIZE], tf.int32,
+                                            name="memory")}
+  outputs = {name: (spec.dtype, spec.shape.as_list())
+             for name, spec in signature.structured_outputs.items()}
+  assert outputs == {
+      "memory": (tf.int32, [None, MEMORY_SIZE]),
+      "memory_probabilities": (tf.float32, [None, MEMORY_SIZE, MEMORY_SIZE]),
+      "steps": (tf.int32, [None]),
+      "halted": (tf.bool, [None]),
+  }
+
+
+def test_export_keeps_the_weights_and_the_program_text(listk_export):
+  extra = pathlib.Path(listk_export) / EXTRA_DIR
+  saved, compiled = ControllerWeights.load(extra), listk_weights(100.0)
+  assert saved.register_names == compiled.register_names
+  for name in compiled.shapes():
+    np.testing.assert_array_equal(getattr(saved, name), getattr(compiled, name))
+  assert (extra / PROGRAM_FILE).read_text() == pathlib.Path(LISTK).read_text()
+
+
+@pytest.mark.parametrize("how", ["input", "inputs_file"])
+def test_infer_prints_what_run_prints(listk_export, memories, tmp_path, how):
+  if how == "input":
+    input_flag = f"--input={LISTK_INPUT}"
+  else:
+    inputs = tmp_path / "inputs.json"
+    inputs.write_text(json.dumps(memories.tolist()))
+    input_flag = f"--inputs_file={inputs}"
+  inferred = tool("infer", f"--saved_model={listk_export}", input_flag)
+  ran = tool("run", f"--program={LISTK}", f"--memory_size={MEMORY_SIZE}",
+             f"--max_steps={MAX_STEPS}", input_flag)
+  assert inferred.returncode == 0, inferred.stderr
+  assert inferred.stdout == ran.stdout
+
+
+def test_infer_missing_saved_model_is_a_one_line_usage_error(tmp_path):
+  assert_usage_error(tool("infer", f"--saved_model={tmp_path / 'nowhere'}",
+                          "--input=1"), "nowhere")
+
+
+def test_infer_input_outside_the_range_is_a_one_line_usage_error(listk_export):
+  assert_usage_error(tool("infer", f"--saved_model={listk_export}",
+                          "--input=3,25"), "cell 1 holds 25", "[0, 20)")

@@ -1,0 +1,65 @@
+"""Exports a program as a TensorFlow SavedModel that runs without tf_anc.
+
+  machine = tf.saved_model.load(directory)
+  outputs = machine.signatures["serving_default"](memory=memories)
+
+`memories` is `int32[B, M]`; `outputs` holds `memory` (`int32[B, M]`, the
+argmax of each cell), `memory_probabilities` (`float32[B, M, M]`), `steps`
+(`int32[B]`) and `halted` (`bool[B]`). `max_steps` and `eta_stop` are fixed
+at export. The graph is plain TensorFlow (no custom ops, no Keras classes
+to register), so a process with only TensorFlow can load it.
+
+For inspection, `assets.extra/` (TensorFlow's folder for files the graph
+does not read) holds the controller weights (`ControllerWeights.load` reads
+it back) and, when given, the program text as `program.anc`.
+"""
+
+import os
+
+import tensorflow as tf
+
+from tf_anc.machine import DEFAULT_ETA_STOP, SoftMachine
+from tf_anc.weights import ControllerWeights
+
+SIGNATURE = tf.saved_model.DEFAULT_SERVING_SIGNATURE_DEF_KEY  # serving_default
+EXTRA_DIR = "assets.extra"
+PROGRAM_FILE = "program.anc"
+
+
+class _ExportedMachine(tf.Module):
+  """The soft machine behind a fixed `int32[None, M]` -> outputs signature."""
+
+  def __init__(self, machine: SoftMachine):
+    super().__init__(name="anc_machine")
+    self.machine = machine
+    size = machine.memory_size
+    self.serve = tf.function(
+        self._serve,
+        input_signature=[tf.TensorSpec([None, size], tf.int32, name="memory")])
+
+  def _serve(self, memory):
+    size = self.machine.memory_size
+    outputs = self.machine(memory)
+    probabilities = tf.ensure_shape(
+        tf.cast(outputs["memory"], tf.float32), [None, size, size])
+    return {
+        "memory": tf.argmax(probabilities, axis=-1, output_type=tf.int32),
+        "memory_probabilities": probabilities,
+        "steps": tf.ensure_shape(outputs["steps"], [None]),
+        "halted": tf.ensure_shape(outputs["halted"], [None]),
+    }
+
+
+def export_saved_model(weights: ControllerWeights, directory, max_steps,
+                       eta_stop=DEFAULT_ETA_STOP, program_text=None) -> str:
+  """Writes the machine running `weights` as a SavedModel in `directory`."""
+  directory = os.fspath(directory)
+  module = _ExportedMachine(
+      SoftMachine.from_weights(weights, max_steps, eta_stop=eta_stop))
+  tf.saved_model.save(module, directory, signatures={SIGNATURE: module.serve})
+  extra = os.path.join(directory, EXTRA_DIR)
+  weights.save(extra)
+  if program_text is not None:
+    with open(os.path.join(extra, PROGRAM_FILE), "w") as f:
+      f.write(program_text)
+  return directory

@@ -1,0 +1,1 @@
+"""Adapting compiled programs: loss, trainer, evaluation, summaries."""

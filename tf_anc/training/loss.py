@@ -1,0 +1,78 @@
+"""The four-term loss of the paper's section 4.1 (spec section 3).
+
+Per example, with target memory m* (one-hot rows) and a mask of the cells
+that count:
+  correctness  sum_masked (mem_T - m*)^2
+  confidence   sum_t (p_t - p_{t-1}) err_t, err_t the same error on mem_t
+  efficiency   sum_t (1 - p_t) over the steps executed
+  halting      1 - p_T when p_T < eta_stop, else 0
+"""
+
+import dataclasses
+
+import tensorflow as tf
+
+TERMS = ("correctness", "confidence", "efficiency", "halting")
+
+
+@dataclasses.dataclass(frozen=True)
+class LossWeights:
+  correctness: float = 1.0  # alpha
+  confidence: float = 0.0  # beta
+  efficiency: float = 0.0  # gamma
+  halting: float = 0.0  # delta
+
+
+def _masked_squared_error(memory, target_rows, mask):
+  """Sum over masked cells of the squared error; memory [..., M, M]."""
+  cell_error = tf.reduce_sum(tf.square(memory - target_rows), axis=-1)
+  return tf.reduce_sum(cell_error * mask, axis=-1)
+
+
+def loss_terms(outputs, target, mask, eta_stop):
+  """Each term per example, shaped like the batch (e.g. [K, B]).
+
+  Args:
+    outputs: the SoftMachine's outputs. The confidence term needs
+      `memory_trace` (a machine built with `trace_memory=True`); without it
+      the term is left out.
+    target: int target memories [..., M].
+    mask: bool [..., M], the cells that count.
+    eta_stop: the machine's halting threshold.
+  """
+  memory = outputs["memory"]
+  target_rows = tf.one_hot(target, memory.shape[-1], dtype=memory.dtype)
+  mask = tf.cast(mask, memory.dtype)
+  halting = outputs["halting_probabilities"]  # [..., T]
+  running = tf.cast(outputs["running"], halting.dtype)
+  final_halting = halting[..., -1]
+
+  terms = {
+      "correctness": _masked_squared_error(memory, target_rows, mask),
+      "efficiency": tf.reduce_sum(running * (1.0 - halting), axis=-1),
+      "halting": tf.where(final_halting < eta_stop, 1.0 - final_halting,
+                          tf.zeros_like(final_halting)),
+  }
+  if "memory_trace" in outputs:
+    previous = tf.concat([tf.zeros_like(halting[..., :1]), halting[..., :-1]],
+                         axis=-1)
+    step_errors = _masked_squared_error(outputs["memory_trace"],
+                                        target_rows[..., None, :, :],
+                                        mask[..., None, :])
+    terms["confidence"] = tf.reduce_sum((halting - previous) * step_errors,
+                                        axis=-1)
+  return terms
+
+
+def total_loss(terms, weights: LossWeights):
+  """alpha*correctness + beta*confidence + gamma*efficiency + delta*halting."""
+  total = 0.0
+  for name in TERMS:
+    weight = getattr(weights, name)
+    if weight:
+      if name not in terms:
+        raise ValueError(f"the {name} term has weight {weight} but was not "
+                         f"computed (the confidence term needs a machine "
+                         f"with trace_memory=True)")
+      total += weight * terms[name]
+  return total

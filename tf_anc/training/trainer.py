@@ -1,0 +1,251 @@
+"""Trains K restarts of a compiled program side by side, in one graph.
+
+The program is compiled at a low `sharpness` (a soft start), every restart
+gets its own data order (and optional initial noise) from its own seed, and
+all of them are one `SoftMachine` with a leading restarts axis. Checkpoints
+hold the step, the controllers and the optimizer: a run started again in the
+same `model_dir` resumes where the last checkpoint left it. At the end every
+restart is evaluated on the test split, `results.json` is written and the
+best restart is exported as a SavedModel.
+"""
+
+import dataclasses
+import json
+import os
+import time
+from typing import Optional
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from tf_anc import lang
+from tf_anc import tasks
+from tf_anc.export import export_saved_model
+from tf_anc.lang.compiler import compile_program
+from tf_anc.machine import SoftMachine
+from tf_anc.training import evaluation
+from tf_anc.training import summaries
+from tf_anc.training.loss import LossWeights, loss_terms, total_loss
+from tf_anc_datasets import anc_tasks
+
+OPTIMIZERS = {"adam": keras.optimizers.Adam, "sgd": keras.optimizers.SGD}
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainingConfig:
+  task: str
+  model_dir: str
+  distribution: str = tasks.BIASED
+  program: Optional[str] = None  # default: the task's generic program
+  memory_size: Optional[int] = None  # default: the task's M
+  max_steps: Optional[int] = None  # default: the task's T_max
+  eta_stop: float = 0.9
+  sharpness: float = 5.0
+  loss_weights: LossWeights = LossWeights()
+  optimizer: str = "adam"
+  learning_rate: float = 0.1
+  batch_size: int = 1
+  train_steps: int = 1000
+  restarts: int = 1
+  seed: int = 0
+  init_noise: float = 0.0  # std of Gaussian noise added to compiled logits
+  checkpoint_every: int = 100
+  log_every: int = 50
+  test_examples: int = 1000
+  data_dir: Optional[str] = None
+  export_all_restarts: bool = False
+
+
+def resolve(config: TrainingConfig) -> TrainingConfig:
+  """Fills the task's defaults and checks the config; ValueError if bad."""
+  if config.task not in tasks.TASKS:
+    raise ValueError(f"unknown task {config.task!r}; the tasks are "
+                     f"{', '.join(sorted(tasks.TASKS))}")
+  task = tasks.TASKS[config.task]
+  if config.distribution not in task.distributions:
+    raise ValueError(f"task {task.name} has no distribution "
+                     f"{config.distribution!r}; choose from "
+                     f"{', '.join(task.distributions)}")
+  if config.memory_size not in (None, task.memory_size):
+    raise ValueError(f"memory size {config.memory_size} does not match task "
+                     f"{task.name}, whose memories have M = "
+                     f"{task.memory_size} cells")
+  if config.optimizer not in OPTIMIZERS:
+    raise ValueError(f"unknown optimizer {config.optimizer!r}; choose from "
+                     f"{', '.join(OPTIMIZERS)}")
+  for name in ("batch_size", "train_steps", "restarts", "checkpoint_every",
+               "log_every", "test_examples"):
+    if getattr(config, name) < 1:
+      raise ValueError(f"{name} must be at least 1, got "
+                       f"{getattr(config, name)}")
+  program = config.program or str(tasks.program_path(task))
+  if not os.path.exists(program):
+    raise ValueError(f"program file not found: {program}")
+  return dataclasses.replace(
+      config, program=program, memory_size=task.memory_size,
+      max_steps=config.max_steps or task.max_steps)
+
+
+def _arrays(dataset):
+  """A small tfds split as numpy (inputs, targets, masks)."""
+  examples = list(dataset.batch(1 << 20).as_numpy_iterator())[0]
+  return examples["input"], examples["target"], examples["mask"]
+
+
+class Trainer:
+  """Owns the machine, the optimizer, the data and the checkpoints."""
+
+  def __init__(self, config: TrainingConfig, log=print):
+    self.config = config = resolve(config)
+    self.log = log
+    self.program = lang.load_program(config.program, config.memory_size)
+    compiled = compile_program(self.program, config.sharpness)
+    self.machine = SoftMachine(
+        config.memory_size, compiled.register_names, config.max_steps,
+        eta_stop=config.eta_stop,
+        trace_memory=config.loss_weights.confidence != 0,
+        num_restarts=config.restarts)
+    for restart in range(config.restarts):
+      self.machine.controller.set_controller_weights(
+          self._noisy(compiled, restart), restart)
+    self.optimizer = OPTIMIZERS[config.optimizer](config.learning_rate)
+    self.step = tf.Variable(0, dtype=tf.int64, name="step")
+    self.checkpoint = tf.train.Checkpoint(
+        step=self.step, controller=self.machine.controller,
+        optimizer=self.optimizer)
+    self.checkpoints = tf.train.CheckpointManager(
+        self.checkpoint, os.path.join(config.model_dir, "checkpoints"),
+        max_to_keep=3)
+    self.train_data = _arrays(anc_tasks.load(
+        config.task, config.distribution, "train", config.data_dir))
+    self.test_data = tuple(
+        array[:config.test_examples] for array in _arrays(anc_tasks.load(
+            config.task, config.distribution, "test", config.data_dir)))
+    self.writer = tf.summary.create_file_writer(config.model_dir)
+    self._train_step = tf.function(self._train_step_eager)
+
+  def _noisy(self, compiled, restart):
+    if not self.config.init_noise:
+      return compiled
+    rng = np.random.default_rng([self.config.seed, restart])
+    fields = {name: value + rng.normal(0.0, self.config.init_noise,
+                                       value.shape).astype(np.float32)
+              for name, value in dataclasses.asdict(compiled).items()
+              if isinstance(value, np.ndarray)}
+    return dataclasses.replace(compiled, **fields)
+
+  def _batch(self, step):
+    """Each restart's examples for `step`: a pure function of seed and step,
+    so a resumed run sees exactly the data the interrupted one would have."""
+    inputs, targets, masks = self.train_data
+    indices = np.stack([
+        np.random.default_rng([self.config.seed, restart, step]).integers(
+            0, len(inputs), self.config.batch_size)
+        for restart in range(self.config.restarts)])
+    return inputs[indices], targets[indices], masks[indices]
+
+  def _train_step_eager(self, inputs, targets, masks):
+    with tf.GradientTape() as tape:
+      outputs = self.machine(inputs)
+      terms = loss_terms(outputs, targets, masks, self.config.eta_stop)
+      # Mean over each restart's batch, summed over restarts: every restart
+      # gets the gradient of its own loss.
+      per_restart = tf.reduce_mean(
+          total_loss(terms, self.config.loss_weights), axis=-1)
+      loss = tf.reduce_sum(per_restart)
+    variables = self.machine.trainable_variables
+    self.optimizer.apply_gradients(zip(tape.gradient(loss, variables),
+                                       variables))
+    self.step.assign_add(1)
+    return (tf.reduce_mean(per_restart),
+            {name: tf.reduce_mean(value) for name, value in terms.items()})
+
+  def restore(self) -> int:
+    """Restores the latest checkpoint, if any; returns the step reached."""
+    latest = self.checkpoints.latest_checkpoint
+    if latest:
+      self.checkpoint.restore(latest).assert_existing_objects_matched()
+      self.log(f"resumed from {latest} at step {int(self.step.numpy())}")
+    return int(self.step.numpy())
+
+  def train(self):
+    config = self.config
+    step = self.restore()
+    last_log, logged_step = time.perf_counter(), step
+    with self.writer.as_default():
+      while step < config.train_steps:
+        loss, terms = self._train_step(*self._batch(step))
+        step += 1
+        if step % config.log_every == 0 or step == config.train_steps:
+          now = time.perf_counter()
+          speed = ((step - logged_step) * config.batch_size *
+                   config.restarts / (now - last_log))
+          last_log, logged_step = now, step
+          summaries.write_training(step, loss, terms, speed)
+          self.log(f"step {step}/{config.train_steps} loss {float(loss):.4f} "
+                   + " ".join(f"{name} {float(value):.4f}"
+                              for name, value in terms.items())
+                   + f" ({speed:.0f} examples/s)")
+        if step % config.checkpoint_every == 0 or step == config.train_steps:
+          self.checkpoints.save(checkpoint_number=step)
+    self.writer.flush()
+
+  def evaluate(self):
+    """Evaluates every restart; writes summaries and results.json."""
+    config = self.config
+    inputs, targets, masks = self.test_data
+    generic = evaluation.generic_steps(self.program, inputs, config.max_steps)
+    results = evaluation.evaluate_restarts(
+        self.machine, inputs, targets, masks, float(np.mean(generic)))
+    best = evaluation.best_restart(results)
+    weights = [self.machine.controller.controller_weights(restart)
+               for restart in range(config.restarts)]
+    with self.writer.as_default():
+      summaries.write_evaluation(int(self.step.numpy()), results, weights)
+    self.writer.flush()
+    report = {
+        "task": config.task,
+        "distribution": config.distribution,
+        "program": config.program,
+        "config": _jsonable(config),
+        "train_steps_done": int(self.step.numpy()),
+        "test_examples": len(inputs),
+        "generic_mean_steps": float(np.mean(generic)),
+        "generic_mean_iterations": float(np.mean(generic)) + 1,
+        "restarts": results,
+        "success_rate": float(np.mean([r["success"] for r in results])),
+        "best_restart": best,
+    }
+    with open(os.path.join(config.model_dir, "results.json"), "w") as f:
+      json.dump(report, f, indent=1)
+    return report
+
+  def export(self, report):
+    """The best restart (and, if asked, every restart) as SavedModels."""
+    config = self.config
+    restarts = (range(config.restarts) if config.export_all_restarts
+                else [report["best_restart"]])
+    for restart in restarts:
+      directory = (os.path.join(config.model_dir, "saved_model")
+                   if restart == report["best_restart"] else
+                   os.path.join(config.model_dir, "saved_models",
+                                f"restart_{restart}"))
+      export_saved_model(self.machine.controller.controller_weights(restart),
+                         directory, config.max_steps, config.eta_stop,
+                         program_text=report["restarts"][restart]["program"])
+
+
+def _jsonable(config):
+  fields = dataclasses.asdict(config)
+  fields["loss_weights"] = dataclasses.asdict(config.loss_weights)
+  return fields
+
+
+def train_and_evaluate(config: TrainingConfig, log=print):
+  """The whole run: train (resuming), evaluate, export; returns the report."""
+  trainer = Trainer(config, log=log)
+  trainer.train()
+  report = trainer.evaluate()
+  trainer.export(report)
+  return report
