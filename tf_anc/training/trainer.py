@@ -110,6 +110,8 @@ class Trainer:
       self.machine.controller.set_controller_weights(
           self._noisy(compiled, restart), restart)
     self.optimizer = OPTIMIZERS[config.optimizer](config.learning_rate)
+    # Slots now, not at the first step, so a checkpoint restores them too.
+    self.optimizer.build(self.machine.trainable_variables)
     self.step = tf.Variable(0, dtype=tf.int64, name="step")
     self.checkpoint = tf.train.Checkpoint(
         step=self.step, controller=self.machine.controller,

@@ -1,0 +1,75 @@
+"""The four-term loss (spec section 3) on executions we can reason about."""
+
+import numpy as np
+import pytest
+
+from tf_anc import lang
+from tf_anc.lang.compiler import compile_program
+from tf_anc.machine import SoftMachine
+from tf_anc.training.loss import LossWeights, loss_terms, total_loss
+
+# Writes mem[0] + 1 into mem[1]: READ, INC, WRITE, STOP = 4 steps.
+PROGRAM = "var v = READ(0); v = INC(v); WRITE(1, v); STOP();"
+
+
+def run(sharpness=100.0, max_steps=10, memory=(3, 0, 0, 0, 0, 0)):
+  program = lang.parse_program(PROGRAM, 6)
+  machine = SoftMachine.from_weights(compile_program(program, sharpness),
+                                     max_steps, trace_memory=True)
+  return machine(np.array([memory]))
+
+
+TARGET = np.array([[3, 4, 0, 0, 0, 0]])
+MASK = np.array([[False, True, False, False, False, False]])
+
+
+def test_an_exact_program_has_no_correctness_confidence_or_halting_loss():
+  terms = loss_terms(run(), TARGET, MASK, eta_stop=0.9)
+  assert float(terms["correctness"][0]) == 0.0
+  assert float(terms["confidence"][0]) == 0.0
+  assert float(terms["halting"][0]) == 0.0
+
+
+def test_efficiency_counts_each_step_before_the_stop():
+  terms = loss_terms(run(), TARGET, MASK, eta_stop=0.9)
+  assert float(terms["efficiency"][0]) == pytest.approx(3.0)
+
+
+def test_correctness_is_the_squared_error_of_the_masked_cells():
+  wrong_target = np.array([[3, 5, 0, 0, 0, 0]])
+  terms = loss_terms(run(), wrong_target, MASK, eta_stop=0.9)
+  assert float(terms["correctness"][0]) == pytest.approx(2.0)  # 1^2 + 1^2
+
+
+def test_confidence_weights_each_steps_error_by_its_halting_increment():
+  outputs = run(sharpness=3.0)
+  terms = loss_terms(outputs, TARGET, MASK, eta_stop=0.9)
+  halting = outputs["halting_probabilities"].numpy()[0]
+  trace = outputs["memory_trace"].numpy()[0]
+  errors = ((trace[:, 1] - np.eye(6)[4]) ** 2).sum(axis=-1)
+  increments = np.diff(np.concatenate([[0.0], halting]))
+  assert float(terms["confidence"][0]) == pytest.approx(
+      float((increments * errors).sum()), rel=1e-5)
+
+
+def test_halting_penalty_applies_only_below_eta_stop():
+  unfinished = loss_terms(run(max_steps=2), TARGET, MASK, eta_stop=0.9)
+  assert float(unfinished["halting"][0]) == pytest.approx(1.0)
+
+
+def test_total_weights_the_terms():
+  terms = loss_terms(run(max_steps=2), TARGET, MASK, eta_stop=0.9)
+  weights = LossWeights(correctness=2.0, confidence=0.0, efficiency=0.5,
+                        halting=3.0)
+  expected = (2.0 * terms["correctness"] + 0.5 * terms["efficiency"] +
+              3.0 * terms["halting"])
+  np.testing.assert_allclose(total_loss(terms, weights), expected)
+
+
+def test_confidence_without_a_memory_trace_is_an_error():
+  program = lang.parse_program(PROGRAM, 6)
+  outputs = SoftMachine.from_weights(compile_program(program), 10)(
+      np.zeros([1, 6], np.int32))
+  terms = loss_terms(outputs, TARGET, MASK, eta_stop=0.9)
+  with pytest.raises(ValueError, match="trace_memory"):
+    total_loss(terms, LossWeights(confidence=1.0))

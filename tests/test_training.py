@@ -1,0 +1,207 @@
+"""The trainer: restarts, checkpoints and resuming, results, summaries, export."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tf_anc.training.loss import LossWeights
+from tf_anc.training.trainer import Trainer, TrainingConfig, resolve
+from tf_anc.training.trainer import train_and_evaluate
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+@pytest.fixture(scope="module", name="data_dir")
+def _data_dir(tmp_path_factory):
+  return str(tmp_path_factory.mktemp("tfds"))
+
+
+def access_config(model_dir, data_dir, **overrides):
+  fields = dict(task="access", model_dir=str(model_dir), data_dir=data_dir,
+                optimizer="adam", learning_rate=0.1, batch_size=2,
+                sharpness=3.0, restarts=2, train_steps=6,
+                checkpoint_every=3, log_every=3, test_examples=50,
+                loss_weights=LossWeights(correctness=10.0, halting=1.0,
+                                         efficiency=0.1, confidence=1.0))
+  fields.update(overrides)
+  return TrainingConfig(**fields)
+
+
+@pytest.fixture(scope="module", name="trained")
+def _trained(tmp_path_factory, data_dir):
+  model_dir = tmp_path_factory.mktemp("run")
+  config = access_config(model_dir, data_dir, export_all_restarts=True)
+  report = train_and_evaluate(config, log=lambda line: None)
+  return model_dir, report
+
+
+def controller_values(trainer):
+  return [variable.numpy() for variable in trainer.machine.trainable_variables]
+
+
+def test_each_restart_draws_its_own_examples(tmp_path, data_dir):
+  trainer = Trainer(access_config(tmp_path, data_dir, batch_size=8),
+                    log=lambda line: None)
+  inputs, _, _ = trainer._batch(step=0)  # pylint: disable=protected-access
+  assert inputs.shape == (2, 8, 10)
+  assert not np.array_equal(inputs[0], inputs[1])
+
+
+def test_restarts_train_independently(tmp_path, data_dir):
+  config = access_config(tmp_path, data_dir, init_noise=0.5)
+  trainer = Trainer(config, log=lambda line: None)
+  before = controller_values(trainer)
+  trainer.train()
+  after = controller_values(trainer)
+  assert not np.allclose(before[0][0], after[0][0])
+  assert not np.allclose(after[0][0], after[0][1])
+
+
+def test_a_resumed_run_ends_where_an_uninterrupted_one_does(tmp_path,
+                                                            data_dir):
+  straight = Trainer(access_config(tmp_path / "straight", data_dir),
+                     log=lambda line: None)
+  straight.train()
+  interrupted = Trainer(access_config(tmp_path / "split", data_dir,
+                                      train_steps=3), log=lambda line: None)
+  interrupted.train()
+  logs = []
+  resumed = Trainer(access_config(tmp_path / "split", data_dir),
+                    log=logs.append)
+  resumed.train()
+  assert "at step 3" in logs[0]
+  assert int(resumed.step.numpy()) == 6
+  for a, b in zip(controller_values(straight), controller_values(resumed)):
+    np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+
+
+def test_a_killed_run_resumes_from_its_last_checkpoint(tmp_path, data_dir):
+  model_dir = tmp_path / "killed"
+  command = [sys.executable, "-u", "-m", "tf_anc.train", "--task=access",
+             f"--model_dir={model_dir}", f"--data_dir={data_dir}",
+             "--restarts=2", "--batch_size=2", "--train_steps=100000",
+             "--checkpoint_every=5", "--log_every=1", "--test_examples=20"]
+  process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE,
+                             stderr=subprocess.DEVNULL, text=True)
+  logged = 0
+  deadline = time.time() + 240
+  for line in process.stdout:
+    if line.startswith("step "):
+      logged = int(line.split()[1].split("/")[0])
+    if logged >= 12 or time.time() > deadline:
+      break
+  process.send_signal(signal.SIGKILL)
+  process.wait()
+  assert logged >= 12
+
+  checkpoint = tf.train.latest_checkpoint(model_dir / "checkpoints")
+  saved_step = int(checkpoint.rsplit("-", 1)[1])
+  assert logged - saved_step <= 5  # at most one checkpoint interval lost
+  trainer = Trainer(access_config(model_dir, data_dir,
+                                  train_steps=saved_step + 2),
+                    log=lambda line: None)
+  assert trainer.restore() == saved_step
+  reader = tf.train.load_checkpoint(checkpoint)
+  saved_logits = reader.get_tensor(
+      "controller/instruction_logits/.ATTRIBUTES/VARIABLE_VALUE")
+  np.testing.assert_array_equal(
+      trainer.machine.controller.instruction_logits.numpy(), saved_logits)
+
+
+def test_results_json_reports_every_restart(trained):
+  model_dir, report = trained
+  with open(model_dir / "results.json") as f:
+    saved = json.load(f)
+  assert saved == json.loads(json.dumps(report))
+  assert len(saved["restarts"]) == 2
+  assert saved["generic_mean_iterations"] == 6.0
+  for restart in saved["restarts"]:
+    assert {"accuracy", "mean_steps", "mean_iterations", "success",
+            "interpretability", "program"} <= set(restart)
+    assert "WRITE(" in restart["program"]
+
+
+def test_tensorboard_events_hold_losses_evaluation_images_and_programs(
+    trained):
+  model_dir, _ = trained
+  tags = set()
+  for name in os.listdir(model_dir):
+    if name.startswith("events.out.tfevents"):
+      for event in tf.compat.v1.train.summary_iterator(
+          str(model_dir / name)):
+        tags.update(value.tag for value in event.summary.value)
+  assert {"loss/total", "loss/correctness", "loss/confidence",
+          "loss/efficiency", "loss/halting", "eval/success_count",
+          "restart_0/accuracy", "restart_0/mean_steps",
+          "restart_1/controller/instruction", "restart_0/program"} <= tags
+
+
+def test_the_best_restart_is_exported_and_runs_without_tf_anc(trained):
+  model_dir, report = trained
+  best = report["best_restart"]
+  memories = np.random.default_rng(0).integers(0, 10, [6, 10])
+  script = f"""
+import json, sys
+import numpy as np
+import tensorflow as tf
+serve = tf.saved_model.load({str(model_dir / 'saved_model')!r}).signatures[
+    "serving_default"]
+out = serve(memory=tf.constant({memories.tolist()!r}, tf.int32))
+assert not any(name.startswith("tf_anc") for name in sys.modules)
+print(json.dumps({{name: value.numpy().tolist() for name, value in out.items()}}))
+"""
+  result = subprocess.run([sys.executable, "-c", script], capture_output=True,
+                          text=True, timeout=300, check=True)
+  exported = json.loads(result.stdout.strip().splitlines()[-1])
+
+  trainer = Trainer(access_config(model_dir, report["config"]["data_dir"]),
+                    log=lambda line: None)
+  trainer.restore()
+  outputs = trainer.machine(np.stack([memories] * 2))
+  np.testing.assert_allclose(exported["memory_probabilities"],
+                             outputs["memory"][best], atol=1e-5)
+  assert exported["steps"] == outputs["steps"][best].numpy().tolist()
+  assert os.path.isdir(model_dir / "saved_models" /
+                       f"restart_{1 - best}")
+
+
+def test_a_memory_size_that_does_not_match_the_task_is_refused(tmp_path):
+  with pytest.raises(ValueError, match="M = 10"):
+    resolve(TrainingConfig(task="access", model_dir=str(tmp_path),
+                           memory_size=12))
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--bogus=1"], ["bogus"]),
+    (["--program=missing.anc"], ["missing.anc"]),
+    (["--task=access", "--memory_size=12"], ["memory size 12", "M = 10"]),
+    (["--task=access", "--program=programs/sort.anc"], ["sort.anc:", "M = 10"]),
+    (["--task=nothing"], ["unknown task"]),
+])
+def test_bad_training_input_is_a_one_line_error(tmp_path, args, words):
+  result = subprocess.run(
+      [sys.executable, "-m", "tf_anc.train", f"--model_dir={tmp_path}", *args],
+      capture_output=True, text=True, cwd=REPO, timeout=300)
+  assert result.returncode == 2, result.stderr
+  lines = result.stderr.strip().splitlines()
+  assert len(lines) == 1, result.stderr
+  for word in words:
+    assert word in lines[0]
+
+
+def test_an_unknown_flag_in_a_flagfile_is_a_one_line_error(tmp_path):
+  flagfile = tmp_path / "bad.flags"
+  flagfile.write_text("--task=access\n--no_such_flag=3\n")
+  result = subprocess.run(
+      [sys.executable, "-m", "tf_anc.train", f"--flagfile={flagfile}"],
+      capture_output=True, text=True, cwd=REPO, timeout=300)
+  assert result.returncode == 2
+  assert "no_such_flag" in result.stderr.strip()
+  assert len(result.stderr.strip().splitlines()) == 1
