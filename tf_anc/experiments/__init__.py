@@ -1,0 +1,1 @@
+"""Paper experiments: commands that train, measure and write tables."""
