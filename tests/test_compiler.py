@@ -5,26 +5,15 @@ import pytest
 
 from tf_anc import isa
 from tf_anc import lang
+from tf_anc import tasks
 from tf_anc.lang.compiler import compile_program
 
-LISTK = """
-var head = 0; var k = 1; var out = 2;
-k = READ(k);
-out = READ(out);
-loop: head = READ(head);
-k = DEC(k);
-JEZ(k, found);
-JEZ(0, loop);
-found: head = INC(head);
-head = READ(head);
-WRITE(out, head);
-STOP();
-"""
 
 
 @pytest.fixture(name="weights")
 def _weights():
-  return compile_program(lang.parse_program(LISTK, 20), sharpness=5.0)
+  program = lang.load_program(tasks.program_path("listk"), 20)
+  return compile_program(program, sharpness=5.0)
 
 
 def test_weight_shapes_follow_memory_size_and_registers(weights):

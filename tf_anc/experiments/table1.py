@@ -1,10 +1,10 @@
 """Reproduces the paper's Table 1: every task, N restarts, ours beside theirs.
 
   python -m tf_anc.experiments.table1 [--restarts=20] [--output_dir=runs/table1]
-      [--tasks=access,swap,...]
+      [--tasks=access,swap,...] [--configs=configs/anc]
 
-Trains each task with its flagfile (`configs/anc/<task>.flags`, the authors'
-hyper-parameters) in its own process, then writes `table1.md`,
+Trains each task with its flagfile (`<configs>/<task>.flags`: by default the
+authors' hyper-parameters; `configs/anc/tuned` holds ours) in its own process, then writes `table1.md`,
 `table1.json` and `table1.svg` (iterations per task) to `--output_dir`. A
 task whose run already finished is not trained again; an interrupted one
 resumes from its checkpoints.
@@ -28,8 +28,8 @@ PAPER = {
     "addition": {"generic": 20, "learned": 9, "ideal": 6, "success": 0.12},
     "sort": {"generic": 38, "learned": 18, "ideal": 9.5, "success": 0.74},
 }
-CONFIGS_DIR = os.path.join(os.path.dirname(os.path.dirname(
-    os.path.dirname(os.path.abspath(__file__)))), "configs", "anc")
+_REPO = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
 
 _RESTARTS = flags.DEFINE_integer("restarts", 20, "Restarts per task.",
                                  lower_bound=1)
@@ -37,6 +37,9 @@ _TASKS = flags.DEFINE_list("tasks", list(PAPER), "Tasks to run.")
 _OUTPUT_DIR = flags.DEFINE_string("output_dir", "runs/table1",
                                   "Where runs and tables go.")
 _DATA_DIR = flags.DEFINE_string("data_dir", None, "tfds data directory.")
+_CONFIGS = flags.DEFINE_string(
+    "configs", os.path.join(_REPO, "configs", "anc"),
+    "Directory of the <task>.flags files to run.")
 
 
 def _finished(results_path, restarts):
@@ -48,13 +51,13 @@ def _finished(results_path, restarts):
           report["train_steps_done"] == report["config"]["train_steps"])
 
 
-def run_task(task, restarts, output_dir, data_dir):
+def run_task(task, restarts, output_dir, data_dir, configs):
   """Trains one task (unless done) and returns its results.json."""
   model_dir = os.path.join(output_dir, task)
   results_path = os.path.join(model_dir, "results.json")
   if not _finished(results_path, restarts):
     command = [sys.executable, "-m", "tf_anc.train",
-               f"--flagfile={os.path.join(CONFIGS_DIR, task + '.flags')}",
+               f"--flagfile={os.path.join(configs, task + '.flags')}",
                f"--restarts={restarts}", f"--model_dir={model_dir}",
                "--log_every=500"]
     if data_dir:
@@ -144,8 +147,12 @@ def main(argv):
   if unknown:
     raise cli.UsageError(f"unknown tasks {', '.join(unknown)}; Table 1 has "
                          f"{', '.join(PAPER)}")
+  for task in _TASKS.value:
+    flagfile = os.path.join(_CONFIGS.value, task + ".flags")
+    if not os.path.exists(flagfile):
+      raise cli.UsageError(f"no flagfile {flagfile}")
   rows = [summarize(task, run_task(task, _RESTARTS.value, _OUTPUT_DIR.value,
-                                   _DATA_DIR.value))
+                                   _DATA_DIR.value, _CONFIGS.value))
           for task in _TASKS.value]
   table = markdown(rows)
   os.makedirs(_OUTPUT_DIR.value, exist_ok=True)
