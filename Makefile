@@ -14,14 +14,11 @@ $(VENV)/.installed: setup.py
 	$(PYTHON) -m pip install --quiet -e '.[test]'
 	touch $@
 
-# Until the trainer lands: compile the generic ListK program and run it on
-# the soft machine and on the discrete machine.
+# The main job: adapt the generic ListK program to biased lists with the
+# trainer's embedded defaults; results, TensorBoard logs and the SavedModel go
+# to runs/anc/ (a second `make train` resumes or re-evaluates that run).
 train: install
-	$(PYTHON) -m tf_anc.compile programs/listk.anc --memory_size=20
-	$(PYTHON) -m tf_anc.run --program=programs/listk.anc --memory_size=20 \
-	    --max_steps=75 --input=3,3,2,5,11,7,12,9,4,0,8
-	$(PYTHON) -m tf_anc.run --program=programs/listk.anc --memory_size=20 \
-	    --max_steps=75 --input=3,3,2,5,11,7,12,9,4,0,8 --discrete
+	$(PYTHON) -m tf_anc.train
 
 test: install
 	$(PYTHON) -m pytest -q tests

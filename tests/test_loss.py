@@ -6,7 +6,8 @@ import pytest
 from tf_anc import lang
 from tf_anc.lang.compiler import compile_program
 from tf_anc.machine import SoftMachine
-from tf_anc.training.loss import LossWeights, loss_terms, total_loss
+from tf_anc.training.config import LossWeights
+from tf_anc.training.loss import loss_terms, total_loss
 
 # Writes mem[0] + 1 into mem[1]: READ, INC, WRITE, STOP = 4 steps.
 PROGRAM = "var v = READ(0); v = INC(v); WRITE(1, v); STOP();"

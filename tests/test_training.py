@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tf_anc.training.loss import LossWeights
-from tf_anc.training.trainer import Trainer, TrainingConfig, resolve
+from tf_anc.training.config import LossWeights, TrainingConfig
+from tf_anc.training.trainer import Trainer, resolve
 from tf_anc.training.trainer import train_and_evaluate
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

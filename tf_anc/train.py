@@ -2,9 +2,9 @@
 
   python -m tf_anc.train --flagfile=configs/anc/listk.flags [--restarts=20]
 
-With no flags at all it trains biased ListK with the authors'
-hyper-parameters, a few restarts, in minutes on a CPU. Writes checkpoints,
-TensorBoard logs, `results.json` and the best restart's SavedModel to
+With no flags at all it trains biased ListK with our tuned hyper-parameters
+(`configs/anc/tuned/listk.flags`) and 8 restarts, in minutes on a CPU.
+Writes checkpoints, TensorBoard logs, `results.json` and the best restart's SavedModel to
 `--model_dir`; a run started again with the same `--model_dir` resumes from
 its last checkpoint.
 """
@@ -13,9 +13,12 @@ from absl import flags
 from absl import logging
 
 from tf_anc import cli
+from tf_anc.training.config import LossWeights, TrainingConfig
 
-_TASK = flags.DEFINE_string("task", "listk", "Task name (tf_anc.tasks).")
-_DISTRIBUTION = flags.DEFINE_string("distribution", "biased",
+_DEFAULT = TrainingConfig()
+
+_TASK = flags.DEFINE_string("task", _DEFAULT.task, "Task name (tf_anc.tasks).")
+_DISTRIBUTION = flags.DEFINE_string("distribution", _DEFAULT.distribution,
                                     "The task's input distribution.")
 _PROGRAM = flags.DEFINE_string(
     "program", None, "The .anc program to adapt (default: the task's "
@@ -24,47 +27,55 @@ _MEMORY_SIZE = flags.DEFINE_integer(
     "memory_size", None, "M; must match the task's (default: the task's).")
 _MAX_STEPS = flags.DEFINE_integer("max_steps", None,
                                   "T_max (default: the task's).", lower_bound=1)
-_ETA_STOP = flags.DEFINE_float("eta_stop", 0.9, "Halting threshold.",
-                               lower_bound=0.0, upper_bound=1.0)
+_ETA_STOP = flags.DEFINE_float("eta_stop", _DEFAULT.eta_stop,
+                               "Halting threshold.", lower_bound=0.0,
+                               upper_bound=1.0)
 _SHARPNESS = flags.DEFINE_float(
-    "sharpness", 5.0, "Scale of the compiled one-hot logits (soft start).")
-_ALPHA = flags.DEFINE_float("alpha", 10.0, "Weight of the correctness term.")
-_BETA = flags.DEFINE_float("beta", 10.0, "Weight of the confidence term.")
-_GAMMA = flags.DEFINE_float("gamma", 0.1, "Weight of the efficiency term.")
-_DELTA = flags.DEFINE_float("delta", 20.0, "Weight of the halting term.")
-_OPTIMIZER = flags.DEFINE_enum("optimizer", "adam", ["adam", "sgd"],
-                               "Optimizer.")
-_LEARNING_RATE = flags.DEFINE_float("learning_rate", 1.0, "Learning rate.",
-                                    lower_bound=0.0)
-_BATCH_SIZE = flags.DEFINE_integer("batch_size", 5, "Examples per restart "
-                                   "per step.", lower_bound=1)
-_TRAIN_STEPS = flags.DEFINE_integer("train_steps", 2000, "Training steps.",
-                                    lower_bound=1)
+    "sharpness", _DEFAULT.sharpness,
+    "Scale of the compiled one-hot logits (soft start).")
+_ALPHA = flags.DEFINE_float("alpha", _DEFAULT.loss_weights.correctness,
+                            "Weight of the correctness term.")
+_BETA = flags.DEFINE_float("beta", _DEFAULT.loss_weights.confidence,
+                           "Weight of the confidence term.")
+_GAMMA = flags.DEFINE_float("gamma", _DEFAULT.loss_weights.efficiency,
+                            "Weight of the efficiency term.")
+_DELTA = flags.DEFINE_float("delta", _DEFAULT.loss_weights.halting,
+                            "Weight of the halting term.")
+_OPTIMIZER = flags.DEFINE_enum("optimizer", _DEFAULT.optimizer,
+                               ["adam", "sgd"], "Optimizer.")
+_LEARNING_RATE = flags.DEFINE_float("learning_rate", _DEFAULT.learning_rate,
+                                    "Learning rate.", lower_bound=0.0)
+_BATCH_SIZE = flags.DEFINE_integer("batch_size", _DEFAULT.batch_size,
+                                   "Examples per restart per step.",
+                                   lower_bound=1)
+_TRAIN_STEPS = flags.DEFINE_integer("train_steps", _DEFAULT.train_steps,
+                                    "Training steps.", lower_bound=1)
 _RESTARTS = flags.DEFINE_integer(
-    "restarts", 4, "Independent controllers trained side by side.",
-    lower_bound=1)
-_SEED = flags.DEFINE_integer("seed", 0, "Seed of data order and noise.")
+    "restarts", _DEFAULT.restarts,
+    "Independent controllers trained side by side.", lower_bound=1)
+_SEED = flags.DEFINE_integer("seed", _DEFAULT.seed,
+                             "Seed of data order and noise.")
 _INIT_NOISE = flags.DEFINE_float(
-    "init_noise", 0.0, "Std of Gaussian noise added to each restart's "
-    "compiled logits.", lower_bound=0.0)
+    "init_noise", _DEFAULT.init_noise, "Std of Gaussian noise added to each "
+    "restart's compiled logits.", lower_bound=0.0)
 _CHECKPOINT_EVERY = flags.DEFINE_integer(
-    "checkpoint_every", 100, "Steps between checkpoints.", lower_bound=1)
-_LOG_EVERY = flags.DEFINE_integer("log_every", 100,
+    "checkpoint_every", _DEFAULT.checkpoint_every,
+    "Steps between checkpoints.", lower_bound=1)
+_LOG_EVERY = flags.DEFINE_integer("log_every", _DEFAULT.log_every,
                                   "Steps between progress lines.",
                                   lower_bound=1)
 _TEST_EXAMPLES = flags.DEFINE_integer(
-    "test_examples", 1000, "Test examples per evaluation.", lower_bound=1)
+    "test_examples", _DEFAULT.test_examples, "Test examples per evaluation.",
+    lower_bound=1)
 _DATA_DIR = flags.DEFINE_string("data_dir", None,
                                 "tfds data directory (default: tfds').")
-_MODEL_DIR = flags.DEFINE_string("model_dir", "runs/anc",
+_MODEL_DIR = flags.DEFINE_string("model_dir", _DEFAULT.model_dir,
                                  "Checkpoints, logs, results, SavedModel.")
 _EXPORT_ALL_RESTARTS = flags.DEFINE_bool(
     "export_all_restarts", False, "Export every restart, not just the best.")
 
 
 def _config():
-  from tf_anc.training.loss import LossWeights  # pylint: disable=g-import-not-at-top
-  from tf_anc.training.trainer import TrainingConfig  # pylint: disable=g-import-not-at-top
   return TrainingConfig(
       task=_TASK.value, distribution=_DISTRIBUTION.value,
       program=_PROGRAM.value, memory_size=_MEMORY_SIZE.value,

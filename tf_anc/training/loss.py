@@ -8,19 +8,11 @@ that count:
   halting      1 - p_T when p_T < eta_stop, else 0
 """
 
-import dataclasses
-
 import tensorflow as tf
 
+from tf_anc.training.config import LossWeights
+
 TERMS = ("correctness", "confidence", "efficiency", "halting")
-
-
-@dataclasses.dataclass(frozen=True)
-class LossWeights:
-  correctness: float = 1.0  # alpha
-  confidence: float = 0.0  # beta
-  efficiency: float = 0.0  # gamma
-  halting: float = 0.0  # delta
 
 
 def _masked_squared_error(memory, target_rows, mask):

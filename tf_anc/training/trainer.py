@@ -13,8 +13,6 @@ import dataclasses
 import json
 import os
 import time
-from typing import Optional
-
 import keras
 import numpy as np
 import tensorflow as tf
@@ -26,35 +24,11 @@ from tf_anc.lang.compiler import compile_program
 from tf_anc.machine import SoftMachine
 from tf_anc.training import evaluation
 from tf_anc.training import summaries
-from tf_anc.training.loss import LossWeights, loss_terms, total_loss
+from tf_anc.training.config import TrainingConfig
+from tf_anc.training.loss import loss_terms, total_loss
 from tf_anc_datasets import anc_tasks
 
 OPTIMIZERS = {"adam": keras.optimizers.Adam, "sgd": keras.optimizers.SGD}
-
-
-@dataclasses.dataclass(frozen=True)
-class TrainingConfig:
-  task: str
-  model_dir: str
-  distribution: str = tasks.BIASED
-  program: Optional[str] = None  # default: the task's generic program
-  memory_size: Optional[int] = None  # default: the task's M
-  max_steps: Optional[int] = None  # default: the task's T_max
-  eta_stop: float = 0.9
-  sharpness: float = 5.0
-  loss_weights: LossWeights = LossWeights()
-  optimizer: str = "adam"
-  learning_rate: float = 0.1
-  batch_size: int = 1
-  train_steps: int = 1000
-  restarts: int = 1
-  seed: int = 0
-  init_noise: float = 0.0  # std of Gaussian noise added to compiled logits
-  checkpoint_every: int = 100
-  log_every: int = 50
-  test_examples: int = 1000
-  data_dir: Optional[str] = None
-  export_all_restarts: bool = False
 
 
 def resolve(config: TrainingConfig) -> TrainingConfig:
