@@ -3,16 +3,22 @@
 VENV ?= .venv
 PYTHON := $(VENV)/bin/python
 export TF_CPP_MIN_LOG_LEVEL ?= 2
+# The fused machine-step op (ops/*.cc), compiled against the installed TF.
+OP_LIBRARY := tf_anc/ops/_machine_ops.so
 
 .PHONY: install train test
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed $(OP_LIBRARY)
 
 $(VENV)/.installed: setup.py
 	python3 -m venv $(VENV)
 	$(PYTHON) -m pip install --quiet --upgrade pip
 	$(PYTHON) -m pip install --quiet -e '.[test]'
 	touch $@
+
+# pip builds in isolation, without TensorFlow: compile the op afterwards.
+$(OP_LIBRARY): $(VENV)/.installed $(wildcard ops/*.cc) tf_anc/ops/build.py
+	$(PYTHON) -m tf_anc.ops.build
 
 # The main job: adapt the generic ListK program to biased lists with the
 # trainer's embedded defaults; results, TensorBoard logs and the SavedModel go

@@ -1,6 +1,35 @@
 """tf_anc: Adaptive Neural Compilation and Neural TerpreT in TensorFlow/Keras."""
 
+import os
+import runpy
+
 import setuptools
+from setuptools.command.build_py import build_py
+
+
+class BuildPyWithOps(build_py):
+  """Also compiles the fused-step op library when TensorFlow is importable.
+
+  pip's isolated build has no TensorFlow; there `make install` (or
+  `python -m tf_anc.ops.build`) compiles the library after installation.
+  """
+
+  def run(self):
+    super().run()
+    try:
+      import tensorflow  # pylint: disable=g-import-not-at-top,unused-import
+    except ImportError:
+      print("tf_anc: TensorFlow is not importable at build time; run "
+            "`python -m tf_anc.ops.build` after installing for the fused step")
+      return
+    # Run as a file: importing tf_anc here would need its dependencies.
+    ops_build = runpy.run_path(os.path.join("tf_anc", "ops", "build.py"))
+    package_dir = os.path.join("" if self.editable_mode else self.build_lib,
+                               "tf_anc", "ops")
+    ops_build["build"](
+        output=os.path.join(package_dir, ops_build["LIBRARY_NAME"]),
+        source_dir="ops")
+
 
 # tensorflow-cpu is the same TensorFlow without the GPU libraries: a much
 # smaller download where it exists (Linux x86-64); elsewhere plain tensorflow.
@@ -31,4 +60,5 @@ setuptools.setup(
         "tensorboard",  # tf.summary's writers; tensorflow-cpu leaves it out
     ],
     extras_require={"test": ["pytest"]},
+    cmdclass={"build_py": BuildPyWithOps},
 )

@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 from tf_anc.experiments import table1
+from tf_anc.machine import fused
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -36,14 +37,17 @@ def test_table1_markdown_puts_ours_beside_the_papers():
 
 def test_machine_benchmark_prints_and_writes_rows(tmp_path):
   output = tmp_path / "rows.json"
+  impls = ["tf", "xla"] + (["fused"] if fused.fused_available() else [])
   result = subprocess.run(
       [sys.executable, "-m", "tf_anc.benchmarks.machine",
        "--memory_sizes=5", "--batches=2", "--steps=3", "--min_seconds=0",
-       f"--output={output}"],
+       f"--impls={','.join(impls)}", f"--output={output}"],
       capture_output=True, text=True, cwd=REPO, timeout=300, check=True)
   assert "examples/s" in result.stdout
+  if "fused" in impls:
+    assert "fused/xla" in result.stdout
   rows = json.loads(output.read_text())
-  assert [row["impl"] for row in rows] == ["tf", "xla"]
+  assert [row["impl"] for row in rows] == impls
   assert set(rows[0]) == {"impl", "memory_size", "registers", "steps",
                           "batch", "examples_per_second"}
   assert all(row["examples_per_second"] > 0 for row in rows)

@@ -54,8 +54,9 @@ def export_saved_model(weights: ControllerWeights, directory, max_steps,
                        eta_stop=DEFAULT_ETA_STOP, program_text=None) -> str:
   """Writes the machine running `weights` as a SavedModel in `directory`."""
   directory = os.fspath(directory)
-  module = _ExportedMachine(
-      SoftMachine.from_weights(weights, max_steps, eta_stop=eta_stop))
+  # The plain-TF step: the fused op would tie the SavedModel to its library.
+  module = _ExportedMachine(SoftMachine.from_weights(
+      weights, max_steps, eta_stop=eta_stop, step_impl="tf"))
   tf.saved_model.save(module, directory, signatures={SIGNATURE: module.serve})
   extra = os.path.join(directory, EXTRA_DIR)
   weights.save(extra)

@@ -1,14 +1,15 @@
 """Times full unrolled executions of the soft machine.
 
   python -m tf_anc.benchmarks.machine [--memory_sizes=10,20,40,80]
-      [--batches=1,32,256] [--impls=tf,xla] [--mode=train|forward]
+      [--batches=1,32,256] [--impls=tf,xla,fused] [--mode=train|forward]
       [--output=FILE.json]
 
 `train` times forward + backward (the gradient of a loss on the final memory
 with respect to every controller weight); `forward` the execution alone.
 Controllers are random soft programs whose STOP logits are pushed down, so
 every example runs all `--steps` steps. Prints examples/s and the cost per
-example per step, whose growth with M shows the step's O(M^2) arithmetic.
+example per step, whose growth with M shows the step's O(M^2) arithmetic,
+and, when both are timed, the speed-up of the fused op over XLA.
 """
 
 import json
@@ -23,8 +24,10 @@ from tf_anc import isa
 _MEMORY_SIZES = flags.DEFINE_list("memory_sizes", ["10", "20", "40", "80"],
                                   "Memory sizes M to time.")
 _BATCHES = flags.DEFINE_list("batches", ["1", "32", "256"], "Batch sizes.")
-_IMPLS = flags.DEFINE_list("impls", ["tf", "xla"],
-                           "tf: plain TF graph; xla: the same, jit-compiled.")
+_IMPLS = flags.DEFINE_list(
+    "impls", ["tf", "xla", "fused"],
+    "tf: plain-TF step in a graph; xla: the same, jit-compiled; fused: the "
+    "C++ step op (tf_anc/ops) in a graph.")
 _REGISTERS = flags.DEFINE_integer("registers", 7, "R.", lower_bound=1)
 _STEPS = flags.DEFINE_integer("steps", 75, "Steps per execution (T).",
                               lower_bound=1)
@@ -34,10 +37,10 @@ _MIN_SECONDS = flags.DEFINE_float(
     "min_seconds", 1.0, "Repeat each measurement for at least this long.")
 _OUTPUT = flags.DEFINE_string("output", None, "Also write the rows as JSON.")
 
-IMPLS = ("tf", "xla")
+IMPLS = ("tf", "xla", "fused")
 
 
-def _random_machine(memory_size, num_registers, steps, seed):
+def _random_machine(memory_size, num_registers, steps, seed, step_impl):
   # Imported here so that --help and flag errors need no TensorFlow.
   from tf_anc.machine import SoftMachine  # pylint: disable=g-import-not-at-top
   from tf_anc.weights import ControllerWeights  # pylint: disable=g-import-not-at-top
@@ -56,7 +59,7 @@ def _random_machine(memory_size, num_registers, steps, seed):
       initial_register_logits=logits(num_registers, memory_size),
       initial_ir_logits=logits(memory_size),
       register_names=tuple(f"r{i}" for i in range(num_registers)))
-  return SoftMachine.from_weights(weights, steps)
+  return SoftMachine.from_weights(weights, steps, step_impl=step_impl)
 
 
 def _timed_call(machine, impl, mode):
@@ -77,7 +80,8 @@ def _timed_call(machine, impl, mode):
 def measure(impl, memory_size, batch, num_registers, steps, mode,
             min_seconds):
   """Examples per second of one implementation at one shape."""
-  machine = _random_machine(memory_size, num_registers, steps, seed=0)
+  machine = _random_machine(memory_size, num_registers, steps, seed=0,
+                            step_impl="fused" if impl == "fused" else "tf")
   call = _timed_call(machine, impl, mode)
   memory = np.random.default_rng(1).integers(
       0, memory_size, [batch, memory_size]).astype(np.int32)
@@ -113,18 +117,23 @@ def main(argv):
   rows = []
   print(f"{_MODE.value}, R = {_REGISTERS.value}, T = {_STEPS.value}")
   print(f"{'impl':<5s} {'M':>4s} {'batch':>6s} {'examples/s':>12s} "
-        f"{'us/example/step':>16s}")
+        f"{'us/example/step':>16s} {'fused/xla':>10s}")
   for memory_size in memory_sizes:
     for batch in batches:
+      speeds = {}
       for impl in _IMPLS.value:
         speed = measure(impl, memory_size, batch, _REGISTERS.value,
                         _STEPS.value, _MODE.value, _MIN_SECONDS.value)
         rows.append({"impl": impl, "memory_size": memory_size,
                      "registers": _REGISTERS.value, "steps": _STEPS.value,
                      "batch": batch, "examples_per_second": speed})
+        speeds[impl] = speed
         per_step = 1e6 / (speed * _STEPS.value)
+        # Speed-up of the fused op over XLA, on the fused row.
+        ratio = (f"{speed / speeds['xla']:>9.1f}x"
+                 if impl == "fused" and "xla" in speeds else "")
         print(f"{impl:<5s} {memory_size:>4d} {batch:>6d} {speed:>12.1f} "
-              f"{per_step:>16.2f}", flush=True)
+              f"{per_step:>16.2f} {ratio:>10s}", flush=True)
   if _OUTPUT.value:
     with open(_OUTPUT.value, "w") as f:
       json.dump(rows, f, indent=1)

@@ -3,14 +3,15 @@
 Like `keras.layers.RNN` around a cell: the step is a pure function of
 (state, command); this layer owns the `tf.while_loop`, `T_max` and the
 per-example halting mask that freezes examples once their halting
-probability reaches `eta_stop`.
+probability reaches `eta_stop`. The step itself is the plain-TF one or the
+fused op (tf_anc.machine.fused, `step_impl`).
 """
 
 import keras
 import tensorflow as tf
 
+from tf_anc.machine import fused
 from tf_anc.machine.controller import Controller
-from tf_anc.machine.step import MachineState, machine_step
 from tf_anc.weights import ControllerWeights
 
 DEFAULT_ETA_STOP = 0.9
@@ -35,12 +36,18 @@ class SoftMachine(keras.layers.Layer):
     halted: `[B]` bool, whether p reached `eta_stop` within `T_max` steps.
     memory_trace: `[B, T_max, M, M]`, memory after each step; only with
       `trace_memory=True` (the confidence loss needs it).
+
+  `step_impl`: "tf", "fused" or "auto" (fused when its library loads);
+  None defers to $TF_ANC_STEP, itself "auto" by default.
   """
 
   def __init__(self, memory_size, register_names, max_steps,
                eta_stop=DEFAULT_ETA_STOP, trace_memory=False,
-               num_restarts=None, **kwargs):
+               num_restarts=None, step_impl=None, **kwargs):
     super().__init__(**kwargs)
+    if step_impl is not None:
+      fused.resolve_step_impl(step_impl)  # rejects unknown names now
+    self.step_impl = step_impl
     self.memory_size = int(memory_size)
     self.max_steps = int(max_steps)
     self.eta_stop = float(eta_stop)
@@ -69,6 +76,7 @@ class SoftMachine(keras.layers.Layer):
     if memory.dtype.is_integer:
       memory = tf.one_hot(memory, self.memory_size, dtype=self.compute_dtype)
     memory = tf.cast(memory, self.compute_dtype)
+    machine_step = fused.step_function(self.step_impl, self.compute_dtype)
     if self.num_restarts is not None:  # [K, B, ...] -> restart-major [K*B, ...]
       memory = tf.reshape(memory, [-1, self.memory_size, self.memory_size])
     state = self.controller.initial_state(memory)
@@ -136,7 +144,7 @@ class SoftMachine(keras.layers.Layer):
                   register_names=list(self.controller.register_names),
                   max_steps=self.max_steps, eta_stop=self.eta_stop,
                   trace_memory=self.trace_memory,
-                  num_restarts=self.num_restarts)
+                  num_restarts=self.num_restarts, step_impl=self.step_impl)
     return config
 
 

@@ -1,0 +1,231 @@
+"""The fused step op computes exactly what the plain-TF step computes.
+
+Values to 1e-5 and gradients to 1e-4 of their scale, on random soft states
+and commands (halted examples included); a numeric gradient check; the
+choice of implementation and its fallback when the op library is missing.
+"""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tf_anc import isa
+from tf_anc import lang
+from tf_anc import ops
+from tf_anc import tasks
+from tf_anc.lang.compiler import compile_program
+from tf_anc.machine import Command, MachineState, SoftMachine, fused, step
+
+requires_library = pytest.mark.skipif(
+    not fused.fused_available(),
+    reason="the fused op library is not built (python -m tf_anc.ops.build)")
+
+
+def random_distributions(rng, *shape, sharpness=3.0):
+  logits = sharpness * rng.normal(size=shape)
+  return tf.nn.softmax(tf.constant(logits, tf.float32), axis=-1)
+
+
+def random_step_inputs(rng, batch, memory_size, num_registers):
+  """A soft state and a command, with every other example about halted."""
+  halting = rng.uniform(0.0, 0.5, batch)
+  halting[::2] = 1.0 - rng.uniform(0.0, 1e-3, halting[::2].shape)
+  state = MachineState(
+      memory=random_distributions(rng, batch, memory_size, memory_size),
+      registers=random_distributions(rng, batch, num_registers, memory_size),
+      instruction_register=random_distributions(rng, batch, memory_size),
+      halting_probability=tf.constant(halting, tf.float32))
+  command = Command(
+      instruction=random_distributions(rng, batch, isa.NUM_INSTRUCTIONS),
+      first_argument=random_distributions(rng, batch, num_registers),
+      second_argument=random_distributions(rng, batch, num_registers),
+      output=random_distributions(rng, batch, num_registers))
+  return state, command
+
+
+def values_and_gradients(machine_step, state, command, loss_weights):
+  """The next state and d(random linear loss)/d(each of the 8 inputs)."""
+  inputs = list(state) + list(command)
+  with tf.GradientTape() as tape:
+    tape.watch(inputs)
+    next_state = machine_step(MachineState(*inputs[:4]), Command(*inputs[4:]))
+    loss = sum(tf.reduce_sum(weight * value)
+               for weight, value in zip(loss_weights, next_state))
+  return next_state, tape.gradient(loss, inputs)
+
+
+def assert_gradients_close(actual, expected, relative):
+  """Each |actual - expected| <= relative * the scale of its tensor.
+
+  A tensor whose exact gradient is 0 (e.g. the output selection when M = 1,
+  where every register already holds the result) holds only rounding noise;
+  its scale is at least 1e-3 of the largest gradient.
+  """
+  expected = [np.asarray(gradient) for gradient in expected]
+  largest = max(np.max(np.abs(gradient)) for gradient in expected)
+  for actual_tensor, expected_tensor in zip(actual, expected):
+    scale = max(np.max(np.abs(expected_tensor)), 1e-3 * largest, 1e-6)
+    np.testing.assert_allclose(actual_tensor, expected_tensor, rtol=relative,
+                               atol=relative * scale)
+
+
+SHAPES = [  # (batch, M, R)
+    (1, 1, 1), (5, 1, 3), (1, 3, 1), (5, 3, 3), (64, 3, 7), (5, 10, 3),
+    (64, 10, 7), (1, 20, 7), (5, 20, 1), (64, 20, 3)]
+
+
+@requires_library
+@pytest.mark.parametrize("batch,memory_size,num_registers", SHAPES)
+def test_values_and_gradients_match_the_plain_step(batch, memory_size,
+                                                   num_registers):
+  rng = np.random.default_rng(batch * 1000 + memory_size * 10 + num_registers)
+  state, command = random_step_inputs(rng, batch, memory_size, num_registers)
+  loss_weights = [tf.constant(rng.normal(size=value.shape), tf.float32)
+                  for value in state]
+  plain = values_and_gradients(step.machine_step, state, command,
+                               loss_weights)
+  fused_values = values_and_gradients(ops.machine_step, state, command,
+                                      loss_weights)
+  for actual, expected in zip(fused_values[0], plain[0]):
+    np.testing.assert_allclose(actual, expected, atol=1e-5)
+  assert_gradients_close(fused_values[1], plain[1], 1e-4)
+
+
+@requires_library
+def test_outputs_without_a_gradient_count_as_zero():
+  state, command = random_step_inputs(np.random.default_rng(0), 3, 4, 2)
+  with tf.GradientTape() as tape:
+    tape.watch(state.memory)
+    loss = tf.reduce_sum(ops.machine_step(state, command).registers)
+  with tf.GradientTape() as plain_tape:
+    plain_tape.watch(state.memory)
+    plain_loss = tf.reduce_sum(step.machine_step(state, command).registers)
+  np.testing.assert_allclose(tape.gradient(loss, state.memory),
+                             plain_tape.gradient(plain_loss, state.memory),
+                             atol=1e-6)
+
+
+@requires_library
+def test_gradient_matches_finite_differences():
+  state, command = random_step_inputs(np.random.default_rng(1), 2, 3, 2)
+
+  def flat_next_state(*inputs):
+    next_state = ops.machine_step(MachineState(*inputs[:4]),
+                                  Command(*inputs[4:]))
+    return tf.concat([tf.reshape(value, [-1]) for value in next_state], 0)
+
+  theoretical, numerical = tf.test.compute_gradient(
+      flat_next_state, list(state) + list(command), delta=1e-2)
+  for analytic, numeric in zip(theoretical, numerical):
+    np.testing.assert_allclose(analytic, numeric, atol=2e-3)
+
+
+@requires_library
+@pytest.mark.parametrize("bad_input,shape", [
+    ("memory", [2, 3, 4]), ("registers", [2, 2, 4]),
+    ("instruction", [2, 10]), ("output", [2, 3]), ("halting", [3])])
+def test_inconsistent_shapes_are_invalid_arguments(bad_input, shape):
+  state, command = random_step_inputs(np.random.default_rng(2), 2, 3, 2)
+  inputs = {**state._asdict(), **command._asdict()}
+  inputs["halting"] = inputs.pop("halting_probability")
+  inputs[bad_input] = tf.zeros(shape)
+  with pytest.raises((tf.errors.InvalidArgumentError, ValueError)):
+    ops.load().anc_machine_step(**inputs)
+
+
+def listk_machine(**kwargs):
+  task = tasks.TASKS["listk"]
+  program = lang.load_program(tasks.program_path(task), task.memory_size)
+  return SoftMachine.from_weights(compile_program(program), task.max_steps,
+                                  **kwargs)
+
+
+def listk_inputs(num_examples):
+  task = tasks.TASKS["listk"]
+  return tasks.sample("listk", task.distributions[0], num_examples, seed=3)
+
+
+def assert_runs_listk(machine):
+  inputs, targets, masks = listk_inputs(4)
+  memory = np.argmax(machine(inputs)["memory"], axis=-1)
+  np.testing.assert_array_equal(memory * masks, targets * masks)
+
+
+@requires_library
+def test_soft_machine_runs_a_compiled_program_alike_with_either_step():
+  # Random memories make the program wander and loop, as well as halt.
+  memories = np.random.default_rng(3).integers(0, 20, size=[64, 20])
+  memories = memories.astype(np.int32)
+  fused_machine = listk_machine(step_impl="fused")
+  plain_machine = listk_machine(step_impl="tf")
+  fused_outputs = tf.function(fused_machine)(memories)
+  plain_outputs = tf.function(plain_machine)(memories)
+  for name in ("memory", "registers", "halting_probabilities"):
+    np.testing.assert_allclose(fused_outputs[name], plain_outputs[name],
+                               atol=1e-5)
+  for name in ("steps", "halted", "running"):
+    np.testing.assert_array_equal(fused_outputs[name], plain_outputs[name])
+
+
+@requires_library
+def test_soft_machine_trains_alike_with_either_step():
+  # A random soft program: gradients flow through every term of the step.
+  rng = np.random.default_rng(4)
+  memories = rng.integers(0, 8, size=[16, 8]).astype(np.int32)
+  gradients = {}
+  for step_impl in ("fused", "tf"):
+    machine = SoftMachine(8, ["a", "b", "c"], max_steps=12,
+                          step_impl=step_impl)
+    machine.build()
+    for variable in machine.trainable_variables:
+      variable.assign(np.random.default_rng(5).normal(size=variable.shape))
+    with tf.GradientTape() as tape:
+      loss = tf.reduce_sum(machine(memories)["memory"][:, :, 0])
+    gradients[step_impl] = tape.gradient(loss, machine.trainable_variables)
+  assert_gradients_close(gradients["fused"], gradients["tf"], 1e-4)
+
+
+@requires_library
+def test_auto_and_the_environment_variable_choose_the_step(monkeypatch):
+  monkeypatch.delenv(fused.ENV_VAR, raising=False)
+  assert fused.step_function() is ops.machine_step
+  monkeypatch.setenv(fused.ENV_VAR, "tf")
+  assert fused.step_function() is step.machine_step
+  assert fused.step_function("fused") is ops.machine_step
+  assert fused.step_function("fused", tf.float64) is step.machine_step
+
+
+def test_unknown_step_implementations_are_rejected(monkeypatch):
+  with pytest.raises(ValueError, match="cuda"):
+    SoftMachine(4, ["a"], 3, step_impl="cuda")
+  monkeypatch.setenv(fused.ENV_VAR, "cuda")
+  with pytest.raises(ValueError, match=fused.ENV_VAR):
+    fused.step_function()
+
+
+@pytest.fixture
+def missing_library(monkeypatch, tmp_path):
+  monkeypatch.setattr(ops, "LIBRARY_PATH", str(tmp_path / "missing.so"))
+  ops.load.cache_clear()
+  yield
+  ops.load.cache_clear()
+
+
+def test_a_missing_library_falls_back_to_the_plain_step_with_one_warning(
+    missing_library, monkeypatch, caplog):
+  del missing_library
+  monkeypatch.delenv(fused.ENV_VAR, raising=False)
+  assert fused.step_function() is step.machine_step
+  assert fused.step_function("auto") is step.machine_step
+  assert len([record for record in caplog.records
+              if "plain-TF step" in record.getMessage()]) == 1
+  with pytest.raises(RuntimeError, match="did not load"):
+    fused.step_function("fused")
+  assert_runs_listk(listk_machine())
+
+
+def test_forcing_the_plain_step_needs_no_library(missing_library,
+                                                 monkeypatch):
+  del missing_library
+  monkeypatch.setenv(fused.ENV_VAR, "tf")
+  assert_runs_listk(listk_machine())

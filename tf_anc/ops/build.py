@@ -1,0 +1,56 @@
+"""Compiles the fused machine-step op library from ops/*.cc.
+
+  python -m tf_anc.ops.build [--output=PATH]
+
+`make install` runs this after installing the package; setup.py runs it too
+when TensorFlow is importable at build time. The flags are exactly TF's own
+(`tf.sysconfig`): the official guide's `-std=c++14` and ABI 0 no longer link.
+"""
+
+import argparse
+import glob
+import os
+import subprocess
+import sys
+
+LIBRARY_NAME = "_machine_ops.so"
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+SOURCE_DIR = os.path.join(os.path.dirname(os.path.dirname(_PACKAGE_DIR)),
+                          "ops")
+DEFAULT_OUTPUT = os.path.join(_PACKAGE_DIR, LIBRARY_NAME)
+
+
+def compile_command(sources, output):
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  compiler = os.environ.get("CXX", "c++")
+  # Silences warnings that TF's own headers raise.
+  quiet = ["-Wno-deprecated-declarations", "-Wno-interference-size"]
+  return ([compiler, "-O2", "-shared", "-fPIC"] + quiet + sorted(sources) +
+          ["-o", output] + tf.sysconfig.get_compile_flags() +
+          tf.sysconfig.get_link_flags())
+
+
+def build(output=DEFAULT_OUTPUT, source_dir=SOURCE_DIR):
+  """Compiles every ops/*.cc into one shared library at `output`."""
+  sources = glob.glob(os.path.join(source_dir, "*.cc"))
+  if not sources:
+    raise FileNotFoundError(f"no op sources (*.cc) in {source_dir}")
+  os.makedirs(os.path.dirname(os.path.abspath(output)), exist_ok=True)
+  # Write next to the target, then rename: a process that has the old
+  # library loaded keeps a consistent file.
+  root, extension = os.path.splitext(output)
+  partial = root + ".partial" + extension  # .so: ignored by git
+  subprocess.run(compile_command(sources, partial), check=True)
+  os.replace(partial, output)
+  return output
+
+
+def main(argv=None):
+  parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+  parser.add_argument("--output", default=DEFAULT_OUTPUT)
+  args = parser.parse_args(argv)
+  print(f"built {build(args.output)}")
+
+
+if __name__ == "__main__":
+  sys.exit(main())
