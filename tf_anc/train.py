@@ -73,6 +73,10 @@ _MODEL_DIR = flags.DEFINE_string("model_dir", _DEFAULT.model_dir,
                                  "Checkpoints, logs, results, SavedModel.")
 _EXPORT_ALL_RESTARTS = flags.DEFINE_bool(
     "export_all_restarts", False, "Export every restart, not just the best.")
+_JIT_COMPILE = flags.DEFINE_bool(
+    "jit_compile", _DEFAULT.jit_compile,
+    "XLA-compile the training step (plain-TF machine step); without it the "
+    "step runs in graph mode with the fused op when it is built.")
 
 
 def _config():
@@ -90,7 +94,8 @@ def _config():
       init_noise=_INIT_NOISE.value, checkpoint_every=_CHECKPOINT_EVERY.value,
       log_every=_LOG_EVERY.value, test_examples=_TEST_EXAMPLES.value,
       data_dir=_DATA_DIR.value, model_dir=_MODEL_DIR.value,
-      export_all_restarts=_EXPORT_ALL_RESTARTS.value)
+      export_all_restarts=_EXPORT_ALL_RESTARTS.value,
+      jit_compile=_JIT_COMPILE.value)
 
 
 def main(argv):

@@ -45,3 +45,6 @@ class TrainingConfig:
   test_examples: int = 1000
   data_dir: Optional[str] = None
   export_all_restarts: bool = False
+  # XLA-compile the training step (with the plain-TF machine step, since the
+  # fused op has no XLA kernel): the fastest path measured on CPU.
+  jit_compile: bool = True

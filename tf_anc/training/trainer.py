@@ -99,7 +99,8 @@ class Trainer:
         array[:config.test_examples] for array in _arrays(anc_tasks.load(
             config.task, config.distribution, "test", config.data_dir)))
     self.writer = tf.summary.create_file_writer(config.model_dir)
-    self._train_step = tf.function(self._train_step_eager)
+    self._train_step = tf.function(self._train_step_eager,
+                                   jit_compile=config.jit_compile)
 
   def _noisy(self, compiled, restart):
     if not self.config.init_noise:
