@@ -93,3 +93,10 @@ def test_computed_jump_targets_make_every_row_reachable():
   weights = compile_program(program)
   weights.instruction_logits[4, 2] = 100.0  # row 4: STOP or INC, soft
   assert decompile(weights).interpretability == SOFT
+
+
+def test_initial_values_overwritten_before_any_read_do_not_count():
+  _, weights = compiled("swap")
+  # `var p = READ(0);` writes p before anything reads it.
+  weights.initial_register_logits[0] = 0.0
+  assert decompile(weights).interpretability == ALL_DIRAC

@@ -30,7 +30,7 @@ def test_table1_markdown_puts_ours_beside_the_papers():
   rows = [table1.summarize("access", report([True, False], [4, 6])),
           table1.summarize("swap", report([False], [10]))]
   text = table1.markdown(rows)
-  assert "| access | biased | 2 | 6.00 / 6 | 4.00 / 4 | 4 | 50% / 37% |" in text
+  assert "| access | biased | 2 | 6.00 / 6 | 4.00 / 4 | 1 | 4 | 50% / 37% |" in text
   assert "10.00 (no success) / 6" in text
   assert table1.svg_bars(rows).startswith("<svg")
 

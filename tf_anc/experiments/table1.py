@@ -90,9 +90,9 @@ def summarize(task, report):
 def markdown(rows):
   lines = [
       "| task | distribution | restarts | generic iterations (ours / paper) "
-      "| learned iterations (ours / paper) | ideal (paper) "
+      "| learned iterations (ours / paper) | level (ours) | ideal (paper) "
       "| success (ours / paper) |",
-      "|---|---|---|---|---|---|---|",
+      "|---|---|---|---|---|---|---|---|",
   ]
   for row in rows:
     paper = row["paper"]
@@ -102,7 +102,8 @@ def markdown(rows):
     lines.append(
         f"| {row['task']} | {row['distribution']} | {row['restarts']} "
         f"| {row['generic_iterations']:.2f} / {paper['generic']} "
-        f"| {learned} / {paper['learned']} | {paper['ideal']} "
+        f"| {learned} / {paper['learned']} "
+        f"| {row['learned_interpretability']} | {paper['ideal']} "
         f"| {row['success_rate']:.0%} / {paper['success']:.0%} |")
   return "\n".join(lines) + "\n"
 

@@ -23,7 +23,7 @@ SOFT = 3
 
 # A distribution counts as a Dirac delta when its top choice has at least
 # 1 - DEFAULT_DIRAC_TOLERANCE of the mass.
-DEFAULT_DIRAC_TOLERANCE = 0.01
+DEFAULT_DIRAC_TOLERANCE = 0.05
 
 
 @dataclasses.dataclass(frozen=True)
@@ -49,34 +49,53 @@ class _Choice:
     return cls(index, float(distribution[index]))
 
 
-def _reachable_rows(operations, start, initial_values):
-  """Rows the argmax program can execute, from `start`.
+def _control_flow(operations, start, initial_values):
+  """{row: its possible next rows}, for the rows the argmax program reaches.
 
   A JEZ whose target register is never written jumps to that register's
   initial value; one whose target is computed could land anywhere.
   """
   size = len(operations)
-  written, reachable = set(), set()
+  written, successors = set(), {}
   while True:
-    frontier, seen = [start], set()
+    frontier, found = [start], {}
     while frontier:
       row = frontier.pop()
-      if row in seen:
+      if row in found:
         continue
-      seen.add(row)
       operation = operations[row]
       written.add(operation.o)
-      if operation.instruction == isa.STOP:
-        continue
-      frontier.append((row + 1) % size)
+      found[row] = []
+      if operation.instruction != isa.STOP:
+        found[row].append((row + 1) % size)
       if operation.instruction == isa.JEZ:
-        if operation.b in written:
-          frontier.extend(range(size))
-        else:
-          frontier.append(initial_values[operation.b])
-    if seen == reachable:
-      return reachable
-    reachable = seen
+        found[row].extend(range(size) if operation.b in written
+                          else [initial_values[operation.b]])
+      frontier.extend(found[row])
+    if found == successors:
+      return successors
+    successors = found
+
+
+def _read_before_written(operations, successors, start):
+  """Registers that some path from `start` reads before writing them: the
+  only ones whose initial value matters."""
+  # Registers written on every path into a row (a must-analysis).
+  written_on_entry = {start: frozenset()}
+  pending = [start]
+  while pending:
+    row = pending.pop()
+    written = written_on_entry[row] | {operations[row].o}
+    for successor in successors[row]:
+      known = written_on_entry.get(successor)
+      merged = written if known is None else known & written
+      if merged != known:
+        written_on_entry[successor] = merged
+        pending.append(successor)
+  return {register
+          for row, written in written_on_entry.items()
+          for register in (operations[row].a, operations[row].b)
+          if register is not None and register not in written}
 
 
 def decompile(weights: ControllerWeights, filename: str = "<decompiled>",
@@ -106,8 +125,9 @@ def decompile(weights: ControllerWeights, filename: str = "<decompiled>",
         code, first[row].index if isa.USES_X[code] else None,
         second[row].index if isa.USES_Y[code] else None, output[row].index,
         line=row))
-  reachable = _reachable_rows(operations, start.index,
-                              [choice.index for choice in initial])
+  successors = _control_flow(operations, start.index,
+                             [choice.index for choice in initial])
+  reachable = set(successors)
   operations = operations[:max(reachable) + 1]
 
   def is_dirac(choice):
@@ -129,7 +149,8 @@ def decompile(weights: ControllerWeights, filename: str = "<decompiled>",
                         for row in reachable)
   declared = [index for index in range(weights.num_registers)
               if index != scratch or scratch_is_read]
-  if not all(is_dirac(initial[index]) for index in declared):
+  if not all(is_dirac(initial[index]) for index in
+             _read_before_written(operations, successors, start.index)):
     soft_elsewhere = True
   if not is_dirac(start):
     soft_elsewhere = True
