@@ -100,3 +100,11 @@ def test_initial_values_overwritten_before_any_read_do_not_count():
   # `var p = READ(0);` writes p before anything reads it.
   weights.initial_register_logits[0] = 0.0
   assert decompile(weights).interpretability == ALL_DIRAC
+
+
+def test_a_soft_output_register_counts_only_while_registers_are_live():
+  _, weights = compiled("listk")
+  weights.output_logits[8] = 0.0  # WRITE(out, head): only STOP follows
+  assert decompile(weights).interpretability == ALL_DIRAC
+  weights.output_logits[3] = 0.0  # k = DEC(k): k is read next
+  assert decompile(weights).interpretability == SOFT

@@ -77,25 +77,29 @@ def _control_flow(operations, start, initial_values):
     successors = found
 
 
-def _read_before_written(operations, successors, start):
-  """Registers that some path from `start` reads before writing them: the
-  only ones whose initial value matters."""
-  # Registers written on every path into a row (a must-analysis).
-  written_on_entry = {start: frozenset()}
-  pending = [start]
-  while pending:
-    row = pending.pop()
-    written = written_on_entry[row] | {operations[row].o}
-    for successor in successors[row]:
-      known = written_on_entry.get(successor)
-      merged = written if known is None else known & written
-      if merged != known:
-        written_on_entry[successor] = merged
-        pending.append(successor)
-  return {register
-          for row, written in written_on_entry.items()
-          for register in (operations[row].a, operations[row].b)
-          if register is not None and register not in written}
+def _live_after(operations, successors):
+  """{row: registers that some path reads after the row, before rewriting}.
+
+  Classic liveness: a register's value matters after a row only if it is
+  live there. Registers live into the start row are the ones whose initial
+  value matters.
+  """
+  def reads(row):
+    return {register for register in (operations[row].a, operations[row].b)
+            if register is not None}
+
+  live_in = {row: set() for row in successors}
+  changed = True
+  while changed:
+    changed = False
+    for row, targets in successors.items():
+      live_out = set().union(*(live_in[target] for target in targets))
+      updated = reads(row) | (live_out - {operations[row].o})
+      if updated != live_in[row]:
+        live_in[row], changed = updated, True
+  live_out = {row: set().union(*(live_in[target] for target in targets))
+              for row, targets in successors.items()}
+  return live_in, live_out
 
 
 def decompile(weights: ControllerWeights, filename: str = "<decompiled>",
@@ -133,6 +137,7 @@ def decompile(weights: ControllerWeights, filename: str = "<decompiled>",
   def is_dirac(choice):
     return choice.probability >= 1.0 - dirac_tolerance
 
+  live_in, live_out = _live_after(operations, successors)
   soft_jez_arguments = soft_elsewhere = False
   for row in reachable:
     operation = operations[row]
@@ -143,14 +148,16 @@ def decompile(weights: ControllerWeights, filename: str = "<decompiled>",
         soft_jez_arguments = True
       else:
         soft_elsewhere = True
-    if not is_dirac(instructions[row]) or not is_dirac(output[row]):
+    if not is_dirac(instructions[row]):
+      soft_elsewhere = True
+    # Where the result goes matters only if some register is still to be read.
+    if live_out[row] and not is_dirac(output[row]):
       soft_elsewhere = True
   scratch_is_read = any(scratch in (operations[row].a, operations[row].b)
                         for row in reachable)
   declared = [index for index in range(weights.num_registers)
               if index != scratch or scratch_is_read]
-  if not all(is_dirac(initial[index]) for index in
-             _read_before_written(operations, successors, start.index)):
+  if not all(is_dirac(initial[index]) for index in live_in[start.index]):
     soft_elsewhere = True
   if not is_dirac(start):
     soft_elsewhere = True
