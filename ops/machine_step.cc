@@ -246,6 +246,32 @@ void MixAluResults(const Sizes& n, const float* e, const float* x,
 // ---------------------------------------------------------------------------
 // Forward op.
 
+// The eight step inputs as raw float pointers (both kernels read them).
+struct StepInputs {
+  explicit StepInputs(OpKernelContext* context)
+      : memory(Data(context, kMemory)),
+        registers(Data(context, kRegisters)),
+        instruction_register(Data(context, kInstructionRegister)),
+        halting(Data(context, kHalting)),
+        instruction(Data(context, kInstructionInput)),
+        first(Data(context, kFirstArgument)),
+        second(Data(context, kSecondArgument)),
+        output(Data(context, kOutput)) {}
+
+  static const float* Data(OpKernelContext* context, int input) {
+    return context->input(input).flat<float>().data();
+  }
+
+  const float* memory;
+  const float* registers;
+  const float* instruction_register;
+  const float* halting;
+  const float* instruction;
+  const float* first;
+  const float* second;
+  const float* output;
+};
+
 class AncMachineStepOp : public OpKernel {
  public:
   explicit AncMachineStepOp(OpKernelConstruction* context)
@@ -263,16 +289,7 @@ class AncMachineStepOp : public OpKernel {
                                   output, shapes[output], &outputs[output]));
     }
     const Sizes n{memory_size, num_registers};
-    const float* memory = context->input(kMemory).flat<float>().data();
-    const float* registers = context->input(kRegisters).flat<float>().data();
-    const float* instruction_register =
-        context->input(kInstructionRegister).flat<float>().data();
-    const float* halting = context->input(kHalting).flat<float>().data();
-    const float* instruction =
-        context->input(kInstructionInput).flat<float>().data();
-    const float* first = context->input(kFirstArgument).flat<float>().data();
-    const float* second = context->input(kSecondArgument).flat<float>().data();
-    const float* output = context->input(kOutput).flat<float>().data();
+    const StepInputs in(context);
     float* next_memory = outputs[0]->flat<float>().data();
     float* next_registers = outputs[1]->flat<float>().data();
     float* next_instruction_register = outputs[2]->flat<float>().data();
@@ -284,14 +301,14 @@ class AncMachineStepOp : public OpKernel {
       std::vector<float> x(memory_size), y(memory_size), out(memory_size);
       AluResults results(memory_size);
       for (int64_t b = begin; b < end; ++b) {
-        const float* e = instruction + b * kNumInstructions;
-        const float* example_memory = memory + b * cells;
-        const float* example_registers = registers + b * register_values;
-        const float* ir = instruction_register + b * memory_size;
-        const float* o = output + b * num_registers;
-        SelectRegister(n, example_registers, first + b * num_registers,
+        const float* e = in.instruction + b * kNumInstructions;
+        const float* example_memory = in.memory + b * cells;
+        const float* example_registers = in.registers + b * register_values;
+        const float* ir = in.instruction_register + b * memory_size;
+        const float* o = in.output + b * num_registers;
+        SelectRegister(n, example_registers, in.first + b * num_registers,
                        x.data());
-        SelectRegister(n, example_registers, second + b * num_registers,
+        SelectRegister(n, example_registers, in.second + b * num_registers,
                        y.data());
         ComputeAluResults(n, x.data(), y.data(), example_memory, &results);
         MixAluResults(n, e, x.data(), results, out.data());
@@ -322,7 +339,7 @@ class AncMachineStepOp : public OpKernel {
           const float previous = ir[c == 0 ? memory_size - 1 : c - 1];
           next_ir[c] = jump * y[c] + (1.0f - jump) * previous;
         }
-        next_halting[b] = halting[b] + (1.0f - halting[b]) * e[kStop];
+        next_halting[b] = in.halting[b] + (1.0f - in.halting[b]) * e[kStop];
       }
     };
     ForEachExample(context, batch, memory_size, num_registers, step);
@@ -358,16 +375,7 @@ class AncMachineStepGradOp : public OpKernel {
                                   input, shapes[input], &gradients[input]));
     }
     const Sizes n{memory_size, num_registers};
-    const float* memory = context->input(kMemory).flat<float>().data();
-    const float* registers = context->input(kRegisters).flat<float>().data();
-    const float* instruction_register =
-        context->input(kInstructionRegister).flat<float>().data();
-    const float* halting = context->input(kHalting).flat<float>().data();
-    const float* instruction =
-        context->input(kInstructionInput).flat<float>().data();
-    const float* first = context->input(kFirstArgument).flat<float>().data();
-    const float* second = context->input(kSecondArgument).flat<float>().data();
-    const float* output = context->input(kOutput).flat<float>().data();
+    const StepInputs in(context);
     const float* grad_next_memory =
         context->input(kNumInputs + 0).flat<float>().data();
     const float* grad_next_registers =
@@ -394,13 +402,13 @@ class AncMachineStepGradOp : public OpKernel {
           grad_y(size), grad_out(size);
       AluResults results(size);
       for (int64_t b = begin; b < end; ++b) {
-        const float* e = instruction + b * kNumInstructions;
-        const float* example_memory = memory + b * cells;
-        const float* example_registers = registers + b * register_values;
-        const float* ir = instruction_register + b * size;
-        const float* a = first + b * num_registers;
-        const float* b_selection = second + b * num_registers;
-        const float* o = output + b * num_registers;
+        const float* e = in.instruction + b * kNumInstructions;
+        const float* example_memory = in.memory + b * cells;
+        const float* example_registers = in.registers + b * register_values;
+        const float* ir = in.instruction_register + b * size;
+        const float* a = in.first + b * num_registers;
+        const float* b_selection = in.second + b * num_registers;
+        const float* o = in.output + b * num_registers;
         const float* g_memory = grad_next_memory + b * cells;
         const float* g_registers = grad_next_registers + b * register_values;
         const float* g_ir = grad_next_ir + b * size;
@@ -417,7 +425,7 @@ class AncMachineStepGradOp : public OpKernel {
 
         // Halting: p' = p + (1 - p) e_STOP.
         grad_halting[b] = g_halting * (1.0f - e[kStop]);
-        ge[kStop] += g_halting * (1.0f - halting[b]);
+        ge[kStop] += g_halting * (1.0f - in.halting[b]);
 
         // IR: ir'[c] = jump y[c] + (1 - jump) ir[c - 1], jump = e_JEZ x[0].
         const float jump = e[kJez] * x[0];
