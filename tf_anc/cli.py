@@ -2,7 +2,7 @@
 
 A bad flag, a missing file or a malformed program ends with one line on
 stderr and exit status 2, never a traceback. The tools that run machines
-also share their input flags and their JSON output (`define_memory_flags`,
+also share their input flags and their JSON output (`MemoryFlags`,
 `result`).
 """
 
@@ -19,7 +19,7 @@ from absl import flags
 
 from tf_anc.lang.errors import AncSyntaxError
 
-# The flags defined here (`define_memory_flags`) belong to the calling tool,
+# The flags defined here (`MemoryFlags`) belong to the calling tool,
 # so its `--helpshort` lists them.
 flags.disclaim_key_flags()
 
@@ -95,7 +95,10 @@ def parse_memory(values, memory_size: int, what: str):
 
 
 class MemoryFlags:
-  """`--input` xor `--inputs_file`: the initial memories a tool runs."""
+  """`--input` xor `--inputs_file`: the initial memories a tool runs.
+
+  Constructing it defines both flags (one required) for the calling tool.
+  """
 
   def __init__(self):
     self._input = flags.DEFINE_list(
@@ -129,11 +132,6 @@ class MemoryFlags:
     """Prints the one result for `--input`, the list for `--inputs_file`."""
     print(json.dumps(results[0] if self._input.value is not None
                      else results))
-
-
-def define_memory_flags() -> MemoryFlags:
-  """Defines `--input` and `--inputs_file` (one required) for the tool."""
-  return MemoryFlags()
 
 
 def result(memory, steps, halted):

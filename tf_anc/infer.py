@@ -16,7 +16,7 @@ from tf_anc import cli
 
 _SAVED_MODEL = flags.DEFINE_string(
     "saved_model", None, "Directory written by tf_anc.export.", required=True)
-_MEMORIES = cli.define_memory_flags()
+_MEMORIES = cli.MemoryFlags()
 
 
 def _load_signature(directory):

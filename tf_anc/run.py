@@ -23,7 +23,7 @@ _PROGRAM = flags.DEFINE_string("program", None, "The .anc file to run.",
 _MEMORY_SIZE = flags.DEFINE_integer(
     "memory_size", None, "M: memory cells and representable values.",
     lower_bound=1, required=True)
-_MEMORIES = cli.define_memory_flags()
+_MEMORIES = cli.MemoryFlags()
 _MAX_STEPS = flags.DEFINE_integer("max_steps", 100, "T_max.", lower_bound=1)
 _SHARPNESS = flags.DEFINE_float(
     "sharpness", DEFAULT_SHARPNESS, "Scale of the compiled one-hot logits.")
