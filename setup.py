@@ -50,6 +50,8 @@ setuptools.setup(
     # The tfds builders live in datasets/ but import as tf_anc_datasets, so
     # they never shadow the Hugging Face `datasets` package.
     package_dir={"tf_anc_datasets": "datasets"},
+    # NTPT model files and their data: read by the compiler, not imported.
+    package_data={"ntpt_keras": ["models/*.py", "models/data/*"]},
     install_requires=[
         f"tensorflow-cpu>=2.16; {_CPU_WHEEL}",
         f"tensorflow>=2.16; {_OTHER_PLATFORMS}",

@@ -1,12 +1,26 @@
-"""Adapts a compiled program to a task's input distribution.
+"""Trains an ANC machine or an NTPT model.
+
+ANC adapts a compiled program to a task's input distribution:
 
   python -m tf_anc.train --flagfile=configs/anc/listk.flags [--restarts=20]
 
 With no flags at all it trains biased ListK with our tuned hyper-parameters
 (`configs/anc/tuned/listk.flags`) and 8 restarts, in minutes on a CPU.
-Writes checkpoints, TensorBoard logs, `results.json` and the best restart's SavedModel to
-`--model_dir`; a run started again with the same `--model_dir` resumes from
-its last checkpoint.
+Writes checkpoints, TensorBoard logs, `results.json` and the best restart's
+SavedModel to `--model_dir`.
+
+With `--model_file` it trains a Neural TerpreT model (`ntpt_keras`) from
+input/output instances, a TerpreT data file or a tfds dataset:
+
+  python -m tf_anc.train --model_file=M.py --hypers_file=H.json \
+      --hypers=NAME --data_file=D.json --train_batch=train --test_batch=NAME \
+      --restarts=K --model_dir=DIR
+  python -m tf_anc.train --flagfile=configs/ntpt/maze.flags
+
+and writes checkpoints, TensorBoard logs and `results.json` (restarts,
+solved_restarts, test_accuracy, the learned program and params). Either
+way a run started again with the same `--model_dir` resumes from its last
+checkpoint.
 """
 
 from absl import flags
@@ -16,6 +30,43 @@ from tf_anc import cli
 from tf_anc.training.config import LossWeights, TrainingConfig
 
 _DEFAULT = TrainingConfig()
+
+# --- NTPT (ntpt_keras) -------------------------------------------------------
+_MODEL_FILE = flags.DEFINE_string(
+    "model_file", None, "An NTPT model file: train it instead of an ANC "
+    "machine.")
+_HYPERS_FILE = flags.DEFINE_string(
+    "hypers_file", None, "NTPT: JSON {config: {hyper: value}} for the model's "
+    "Hyper()s.")
+_HYPERS = flags.DEFINE_string(
+    "hypers", None, "NTPT: the config of --hypers_file (default: its only "
+    "one).")
+_DATA_FILE = flags.DEFINE_string(
+    "data_file", None, "NTPT: a TerpreT data file (JSON list of batches).")
+_TRAIN_BATCH = flags.DEFINE_string("train_batch", "train",
+                                   "NTPT: the batch of --data_file to train "
+                                   "on.")
+_TEST_BATCH = flags.DEFINE_string(
+    "test_batch", None, "NTPT: the batch of --data_file to test on (default: "
+    "the training batch).")
+_DATASET = flags.DEFINE_string(
+    "dataset", None, "NTPT: a tfds dataset 'builder/config' with train and "
+    "test splits, instead of --data_file.")
+_TRAIN_EXAMPLES = flags.DEFINE_integer(
+    "train_examples", None, "NTPT: training instances taken from --dataset "
+    "(default: all).", lower_bound=1)
+_TENSOR_LABELS = flags.DEFINE_list(
+    "tensor_labels", [], "NTPT: tensor:feature pairs; reports each network's "
+    "accuracy on the labelled cells of that tensor.")
+_NEURAL_LEARNING_RATE = flags.DEFINE_float(
+    "neural_learning_rate", None, "NTPT: learning rate of the learned "
+    "functions' networks (default: --learning_rate).", lower_bound=0.0)
+_PARAM_INIT_STDDEV = flags.DEFINE_float(
+    "param_init_stddev", 1.0, "NTPT: std of the params' initial logits.",
+    lower_bound=0.0)
+_LIBRARY_DIR = flags.DEFINE_string(
+    "library_dir", None, "NTPT: a neural library: its networks are bound "
+    "before training and the best restart's are saved back.")
 
 _TASK = flags.DEFINE_string("task", _DEFAULT.task, "Task name (tf_anc.tasks).")
 _DISTRIBUTION = flags.DEFINE_string("distribution", _DEFAULT.distribution,
@@ -98,9 +149,82 @@ def _config():
       jit_compile=_JIT_COMPILE.value)
 
 
+# The flags of ANC runs only, refused with --model_file.
+_ANC_ONLY = (_TASK, _DISTRIBUTION, _PROGRAM, _MEMORY_SIZE, _MAX_STEPS,
+             _ETA_STOP, _SHARPNESS, _ALPHA, _BETA, _GAMMA, _DELTA, _INIT_NOISE,
+             _EXPORT_ALL_RESTARTS)
+_NTPT_ONLY = (_HYPERS_FILE, _HYPERS, _DATA_FILE, _TRAIN_BATCH, _TEST_BATCH,
+              _DATASET, _TRAIN_EXAMPLES, _TENSOR_LABELS,
+              _NEURAL_LEARNING_RATE, _PARAM_INIT_STDDEV, _LIBRARY_DIR)
+
+
+def _given(flag):
+  return flags.FLAGS[flag.name].present
+
+
+def _ntpt_config():
+  from ntpt_keras.config import NtptConfig  # pylint: disable=g-import-not-at-top
+  misplaced = [f"--{flag.name}" for flag in _ANC_ONLY if _given(flag)]
+  if misplaced:
+    raise cli.UsageError(f"{', '.join(misplaced)}: ANC flags, not for "
+                         "--model_file")
+  # The shared flags' defaults are ANC's; an NTPT run takes its own unless
+  # they are given.
+  shared = {field: flag.value for field, flag in (
+      ("restarts", _RESTARTS), ("train_steps", _TRAIN_STEPS),
+      ("batch_size", _BATCH_SIZE), ("optimizer", _OPTIMIZER),
+      ("learning_rate", _LEARNING_RATE), ("seed", _SEED),
+      ("model_dir", _MODEL_DIR), ("checkpoint_every", _CHECKPOINT_EVERY),
+      ("log_every", _LOG_EVERY), ("test_examples", _TEST_EXAMPLES),
+      ("jit_compile", _JIT_COMPILE)) if _given(flag)}
+  return NtptConfig(
+      model_file=_MODEL_FILE.value, hypers_file=_HYPERS_FILE.value,
+      hypers=_HYPERS.value, data_file=_DATA_FILE.value,
+      train_batch=_TRAIN_BATCH.value, test_batch=_TEST_BATCH.value,
+      dataset=_DATASET.value, data_dir=_DATA_DIR.value,
+      train_examples=_TRAIN_EXAMPLES.value,
+      tensor_labels=tuple(_TENSOR_LABELS.value),
+      neural_learning_rate=_NEURAL_LEARNING_RATE.value,
+      param_init_stddev=_PARAM_INIT_STDDEV.value,
+      library_dir=_LIBRARY_DIR.value, **shared)
+
+
+def _train_ntpt():
+  config = _ntpt_config()
+  cli.import_tensorflow()
+  import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top
+  from ntpt_keras import training  # pylint: disable=g-import-not-at-top
+  from ntpt_keras.lang.errors import ModelError  # pylint: disable=g-import-not-at-top
+  logging.set_verbosity(logging.WARNING)  # tfds' preparation chatter
+  tfds.disable_progress_bar()
+  try:
+    run = training.Trainer(config)
+  except (ValueError, ModelError) as error:
+    raise cli.UsageError(str(error)) from None
+  run.train()
+  report = run.evaluate()
+  print(f"\n{config.model_file}: {report['solved_restarts']} of "
+        f"{report['restarts']} restarts solved the training instances; best "
+        f"restart {report['best_restart']}: test accuracy "
+        f"{report['test_accuracy']:.3f} on {report['test_examples']} "
+        "instances")
+  for name, accuracy in report.get("network_test_accuracy", {}).items():
+    print(f"network {name}: test accuracy {accuracy:.3f}")
+  print(report["program"])
+  print(f"results: {config.model_dir}/results.json, TensorBoard: "
+        f"tensorboard --logdir {config.model_dir}")
+
+
 def main(argv):
   if len(argv) > 1:
     raise cli.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
+  if _MODEL_FILE.value:
+    _train_ntpt()
+    return
+  misplaced = [f"--{flag.name}" for flag in _NTPT_ONLY if _given(flag)]
+  if misplaced:
+    raise cli.UsageError(f"{', '.join(misplaced)}: NTPT flags, given without "
+                         "--model_file")
   # Imported here: TensorFlow takes seconds, and flag errors need none of it.
   cli.import_tensorflow()
   import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top

@@ -1,0 +1,58 @@
+"""What an NTPT training run is: model, instances, schedule, outputs.
+
+A plain dataclass, so the command line can read the defaults without
+loading TensorFlow.
+"""
+
+import dataclasses
+from typing import Optional
+
+OPTIMIZERS = ("adam", "sgd")
+
+
+@dataclasses.dataclass(frozen=True)
+class NtptConfig:
+  """One NTPT training run (see `python -m tf_anc.train --helpfull`)."""
+  model_file: str
+  model_dir: str = "runs/ntpt"
+  hypers_file: Optional[str] = None
+  hypers: Optional[str] = None  # a config name of the hypers file
+  # Instances: a TerpreT data file and its batches ...
+  data_file: Optional[str] = None
+  train_batch: str = "train"
+  test_batch: Optional[str] = None  # default: the training batch
+  # ... or a tfds dataset "builder/config" with train and test splits.
+  dataset: Optional[str] = None
+  data_dir: Optional[str] = None
+  train_examples: Optional[int] = None  # default: all
+  test_examples: Optional[int] = None  # default: all
+  # "tensor:feature" pairs: score each network on the labelled tensor cells.
+  tensor_labels: tuple = ()
+  restarts: int = 20
+  train_steps: int = 1000
+  batch_size: int = 50
+  optimizer: str = "adam"
+  learning_rate: float = 0.1  # the program params'
+  neural_learning_rate: Optional[float] = None  # default: learning_rate
+  param_init_stddev: float = 1.0
+  seed: int = 0
+  library_dir: Optional[str] = None
+  checkpoint_every: int = 200
+  log_every: int = 100
+  jit_compile: bool = False
+
+
+def resolve(config: NtptConfig) -> NtptConfig:
+  """Checks a config; raises ValueError with a one-line message."""
+  if (config.data_file is None) == (config.dataset is None):
+    raise ValueError("give exactly one of --data_file and --dataset")
+  if config.optimizer not in OPTIMIZERS:
+    raise ValueError(f"unknown optimizer {config.optimizer!r}; choose from "
+                     f"{', '.join(OPTIMIZERS)}")
+  for pair in config.tensor_labels:
+    if pair.count(":") != 1:
+      raise ValueError(f"--tensor_labels takes tensor:feature, got {pair!r}")
+  if config.neural_learning_rate is None:
+    config = dataclasses.replace(config,
+                                 neural_learning_rate=config.learning_rate)
+  return config

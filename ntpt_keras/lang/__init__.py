@@ -1,0 +1,1 @@
+"""The NTPT language: model files, their compiler, runner and listing."""

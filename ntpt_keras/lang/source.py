@@ -1,0 +1,97 @@
+"""Reading a model file: its syntax tree with `Hyper()` values bound.
+
+NTPT model files are TerpreT model files: Python source whose sizes may be
+declared `name = Hyper()` and bound from a hypers JSON file
+(`{config_name: {hyper: value}}`). Both the compiler and the plain-Python
+runner start from the tree `load` returns, in which every `Hyper()` is
+replaced by its value and the `from dummy import ...` header is gone.
+"""
+
+import ast
+import dataclasses
+import json
+from typing import Mapping, Optional
+
+from ntpt_keras.lang.errors import ModelError, error_at
+
+# The header TerpreT model files start with, to please Python linters.
+DUMMY_MODULE = "dummy"
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelSource:
+  """A model file's text and its tree with hypers bound."""
+  path: str
+  text: str
+  tree: ast.Module
+  hypers: Mapping[str, int]
+
+
+def read_hypers(path: str, config: Optional[str]) -> dict:
+  """The hyper values of `config` in a hypers JSON file.
+
+  With `config` None the file must hold exactly one config.
+  """
+  with open(path) as f:
+    try:
+      configs = json.load(f)
+    except json.JSONDecodeError as error:
+      raise ModelError(f"not valid JSON: {error.msg}", path, error.lineno,
+                       error.colno) from None
+  if not isinstance(configs, dict) or not all(
+      isinstance(values, dict) for values in configs.values()):
+    raise ModelError("a hypers file maps config names to {hyper: value}",
+                     path, 1, 1)
+  if config is None:
+    if len(configs) != 1:
+      raise ModelError(
+          f"the file has {len(configs)} configs ({', '.join(configs)}); "
+          "choose one with --hypers", path, 1, 1)
+    config = next(iter(configs))
+  if config not in configs:
+    raise ModelError(f"no hypers config {config!r} (the file has "
+                     f"{', '.join(configs)})", path, 1, 1)
+  return {"name": config, "values": dict(configs[config])}
+
+
+def load(path: str, hypers: Optional[Mapping[str, int]] = None,
+         text: Optional[str] = None) -> ModelSource:
+  """Parses a model file and binds its `Hyper()` declarations."""
+  if text is None:
+    with open(path) as f:
+      text = f.read()
+  try:
+    tree = ast.parse(text, filename=path)
+  except SyntaxError as error:
+    raise ModelError(f"invalid syntax: {error.msg}", path, error.lineno or 1,
+                     error.offset or 1) from None
+  hypers = dict(hypers or {})
+  body = []
+  for statement in tree.body:
+    if (isinstance(statement, ast.ImportFrom)
+        and statement.module == DUMMY_MODULE):
+      continue
+    if (isinstance(statement, ast.Assign)
+        and isinstance(statement.value, ast.Call)
+        and isinstance(statement.value.func, ast.Name)
+        and statement.value.func.id == "Hyper"):
+      if len(statement.targets) != 1 or not isinstance(statement.targets[0],
+                                                       ast.Name):
+        raise error_at(statement, path, "a Hyper() is assigned to one name")
+      name = statement.targets[0].id
+      if name not in hypers:
+        raise error_at(statement, path,
+                       f"hyper {name!r} has no value (give a hypers file and "
+                       "config that sets it)")
+      value = hypers[name]
+      if not isinstance(value, int) or isinstance(value, bool):
+        raise error_at(statement, path,
+                       f"hyper {name!r} must be an integer, got {value!r}")
+      statement = ast.copy_location(
+          ast.Assign(targets=statement.targets,
+                     value=ast.copy_location(ast.Constant(value),
+                                             statement.value)), statement)
+    body.append(statement)
+  tree = ast.Module(body=body, type_ignores=[])
+  ast.fix_missing_locations(tree)
+  return ModelSource(path=path, text=text, tree=tree, hypers=hypers)

@@ -1,0 +1,194 @@
+"""A compiled model file as a Keras model: params and learned networks.
+
+`NeuralProgram` holds, for `K` restarts trained side by side, the logits of
+every Param (`[K, *shape, n]`) and, for every learned function, one ordinary
+Keras network per restart (`keras.Sequential`: ReLU layers of `hid_sizes`,
+softmax over the function's range). Restart k's network is shared by every
+call site of the function in restart k's program. Calling the model gives
+the marginal of every Output, `[K, B, *shape, n]`;
+`negative_log_likelihood` is the training loss of each restart.
+"""
+
+from typing import Dict, Mapping, Optional
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from ntpt_keras import runtime
+from ntpt_keras.lang import compiler
+from ntpt_keras.lang import program as ir
+
+# Probabilities are clipped here before the log: a hand-set program may give
+# an observed value probability 0.
+_SMALLEST_PROBABILITY = 1e-30
+# Logit of the chosen value when a program is set by hand (`set_params`):
+# softmax([50, 0, ...]) is 1 in float32.
+HARD_LOGIT = 50.0
+
+
+def make_network(function: ir.LearnedFunction, name: str) -> keras.Sequential:
+  """The Keras network of a learned function (paper, section 2.2)."""
+  layers = [keras.Input(shape=(function.input_width,))]
+  layers += [keras.layers.Dense(size, activation="relu") for size in
+             function.hidden_sizes]
+  layers.append(keras.layers.Dense(function.size, activation="softmax"))
+  return keras.Sequential(layers, name=name)
+
+
+@keras.saving.register_keras_serializable(package="ntpt_keras")
+class NeuralProgram(keras.Model):
+  """The differentiable interpreter of one model file, with K restarts."""
+
+  def __init__(self, program: ir.Program, restarts: int = 1,
+               param_init_stddev: float = 1.0, seed: Optional[int] = None,
+               **kwargs):
+    super().__init__(**kwargs)
+    self.program = program
+    self.restarts = restarts
+    self.param_init_stddev = param_init_stddev
+    self.seed = seed
+    self.param_logits = {}
+    for declaration in program.learned_params():
+      self.param_logits[declaration.name] = self.add_weight(
+          name=f"param_{declaration.name}",
+          shape=(restarts, *declaration.shape, declaration.size),
+          initializer=keras.initializers.RandomNormal(
+              stddev=param_init_stddev,
+              seed=None if seed is None else seed + len(self.param_logits)),
+          trainable=True)
+    keras.utils.set_random_seed(seed) if seed is not None else None
+    self.networks: Dict[str, list] = {
+        name: [make_network(function, f"{name}_{restart}")
+               for restart in range(restarts)]
+        for name, function in program.learned_functions.items()}
+
+  @classmethod
+  def from_file(cls, path: str, hypers=None, **kwargs) -> "NeuralProgram":
+    return cls(compiler.compile_model(path, hypers), **kwargs)
+
+  def get_config(self):
+    return {"model_file": self.program.path, "source": self.program.source,
+            "hypers": self.program.hypers, "restarts": self.restarts,
+            "param_init_stddev": self.param_init_stddev, "seed": self.seed,
+            "name": self.name}
+
+  @classmethod
+  def from_config(cls, config):
+    config = dict(config)
+    program = compiler.compile_model(config.pop("model_file"),
+                                     config.pop("hypers"),
+                                     text=config.pop("source"))
+    return cls(program, **config)
+
+  # --- Weights ------------------------------------------------------------
+
+  @property
+  def program_variables(self):
+    return list(self.param_logits.values())
+
+  @property
+  def network_variables(self):
+    return [v for networks in self.networks.values() for network in networks
+            for v in network.trainable_variables]
+
+  def param_probabilities(self) -> Dict[str, tf.Tensor]:
+    return {name: tf.nn.softmax(logits) for name, logits in
+            self.param_logits.items()}
+
+  def set_params(self, values: Mapping[str, object], restart=None):
+    """Sets params to a discrete program (one-hot logits), e.g. by hand."""
+    restarts = range(self.restarts) if restart is None else [restart]
+    for name, value in values.items():
+      logits = self.param_logits[name]
+      declaration = self.program.declarations[name]
+      chosen = np.asarray(value, dtype=np.int64).reshape(declaration.shape)
+      hard = np.eye(declaration.size, dtype=np.float32)[chosen] * HARD_LOGIT
+      current = logits.numpy()
+      for r in restarts:
+        current[r] = hard
+      logits.assign(current)
+
+  def discrete_params(self, restart: int) -> Dict[str, object]:
+    """Every Param at its argmax (fixed ones at their constant)."""
+    result = {}
+    probabilities = self.param_probabilities()
+    for declaration in self.program.params:
+      if declaration.name in probabilities:
+        chosen = np.argmax(probabilities[declaration.name][restart].numpy(),
+                           axis=-1)
+      else:
+        chosen = np.zeros(declaration.shape, dtype=np.int64)
+      for index in declaration.cells():
+        fixed = self.program.fixed_params.get((declaration.name, index))
+        if fixed is not None:
+          chosen[index] = fixed
+      result[declaration.name] = chosen.tolist()
+    return result
+
+  def param_confidences(self, restart: int) -> Dict[str, object]:
+    """The probability of each param's argmax (1 for fixed params)."""
+    probabilities = self.param_probabilities()
+    result = {}
+    for declaration in self.program.params:
+      if declaration.name in probabilities:
+        values = np.max(probabilities[declaration.name][restart].numpy(), -1)
+      else:
+        values = np.ones(declaration.shape)
+      for index in declaration.cells():
+        if (declaration.name, index) in self.program.fixed_params:
+          values[index] = 1.0
+      result[declaration.name] = np.asarray(values).tolist()
+    return result
+
+  # --- The interpreter ---------------------------------------------------
+
+  def apply_network(self, function: str, features):
+    """`[K|1, N, width]` → `[K, N, n]`, restart k through network k."""
+    networks = self.networks[function]
+    outputs = []
+    for restart, network in enumerate(networks):
+      restart_features = features[0] if features.shape[0] == 1 else (
+          features[restart])
+      outputs.append(network(restart_features))
+    return tf.stack(outputs, axis=0)
+
+  def call(self, inputs):
+    """The marginal of every Output, `{name: [K, B, *shape, n]}`."""
+    inputs = {name: inputs[name] for name in self.input_names()}
+    batch_size = _batch_size(inputs)
+    return runtime.evaluate(self.program, self.param_probabilities(), inputs,
+                            self.apply_network,
+                            tf.stack([self.restarts, batch_size]))
+
+  def input_names(self):
+    return [d.name for d in self.program.declarations.values()
+            if d.kind in (ir.INPUT, ir.INPUT_TENSOR)]
+
+  def negative_log_likelihood(self, inputs, observed) -> tf.Tensor:
+    """Per restart `[K]`: the mean over instances of `-sum log P(observed)`.
+
+    `observed[name]` holds the Output's values `[B, *shape]`, -1 where a
+    value is unobserved.
+    """
+    marginals = self(inputs)
+    total = 0.0
+    for name, marginal in marginals.items():
+      values = tf.cast(observed[name], tf.int32)
+      mask = tf.cast(values >= 0, tf.float32)
+      probability = tf.reduce_sum(
+          marginal * runtime.one_hot(tf.maximum(values, 0),
+                                     marginal.shape[-1])[None], axis=-1)
+      log_probability = tf.math.log(tf.maximum(probability,
+                                               _SMALLEST_PROBABILITY))
+      per_instance = tf.reduce_sum(
+          tf.reshape(log_probability * mask[None],
+                     [self.restarts, tf.shape(values)[0], -1]), axis=-1)
+      total += -per_instance
+    return tf.reduce_mean(total, axis=1)
+
+
+def _batch_size(inputs):
+  for value in inputs.values():
+    return tf.shape(value)[0]
+  raise ValueError("the model has no Input: nothing sets the batch size")

@@ -1,0 +1,232 @@
+"""Training NTPT models: restarts side by side, checkpoints, results.json.
+
+`Trainer` (given an `ntpt_keras.config.NtptConfig`) compiles the model, trains every restart on minibatches of the training
+instances (program params and neural networks each with their own
+optimizer and learning rate), checkpoints so that a killed run resumes,
+logs to TensorBoard and writes `results.json`:
+
+- `restarts`, `solved_restarts` (restarts whose discretized program
+  reproduces every training instance), `best_restart`;
+- `test_accuracy` (the best restart's share of test instances reproduced
+  exactly), `program` (its source, `ntpt_keras.lang.listing`) and `params`
+  (its discretized params);
+- per restart: loss, train and test accuracy, solved.
+"""
+
+import dataclasses
+import json
+import os
+import time
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from ntpt_keras import data as data_lib
+from ntpt_keras import evaluation
+from ntpt_keras.config import NtptConfig, resolve
+from ntpt_keras.lang import compiler
+from ntpt_keras.lang import listing
+from ntpt_keras.lang import source
+from ntpt_keras.library import NeuralLibrary
+from ntpt_keras.model import NeuralProgram
+
+_OPTIMIZERS = {"adam": keras.optimizers.Adam, "sgd": keras.optimizers.SGD}
+
+
+def load_tfds(name: str, split: str, data_dir=None, num_examples=None):
+  """A tfds split as a dict of numpy arrays, prepared offline."""
+  import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top
+  import tf_anc_datasets  # pylint: disable=g-import-not-at-top,unused-import
+  builder = tfds.builder(name, data_dir=data_dir)
+  builder.download_and_prepare(download_config=tfds.download.DownloadConfig(
+      try_download_gcs=False))
+  if num_examples is not None:
+    split = f"{split}[:{num_examples}]"
+  dataset = builder.as_dataset(split=split, shuffle_files=False)
+  return next(iter(tfds.as_numpy(dataset.batch(1 << 30))))
+
+
+class Trainer:
+  """Owns the model, its optimizers, the instances and the checkpoints."""
+
+  def __init__(self, config: NtptConfig, log=print):
+    self.config = config = resolve(config)
+    self.log = log
+    hypers = {"name": None, "values": {}}
+    if config.hypers_file:
+      hypers = source.read_hypers(config.hypers_file, config.hypers)
+    self.hypers_name = hypers["name"]
+    self.program = compiler.compile_model(config.model_file, hypers["values"])
+    self.train_data, self.test_data = self._instances()
+    self.model = NeuralProgram(self.program, restarts=config.restarts,
+                               param_init_stddev=config.param_init_stddev,
+                               seed=config.seed)
+    self.library = (NeuralLibrary(config.library_dir) if config.library_dir
+                    else None)
+    if self.library:
+      bound = self.library.bind(self.model)
+      if bound:
+        log(f"bound {', '.join(bound)} from the library {config.library_dir}")
+    self.groups = [
+        (_OPTIMIZERS[config.optimizer](config.learning_rate),
+         self.model.program_variables),
+        (_OPTIMIZERS[config.optimizer](config.neural_learning_rate),
+         self.model.network_variables)]
+    self.groups = [(o, v) for o, v in self.groups if v]
+    for optimizer, variables in self.groups:
+      # Slots now, not at the first step, so a checkpoint restores them too.
+      optimizer.build(variables)
+    self.step = tf.Variable(0, dtype=tf.int64, name="step")
+    self.checkpoint = tf.train.Checkpoint(
+        step=self.step, model=self.model,
+        **{f"optimizer_{i}": o for i, (o, _) in enumerate(self.groups)})
+    self.checkpoints = tf.train.CheckpointManager(
+        self.checkpoint, os.path.join(config.model_dir, "checkpoints"),
+        max_to_keep=2)
+    self.writer = tf.summary.create_file_writer(config.model_dir)
+    self._train_step = tf.function(self._train_step_eager,
+                                   jit_compile=config.jit_compile,
+                                   reduce_retracing=True)
+
+  def _instances(self):
+    config = self.config
+    if config.data_file:
+      train = data_lib.read_terpret(self.program, config.data_file,
+                                    config.train_batch, self.hypers_name)
+      test = (data_lib.read_terpret(self.program, config.data_file,
+                                    config.test_batch, self.hypers_name)
+              if config.test_batch else train)
+    else:
+      train, test = (data_lib.from_arrays(
+          self.program, load_tfds(config.dataset, split, config.data_dir,
+                                  examples), f"{config.dataset} {split}")
+                     for split, examples in (
+                         ("train", config.train_examples),
+                         ("test", config.test_examples)))
+    if not len(train):
+      raise ValueError("there are no training instances")
+    return train, test
+
+  def _batch(self, step: int) -> data_lib.Instances:
+    """The instances of `step`: a pure function of seed and step, so a
+    resumed run sees the data the interrupted one would have."""
+    size = len(self.train_data)
+    if self.config.batch_size >= size:
+      return self.train_data
+    indices = np.random.default_rng([self.config.seed, step]).integers(
+        0, size, self.config.batch_size)
+    return self.train_data.take(indices)
+
+  def _train_step_eager(self, inputs, observed):
+    with tf.GradientTape() as tape:
+      per_restart = self.model.negative_log_likelihood(inputs, observed)
+      # Restarts share no weights: the sum gives each its own gradient.
+      loss = tf.reduce_sum(per_restart)
+    variables = [v for _, group in self.groups for v in group]
+    gradients = tape.gradient(loss, variables)
+    start = 0
+    for optimizer, group in self.groups:
+      optimizer.apply_gradients(zip(gradients[start:start + len(group)],
+                                    group))
+      start += len(group)
+    self.step.assign_add(1)
+    return per_restart
+
+  def restore(self) -> int:
+    """Restores the latest checkpoint, if any; returns the step reached."""
+    latest = self.checkpoints.latest_checkpoint
+    if latest:
+      self.checkpoint.restore(latest).assert_existing_objects_matched()
+      self.log(f"resumed from {latest} at step {int(self.step.numpy())}")
+    return int(self.step.numpy())
+
+  def train(self):
+    config = self.config
+    step = self.restore()
+    started, start_step = time.perf_counter(), step
+    with self.writer.as_default():
+      while step < config.train_steps:
+        batch = self._batch(step)
+        per_restart = self._train_step(batch.inputs, batch.outputs)
+        step += 1
+        if step % config.log_every == 0 or step == config.train_steps:
+          losses = per_restart.numpy()
+          tf.summary.scalar("loss/mean", float(np.mean(losses)), step=step)
+          tf.summary.scalar("loss/best", float(np.min(losses)), step=step)
+          for restart, value in enumerate(losses):
+            tf.summary.scalar(f"restart_{restart}/loss", float(value),
+                              step=step)
+          rate = (step - start_step) / (time.perf_counter() - started)
+          self.log(f"step {step}/{config.train_steps} loss mean "
+                   f"{np.mean(losses):.4f} best {np.min(losses):.4f} "
+                   f"({rate:.1f} steps/s)")
+        if step % config.checkpoint_every == 0 or step == config.train_steps:
+          self.checkpoints.save(checkpoint_number=step)
+    self.writer.flush()
+
+  def losses(self, instances: data_lib.Instances, chunk: int = 500):
+    """Each restart's loss on `instances`, `[K]`."""
+    total = np.zeros(self.config.restarts)
+    for start in range(0, len(instances), chunk):
+      part = instances.take(np.arange(start, min(start + chunk,
+                                                 len(instances))))
+      total += self.model.negative_log_likelihood(
+          part.inputs, part.outputs).numpy() * len(part)
+    return total / len(instances)
+
+  def evaluate(self) -> dict:
+    """Scores every restart's discretized program; writes results.json."""
+    config = self.config
+    started = time.perf_counter()
+    results = evaluation.restart_results(self.model, self.train_data,
+                                         self.losses(self.train_data))
+    for result in results:
+      result["test_accuracy"] = float(np.mean(evaluation.reproduced(
+          self.model, result["restart"], self.test_data)))
+    best = evaluation.best_restart(results)
+    params = self.model.discrete_params(best)
+    report = {
+        "model_file": config.model_file,
+        "hypers": self.hypers_name,
+        "data": config.data_file or config.dataset,
+        "train_examples": len(self.train_data),
+        "test_examples": len(self.test_data),
+        "train_steps_done": int(self.step.numpy()),
+        "restarts": config.restarts,
+        "solved_restarts": sum(r["solved"] for r in results),
+        "best_restart": best,
+        "test_accuracy": results[best]["test_accuracy"],
+        "program": listing.listing(self.program, params,
+                                   self.model.param_confidences(best)),
+        "params": params,
+        "per_restart": results,
+        "config": dataclasses.asdict(config),
+    }
+    if config.tensor_labels:
+      labels = dict(pair.split(":") for pair in config.tensor_labels)
+      report["network_test_accuracy"] = evaluation.learned_accuracy(
+          self.model, best, self.test_data, labels)
+    if self.library:
+      self.library.save(self.model, best)
+      report["library_dir"] = config.library_dir
+    with self.writer.as_default():
+      step = int(self.step.numpy())
+      tf.summary.scalar("eval/solved_restarts", report["solved_restarts"],
+                        step=step)
+      tf.summary.scalar("eval/test_accuracy", report["test_accuracy"],
+                        step=step)
+      tf.summary.text("eval/program", "```\n" + report["program"] + "```",
+                      step=step)
+    self.writer.flush()
+    report["evaluation_seconds"] = time.perf_counter() - started
+    os.makedirs(config.model_dir, exist_ok=True)
+    with open(os.path.join(config.model_dir, "results.json"), "w") as f:
+      json.dump(report, f, indent=1)
+    return report
+
+
+def train_and_evaluate(config: NtptConfig, log=print) -> dict:
+  trainer = Trainer(config, log=log)
+  trainer.train()
+  return trainer.evaluate()

@@ -1,0 +1,243 @@
+"""The compiled Keras model against the model file run as plain Python."""
+
+import itertools
+import json
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from ntpt_keras import data as data_lib
+from ntpt_keras import runtime
+from ntpt_keras.lang import compiler
+from ntpt_keras.lang import python_runner
+from ntpt_keras.lang import source
+from ntpt_keras.model import NeuralProgram
+
+MODELS = "ntpt_keras/models"
+DATA = f"{MODELS}/data"
+EXAMPLES = 100
+
+
+def _compile(name, hypers_file=None):
+  hypers = (source.read_hypers(f"{DATA}/{hypers_file}", None)["values"]
+            if hypers_file else None)
+  return compiler.compile_model(f"{MODELS}/{name}.py", hypers)
+
+
+def _random_params(program, rng):
+  return {d.name: rng.integers(0, d.size, d.shape).tolist()
+          for d in program.learned_params()}
+
+
+def _random_inputs(program, rng, number):
+  records = [{} for _ in range(number)]
+  for declaration in program.declarations.values():
+    for record in records:
+      if declaration.kind == "Input":
+        record[declaration.name] = rng.integers(
+            0, declaration.size, declaration.shape).tolist()
+      elif declaration.kind == "InputTensor":
+        record[declaration.name] = rng.random(
+            declaration.shape + declaration.size).astype(np.float32)
+  return records
+
+
+def _check_against_python(program, model, params, records, learned,
+                          atol=1e-5):
+  """The model's outputs are one-hot at the runner's outputs."""
+  instances = data_lib.from_records(program, records, "random")
+  outputs = model(instances.inputs)
+  runner = python_runner.Runner(program)
+  for number, record in enumerate(records):
+    expected = runner(params, record, learned(number) if learned else None)
+    for name, marginal in outputs.items():
+      marginal = marginal[0, number].numpy()
+      np.testing.assert_array_equal(np.argmax(marginal, -1),
+                                    np.asarray(expected[name]))
+      np.testing.assert_allclose(np.max(marginal, -1), 1.0, atol=atol)
+
+
+@pytest.mark.parametrize("name,hypers_file", [
+    ("turing", "turing_invert_hypers.json"),
+    ("turing", "turing_decrement_hypers.json"),
+    ("circuit", "circuit_swap_hypers.json"),
+])
+def test_hand_set_programs_match_the_model_file_run_as_python(name,
+                                                              hypers_file):
+  program = _compile(name, hypers_file)
+  model = NeuralProgram(program, restarts=1)
+  rng = np.random.default_rng(0)
+  for _ in range(4):  # programs; EXAMPLES random inputs each
+    params = _random_params(program, rng)
+    model.set_params(params)
+    _check_against_python(program, model, params,
+                          _random_inputs(program, rng, EXAMPLES), None)
+
+
+def _sharpen(network, factor=1e5):
+  """Scales the last layer so the softmax is one-hot in float32."""
+  kernel, bias = network.layers[-1].get_weights()
+  network.layers[-1].set_weights([kernel * factor, bias * factor])
+
+
+def test_the_maze_matches_python_with_a_one_hot_look_network():
+  program = _compile("maze")
+  model = NeuralProgram(program, restarts=1, seed=3)
+  network = model.networks["LOOK"][0]
+  _sharpen(network)
+  rng = np.random.default_rng(1)
+  records = _random_inputs(program, rng, EXAMPLES)
+  for params in ({"instr": [3, 2, 0], "goto": [1, 2, 0]},
+                 _random_params(program, rng)):
+    model.set_params(params)
+
+    def learned(number):
+      del number
+      return {"LOOK": lambda tensor: int(np.argmax(network(
+          tensor.data.reshape(1, -1))[0]))}
+
+    # A near-tie of two logits leaves a little mass on the runner-up.
+    _check_against_python(program, model, params, records, learned,
+                          atol=1e-3)
+
+
+def _exact_marginals(program, probabilities, record):
+  """Output marginals by enumerating every discrete program."""
+  names = list(probabilities)
+  choices = [list(itertools.product(*(range(probabilities[n].shape[-1]),) *
+                                    int(np.prod(probabilities[n].shape[:-1]))))
+             for n in names]
+  totals = {}
+  runner = python_runner.Runner(program)
+  for assignment in itertools.product(*choices):
+    weight = 1.0
+    params = {}
+    for name, values in zip(names, assignment):
+      flat = probabilities[name].reshape(-1, probabilities[name].shape[-1])
+      weight *= np.prod([flat[i, v] for i, v in enumerate(values)])
+      params[name] = np.reshape(values, probabilities[name].shape[:-1])
+    outputs = runner({n: v.tolist() for n, v in params.items()}, record)
+    for name, value in outputs.items():
+      size = program.declarations[name].size
+      totals.setdefault(name, 0.0)
+      totals[name] = totals[name] + weight * np.eye(size)[np.asarray(value)]
+  return totals
+
+
+def test_soft_params_give_the_exact_mixture_of_all_programs(tmp_path):
+  hypers = tmp_path / "hypers.json"
+  hypers.write_text(json.dumps({"one_gate": {"numWires": 2, "numGates": 1,
+                                             "numOutputs": 2}}))
+  program = compiler.compile_model(
+      f"{MODELS}/circuit.py", source.read_hypers(str(hypers),
+                                                 None)["values"])
+  model = NeuralProgram(program, restarts=1, param_init_stddev=1.0, seed=5)
+  probabilities = {n: p[0].numpy().astype(np.float64) for n, p in
+                   model.param_probabilities().items()}
+  for wires in ([0, 1], [1, 1], [1, 0]):
+    record = {"initial_wires": wires}
+    instances = data_lib.from_records(program, [record], "one")
+    marginal = model(instances.inputs)["final_wires"][0, 0].numpy()
+    exact = _exact_marginals(program, probabilities, record)["final_wires"]
+    np.testing.assert_allclose(marginal, exact, atol=1e-5)
+
+
+def test_apply_contracts_the_indicator_with_each_argument():
+  indicator = np.zeros([3, 2, 4], np.float32)
+  for a, b in itertools.product(range(3), range(2)):
+    indicator[a, b, (a + b) % 4] = 1.0
+  x = tf.constant([[[0.2, 0.3, 0.5]]])
+  y = tf.constant([[[0.6, 0.4]]])
+  expected = np.zeros(4)
+  for a, b in itertools.product(range(3), range(2)):
+    expected[(a + b) % 4] += x[0, 0, a] * y[0, 0, b]
+  np.testing.assert_allclose(runtime.apply(indicator, [x, y])[0, 0], expected,
+                             rtol=1e-6)
+  np.testing.assert_allclose(runtime.apply(indicator, [2, y])[0, 0],
+                             [0, 0, 0.6, 0.4], rtol=1e-6)
+
+
+def test_param_gradients_match_central_differences():
+  program = _compile("turing", "turing_invert_hypers.json")
+  records = json.load(open(f"{DATA}/turing_invert_data.json"))[0]["instances"]
+  instances = data_lib.from_records(program, records, "invert")
+  model = NeuralProgram(program, restarts=1, param_init_stddev=0.5, seed=2)
+  variable = model.param_logits["write"]
+  with tf.GradientTape() as tape:
+    loss = model.negative_log_likelihood(instances.inputs, instances.outputs)
+  gradient = tape.gradient(loss, variable).numpy()
+  rng = np.random.default_rng(0)
+  original = variable.numpy()
+  step = 1e-2
+  for index in [tuple(rng.integers(0, s) for s in original.shape)
+                for _ in range(6)] + [(0, 1, 0, 1)]:
+    values = []
+    for sign in (1, -1):
+      shifted = original.copy()
+      shifted[index] += sign * step
+      variable.assign(shifted)
+      values.append(float(model.negative_log_likelihood(
+          instances.inputs, instances.outputs)[0]))
+    variable.assign(original)
+    numeric = (values[0] - values[1]) / (2 * step)
+    np.testing.assert_allclose(gradient[index], numeric, rtol=2e-2,
+                               atol=2e-4)
+
+
+_TWO_NETWORKS = """\
+images = InputTensor(4, 4)[2]
+which = Param(2)
+answer = Output(3)
+
+@Learn([Tensor(4, 4)], 3, hid_sizes=[8])
+def net_a(image):
+    pass
+
+@Learn([Tensor(4, 4)], 3, hid_sizes=[8])
+def net_b(image):
+    pass
+
+which.set_to_constant(0)
+if which == 0:
+    answer.set_to(net_a(images[1]))
+else:
+    answer.set_to(net_b(images[1]))
+"""
+
+
+def test_a_network_the_program_does_not_use_gets_no_gradient(tmp_path):
+  path = tmp_path / "two_networks.py"
+  path.write_text(_TWO_NETWORKS)
+  program = compiler.compile_model(str(path))
+  model = NeuralProgram(program, restarts=1, seed=0)
+  rng = np.random.default_rng(0)
+  inputs = {"images": rng.random([6, 2, 4, 4]).astype(np.float32)}
+  observed = {"answer": rng.integers(0, 3, [6])}
+  used = model.networks["net_a"][0].trainable_variables
+  unused = model.networks["net_b"][0].trainable_variables
+  with tf.GradientTape() as tape:
+    loss = model.negative_log_likelihood(inputs, observed)
+  gradients = tape.gradient(loss, used + unused)
+  assert all(float(tf.reduce_sum(tf.abs(g))) > 0
+             for g in gradients[:len(used)])
+  assert all(g is None or not np.any(g.numpy())
+             for g in gradients[len(used):])
+
+
+def test_a_learned_function_runs_once_per_tensor_array():
+  program = _compile("maze")
+  model = NeuralProgram(program, restarts=2, seed=0)
+  calls = []
+  apply_network = model.apply_network
+
+  def counting(function, features):
+    calls.append((function, tuple(features.shape)))
+    return apply_network(function, features)
+
+  model.apply_network = counting
+  records = _random_inputs(program, np.random.default_rng(0), 3)
+  instances = data_lib.from_records(program, records, "random")
+  model(instances.inputs)
+  # 44 time steps x 15 cells read; one call on the 3 x 15 images.
+  assert calls == [("LOOK", (1, 45, 784))]

@@ -1,0 +1,131 @@
+"""Training NTPT models: solving, results.json, resuming, the library."""
+
+import json
+import os
+
+import numpy as np
+
+from ntpt_keras import training
+from ntpt_keras.config import NtptConfig
+from ntpt_keras.lang import compiler
+from ntpt_keras.lang import listing
+from ntpt_keras.library import NeuralLibrary
+from ntpt_keras.model import NeuralProgram
+
+MODELS = "ntpt_keras/models"
+DATA = f"{MODELS}/data"
+
+
+def _turing_invert(model_dir, **overrides):
+  return NtptConfig(model_file=f"{MODELS}/turing.py",
+                    hypers_file=f"{DATA}/turing_invert_hypers.json",
+                    data_file=f"{DATA}/turing_invert_data.json",
+                    model_dir=str(model_dir), **overrides)
+
+
+def test_turing_invert_is_solved_and_reported(tmp_path):
+  report = training.train_and_evaluate(
+      _turing_invert(tmp_path, restarts=6, train_steps=300), log=lambda _: None)
+  assert report["solved_restarts"] >= 1
+  assert report["test_accuracy"] == 1.0
+  with open(tmp_path / "results.json") as f:
+    written = json.load(f)
+  assert {"restarts", "solved_restarts", "test_accuracy", "program",
+          "params"} <= set(written)
+  assert written["restarts"] == 6
+  # Invert: in state 1, write the other bit and move right; halt on blank.
+  params = written["params"]
+  assert [params["write"][1][0], params["write"][1][1]] == [1, 0]
+  assert "write = " in written["program"]
+
+
+def test_a_killed_run_resumes_from_its_last_checkpoint(tmp_path):
+  first = training.Trainer(_turing_invert(tmp_path, restarts=2,
+                                          train_steps=40,
+                                          checkpoint_every=20),
+                           log=lambda _: None)
+  first.train()
+  logits = first.model.param_logits["write"].numpy()
+  messages = []
+  resumed = training.Trainer(_turing_invert(tmp_path, restarts=2,
+                                            train_steps=60),
+                             log=messages.append)
+  assert resumed.restore() == 40
+  np.testing.assert_array_equal(resumed.model.param_logits["write"].numpy(),
+                                logits)
+  assert any("resumed from" in m for m in messages)
+
+
+_USES_NET = """\
+images = InputTensor(4, 4)[2]
+choice = Param(2)
+answer = Output(3)
+
+@Learn([Tensor(4, 4)], 3, hid_sizes=[8])
+def net(image):
+    pass
+
+with choice as i:
+    answer.set_to(net(images[i]))
+"""
+
+
+def _net_model(tmp_path, name, restarts):
+  path = tmp_path / f"{name}.py"
+  path.write_text(_USES_NET)
+  return NeuralProgram(compiler.compile_model(str(path)), restarts=restarts,
+                       seed=len(name))
+
+
+def test_the_library_shares_a_network_between_models(tmp_path):
+  library = NeuralLibrary(str(tmp_path / "library"))
+  first = _net_model(tmp_path, "first", restarts=2)
+  library.save(first, restart=1)
+  second = _net_model(tmp_path, "second_model", restarts=3)
+  assert library.bind(second) == ["net"]
+  for network in second.networks["net"]:
+    for mine, theirs in zip(network.get_weights(),
+                            first.networks["net"][1].get_weights()):
+      np.testing.assert_array_equal(mine, theirs)
+
+
+def test_the_library_refuses_a_function_with_another_signature(tmp_path):
+  library = NeuralLibrary(str(tmp_path / "library"))
+  library.save(_net_model(tmp_path, "first", restarts=1), restart=0)
+  path = tmp_path / "other.py"
+  path.write_text(_USES_NET.replace("hid_sizes=[8]", "hid_sizes=[16]"))
+  other = NeuralProgram(compiler.compile_model(str(path)))
+  try:
+    library.bind(other)
+  except ValueError as error:
+    assert "library function net" in str(error)
+  else:
+    raise AssertionError("bound a network of another shape")
+
+
+def test_the_maze_solution_lists_like_figure_1():
+  program = compiler.compile_model(f"{MODELS}/maze.py")
+  text = listing.listing(program, {"instr": [3, 2, 0], "goto": [1, 2, 0]},
+                         {"instr": [1.0, 0.99, 0.98], "goto": [1.0] * 3})
+  assert "instr = [3, 2, 0]  # p = [1.0, 0.99, 0.98]" in text
+  blocks = text.split("if instr_ptr[t] == ")[1:]
+  assert [b.split(":")[0] for b in blocks] == ["0", "1", "2"]
+  assert "LOOK(img_grid[y, x])" in blocks[0]
+  assert "instr_ptr[t + 1].set_to(1)" in blocks[0]
+  assert "MOVE_X(X[t], dir[t])" in blocks[1]
+  assert "INC(reg[t])" in blocks[2] and "set_to(0)" in blocks[2]
+  assert "DEC" not in text
+
+
+def test_the_maze_trains_from_the_sign_grid_dataset(tmp_path):
+  config = NtptConfig(model_file=f"{MODELS}/maze.py",
+                      dataset="sign_grids/maze_5x3_small",
+                      data_dir=str(tmp_path / "data"), train_examples=16,
+                      test_examples=8, tensor_labels=("img_grid:signs",),
+                      restarts=2, train_steps=2, batch_size=4,
+                      neural_learning_rate=1e-3,
+                      model_dir=str(tmp_path / "run"))
+  report = training.train_and_evaluate(config, log=lambda _: None)
+  assert report["train_examples"] == 16 and report["test_examples"] == 8
+  assert 0.0 <= report["network_test_accuracy"]["LOOK/img_grid"] <= 1.0
+  assert os.path.exists(tmp_path / "run" / "results.json")
