@@ -34,12 +34,12 @@ never mix with the registered configs' data.
 import dataclasses
 from typing import Dict, Iterator, Optional, Tuple
 
-from etils import epath
 import numpy as np
 import tensorflow as tf
 import tensorflow_datasets as tfds
 
 from tf_anc import tasks
+from tf_anc_datasets import offline
 
 DEFAULT_NUM_TRAIN = 10_000
 DEFAULT_NUM_TEST = 1_000
@@ -164,24 +164,12 @@ def _registered_configs() -> Tuple[AncTasksConfig, ...]:
       for distribution in task.distributions)
 
 
-class AncTasks(tfds.core.GeneratorBasedBuilder):
+class AncTasks(offline.OfflineBuilder):
   """The ANC tasks' (input, target, mask) memories, generated offline."""
 
   VERSION = tfds.core.Version("1.0.0")
   RELEASE_NOTES = {"1.0.0": "Initial release."}
   BUILDER_CONFIGS = list(_registered_configs())
-
-  @tfds.core.utils.classproperty
-  @classmethod
-  def code_path(cls) -> epath.Path:
-    """This file, which tfds' own `code_path` would also find.
-
-    tfds 4.9.10's version checks `importlib_resources.abc.Traversable`, a
-    module it only requires on Python < 3.9, and so fails with
-    ModuleNotFoundError on newer Pythons without it
-    (tensorflow/datasets#11212).
-    """
-    return epath.Path(__file__)
 
   def _info(self) -> tfds.core.DatasetInfo:
     size = self.builder_config.memory_size
@@ -246,9 +234,7 @@ def builder(task: str, distribution: str, data_dir: Optional[str] = None,
   result = AncTasks(
       config=make_config(task, distribution, num_train, num_test, seed),
       data_dir=data_dir)
-  result.download_and_prepare(
-      download_config=tfds.download.DownloadConfig(try_download_gcs=False))
-  return result
+  return offline.prepare(result)
 
 
 def load(task: str, distribution: str, split: str = TRAIN,

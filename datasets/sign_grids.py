@@ -53,12 +53,12 @@ Usage, offline:
 import dataclasses
 from typing import Dict, Iterator, List, Optional, Tuple, Union
 
-from etils import epath
 import numpy as np
 import tensorflow as tf
 import tensorflow_datasets as tfds
 
 from tf_anc_datasets import glyphs
+from tf_anc_datasets import offline
 
 STOP, EAST, NORTH, WEST, SOUTH = range(5)
 NUM_SIGNS = 5
@@ -247,7 +247,7 @@ class SignGridsConfig(tfds.core.BuilderConfig):
     return {TRAIN: self.num_train, TEST: self.num_test}[split]
 
 
-class SignGrids(tfds.core.GeneratorBasedBuilder):
+class SignGrids(offline.OfflineBuilder):
   """Street-sign maze grids and their paths, generated offline."""
 
   VERSION = tfds.core.Version("1.0.0")
@@ -258,18 +258,6 @@ class SignGrids(tfds.core.GeneratorBasedBuilder):
       SignGridsConfig(name="maze_5x3_small", width=5, height=3, max_moves=12,
                       num_train=200, num_test=200, seed=0),
   ]
-
-  @tfds.core.utils.classproperty
-  @classmethod
-  def code_path(cls) -> epath.Path:
-    """This file, which tfds' own `code_path` would also find.
-
-    tfds 4.9.10's version checks `importlib_resources.abc.Traversable`, a
-    module it only requires on Python < 3.9, and so fails with
-    ModuleNotFoundError on newer Pythons without it
-    (tensorflow/datasets#11212).
-    """
-    return epath.Path(__file__)
 
   def _info(self) -> tfds.core.DatasetInfo:
     config = self.builder_config
@@ -353,9 +341,7 @@ def builder(config_name: str, data_dir: Optional[str] = None,
   """A `SignGrids` builder of `make_config(...)`, prepared offline."""
   result = SignGrids(config=make_config(config_name, num_train, num_test),
                      data_dir=data_dir)
-  result.download_and_prepare(
-      download_config=tfds.download.DownloadConfig(try_download_gcs=False))
-  return result
+  return offline.prepare(result)
 
 
 def load(config_name: str, split: str = TRAIN,

@@ -9,13 +9,12 @@ unobserved), InputTensors as float32; tfds splits load into the same form.
 """
 
 import dataclasses
-import json
 from typing import Dict, Iterable, Mapping, Optional
 
 import numpy as np
 
 from ntpt_keras.lang import program as ir
-from ntpt_keras.lang.errors import ModelError
+from ntpt_keras.lang import source
 
 UNOBSERVED = -1
 
@@ -94,12 +93,7 @@ def _check(declaration: ir.Declaration, value, where: str) -> np.ndarray:
 
 def read_batches(path: str) -> list:
   """The batches of a TerpreT data file."""
-  with open(path) as f:
-    try:
-      batches = json.load(f)
-    except json.JSONDecodeError as error:
-      raise ModelError(f"not valid JSON: {error.msg}", path, error.lineno,
-                       error.colno) from None
+  batches = source.read_json(path)
   if not isinstance(batches, list) or not all(
       isinstance(b, dict) and {"batch_name", "instances"} <= set(b)
       for b in batches):

@@ -28,11 +28,18 @@ HARD_LOGIT = 50.0
 
 
 def make_network(function: ir.LearnedFunction, name: str) -> keras.Sequential:
-  """The Keras network of a learned function (paper, section 2.2)."""
+  """The Keras network of a learned function (paper, section 2.2).
+
+  Its output layer starts near zero, so a new function answers almost
+  uniformly: the program's first gradients are not steered by the
+  arbitrary preferences of a random classifier.
+  """
   layers = [keras.Input(shape=(function.input_width,))]
   layers += [keras.layers.Dense(size, activation="relu") for size in
              function.hidden_sizes]
-  layers.append(keras.layers.Dense(function.size, activation="softmax"))
+  layers.append(keras.layers.Dense(
+      function.size, activation="softmax",
+      kernel_initializer=keras.initializers.RandomNormal(stddev=0.01)))
   return keras.Sequential(layers, name=name)
 
 

@@ -30,6 +30,7 @@ from ntpt_keras.lang import listing
 from ntpt_keras.lang import source
 from ntpt_keras.library import NeuralLibrary
 from ntpt_keras.model import NeuralProgram
+from tf_anc.training import checkpoints
 
 _OPTIMIZERS = {"adam": keras.optimizers.Adam, "sgd": keras.optimizers.SGD}
 
@@ -37,10 +38,8 @@ _OPTIMIZERS = {"adam": keras.optimizers.Adam, "sgd": keras.optimizers.SGD}
 def load_tfds(name: str, split: str, data_dir=None, num_examples=None):
   """A tfds split as a dict of numpy arrays, prepared offline."""
   import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top
-  import tf_anc_datasets  # pylint: disable=g-import-not-at-top,unused-import
-  builder = tfds.builder(name, data_dir=data_dir)
-  builder.download_and_prepare(download_config=tfds.download.DownloadConfig(
-      try_download_gcs=False))
+  from tf_anc_datasets import offline  # pylint: disable=g-import-not-at-top
+  builder = offline.prepare(tfds.builder(name, data_dir=data_dir))
   if num_examples is not None:
     split = f"{split}[:{num_examples}]"
   dataset = builder.as_dataset(split=split, shuffle_files=False)
@@ -135,11 +134,8 @@ class Trainer:
 
   def restore(self) -> int:
     """Restores the latest checkpoint, if any; returns the step reached."""
-    latest = self.checkpoints.latest_checkpoint
-    if latest:
-      self.checkpoint.restore(latest).assert_existing_objects_matched()
-      self.log(f"resumed from {latest} at step {int(self.step.numpy())}")
-    return int(self.step.numpy())
+    return checkpoints.restore_latest(self.checkpoints, self.checkpoint,
+                                      self.step, self.log)
 
   def train(self):
     config = self.config

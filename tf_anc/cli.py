@@ -17,7 +17,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from absl import app  # pylint: disable=g-import-not-at-top
 from absl import flags
 
-from tf_anc.lang.errors import AncSyntaxError
+from tf_anc.lang.errors import SourceError
 
 # The flags defined here (`MemoryFlags`) belong to the calling tool,
 # so its `--helpshort` lists them.
@@ -49,7 +49,7 @@ def run(main):
   def guarded_main(argv):
     try:
       main(argv)
-    except (UsageError, AncSyntaxError) as error:
+    except (UsageError, SourceError) as error:
       fail(str(error))
     except OSError as error:  # a missing or unreadable file
       fail(f"{error.strerror}: {error.filename}" if error.filename

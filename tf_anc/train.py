@@ -194,12 +194,11 @@ def _train_ntpt():
   cli.import_tensorflow()
   import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top
   from ntpt_keras import training  # pylint: disable=g-import-not-at-top
-  from ntpt_keras.lang.errors import ModelError  # pylint: disable=g-import-not-at-top
   logging.set_verbosity(logging.WARNING)  # tfds' preparation chatter
   tfds.disable_progress_bar()
   try:
     run = training.Trainer(config)
-  except (ValueError, ModelError) as error:
+  except ValueError as error:  # a ModelError, bad data, a bad config
     raise cli.UsageError(str(error)) from None
   run.train()
   report = run.evaluate()

@@ -1,15 +1,10 @@
 """The one error type of NTPT model files: a message at a source position."""
 
+from tf_anc.lang.errors import SourceError
 
-class ModelError(ValueError):
-  """A malformed model, located at `filename:line:column` (both 1-based)."""
 
-  def __init__(self, message: str, filename: str, line: int, column: int):
-    self.message = message
-    self.filename = filename
-    self.line = line
-    self.column = column
-    super().__init__(f"{filename}:{line}:{column}: {message}")
+class ModelError(SourceError):
+  """A malformed model file, hypers file or data file."""
 
 
 def error_at(node, filename: str, message: str) -> ModelError:

@@ -55,11 +55,12 @@ class _Specializer:
   def evaluate(self, node, env):
     """The int value of a static expression, or None if it is not known."""
     try:
-      value = eval(compile(ast.Expression(body=node), "<listing>", "eval"),  # pylint: disable=eval-used
+      expression = ast.fix_missing_locations(ast.Expression(body=_copy(node)))
+      value = eval(compile(expression, "<listing>", "eval"),  # pylint: disable=eval-used
                    {"__builtins__": {}}, {**self.constants, **env})
     except Exception:  # pylint: disable=broad-except
       return None
-    return value if isinstance(value, int) else None
+    return int(value) if isinstance(value, (int, bool)) else None
 
   def param_value(self, node, env):
     """The value of `param[index]` if the index is known, else None."""
@@ -112,6 +113,10 @@ class _Specializer:
   def statement(self, node, env):
     if isinstance(node, ast.If):
       taken = self.taken_branch(node, env)
+      if taken is None:
+        test = self.evaluate(node.test, env)
+        if test is not None:  # a static test, e.g. `if a <= l:`
+          taken = node.body if test else node.orelse
       if taken is not None:
         return self.statements(taken, env) if taken else []
       return [ast.If(test=self.expression(node.test, env),

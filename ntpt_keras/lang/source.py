@@ -27,17 +27,22 @@ class ModelSource:
   hypers: Mapping[str, int]
 
 
+def read_json(path: str):
+  """A JSON file's value; malformed JSON is a `ModelError` at its position."""
+  with open(path) as f:
+    try:
+      return json.load(f)
+    except json.JSONDecodeError as error:
+      raise ModelError(f"not valid JSON: {error.msg}", path, error.lineno,
+                       error.colno) from None
+
+
 def read_hypers(path: str, config: Optional[str]) -> dict:
   """The hyper values of `config` in a hypers JSON file.
 
   With `config` None the file must hold exactly one config.
   """
-  with open(path) as f:
-    try:
-      configs = json.load(f)
-    except json.JSONDecodeError as error:
-      raise ModelError(f"not valid JSON: {error.msg}", path, error.lineno,
-                       error.colno) from None
+  configs = read_json(path)
   if not isinstance(configs, dict) or not all(
       isinstance(values, dict) for values in configs.values()):
     raise ModelError("a hypers file maps config names to {hyper: value}",

@@ -1,8 +1,8 @@
-"""The one error type of the `.anc` language: a message at a source position."""
+"""Errors located in a source file: `.anc` programs and NTPT model files."""
 
 
-class AncSyntaxError(ValueError):
-  """A malformed program, located at `filename:line:column` (both 1-based)."""
+class SourceError(ValueError):
+  """A malformed source, located at `filename:line:column` (both 1-based)."""
 
   def __init__(self, message: str, filename: str, line: int, column: int):
     self.message = message
@@ -10,3 +10,7 @@ class AncSyntaxError(ValueError):
     self.line = line
     self.column = column
     super().__init__(f"{filename}:{line}:{column}: {message}")
+
+
+class AncSyntaxError(SourceError):
+  """A malformed `.anc` program."""

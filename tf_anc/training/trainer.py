@@ -22,6 +22,7 @@ from tf_anc import tasks
 from tf_anc.export import export_saved_model
 from tf_anc.lang.compiler import compile_program
 from tf_anc.machine import SoftMachine
+from tf_anc.training import checkpoints
 from tf_anc.training import evaluation
 from tf_anc.training import summaries
 from tf_anc.training.config import TrainingConfig
@@ -140,11 +141,8 @@ class Trainer:
 
   def restore(self) -> int:
     """Restores the latest checkpoint, if any; returns the step reached."""
-    latest = self.checkpoints.latest_checkpoint
-    if latest:
-      self.checkpoint.restore(latest).assert_existing_objects_matched()
-      self.log(f"resumed from {latest} at step {int(self.step.numpy())}")
-    return int(self.step.numpy())
+    return checkpoints.restore_latest(self.checkpoints, self.checkpoint,
+                                      self.step, self.log)
 
   def train(self):
     config = self.config

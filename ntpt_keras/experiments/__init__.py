@@ -1,0 +1,1 @@
+"""Experiments that print the numbers the README reports."""
