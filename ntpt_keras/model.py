@@ -28,18 +28,11 @@ HARD_LOGIT = 50.0
 
 
 def make_network(function: ir.LearnedFunction, name: str) -> keras.Sequential:
-  """The Keras network of a learned function (paper, section 2.2).
-
-  Its output layer starts near zero, so a new function answers almost
-  uniformly: the program's first gradients are not steered by the
-  arbitrary preferences of a random classifier.
-  """
+  """The Keras network of a learned function (paper, section 2.2)."""
   layers = [keras.Input(shape=(function.input_width,))]
   layers += [keras.layers.Dense(size, activation="relu") for size in
              function.hidden_sizes]
-  layers.append(keras.layers.Dense(
-      function.size, activation="softmax",
-      kernel_initializer=keras.initializers.RandomNormal(stddev=0.01)))
+  layers.append(keras.layers.Dense(function.size, activation="softmax"))
   return keras.Sequential(layers, name=name)
 
 

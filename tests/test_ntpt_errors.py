@@ -269,3 +269,22 @@ def test_a_hypers_file_without_the_chosen_config_is_refused(tmp_path):
     source.read_hypers(str(hypers), "c")
   with pytest.raises(ModelError, match="choose one with --hypers"):
     source.read_hypers(str(hypers), None)
+
+
+def test_an_inline_function_is_expanded_at_its_call_site(tmp_path):
+  program = _compile(tmp_path, """\
+      @Inline()
+      def twice(a):
+          return inc(inc(a))
+      y.set_to(twice(x))
+      """)
+  node = program.nodes[program.outputs[("y", ())]]
+  assert type(node).__name__ == "Apply" and node.function == "inc"
+
+
+def test_set_to_constant_fixes_a_param(tmp_path):
+  program = _compile(tmp_path, """\
+      p[1].set_to_constant(2)
+      y.set_to(x)
+      """)
+  assert program.fixed_params == {("p", (1,)): 2}

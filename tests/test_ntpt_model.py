@@ -62,6 +62,7 @@ def _check_against_python(program, model, params, records, learned,
     ("turing", "turing_invert_hypers.json"),
     ("turing", "turing_decrement_hypers.json"),
     ("circuit", "circuit_swap_hypers.json"),
+    ("add2x2_ints", None),
 ])
 def test_hand_set_programs_match_the_model_file_run_as_python(name,
                                                               hypers_file):
