@@ -17,6 +17,7 @@ import tensorflow as tf
 
 from ntpt_keras import runtime
 from ntpt_keras.lang import compiler
+from ntpt_keras.lang import listing
 from ntpt_keras.lang import program as ir
 
 # Probabilities are clipped here before the log: a hand-set program may give
@@ -125,6 +126,11 @@ class NeuralProgram(keras.Model):
           chosen[index] = fixed
       result[declaration.name] = chosen.tolist()
     return result
+
+  def discretize(self, restart: int) -> str:
+    """Restart `restart`'s argmax program as source, with probabilities."""
+    return listing.listing(self.program, self.discrete_params(restart),
+                           self.param_confidences(restart))
 
   def param_confidences(self, restart: int) -> Dict[str, object]:
     """The probability of each param's argmax (1 for fixed params)."""

@@ -26,7 +26,6 @@ from ntpt_keras import data as data_lib
 from ntpt_keras import evaluation
 from ntpt_keras.config import NtptConfig, resolve
 from ntpt_keras.lang import compiler
-from ntpt_keras.lang import listing
 from ntpt_keras.lang import source
 from ntpt_keras.library import NeuralLibrary
 from ntpt_keras.model import NeuralProgram
@@ -193,8 +192,7 @@ class Trainer:
         "solved_restarts": sum(r["solved"] for r in results),
         "best_restart": best,
         "test_accuracy": results[best]["test_accuracy"],
-        "program": listing.listing(self.program, params,
-                                   self.model.param_confidences(best)),
+        "program": self.model.discretize(best),
         "params": params,
         "per_restart": results,
         "config": dataclasses.asdict(config),

@@ -288,3 +288,34 @@ def test_set_to_constant_fixes_a_param(tmp_path):
       y.set_to(x)
       """)
   assert program.fixed_params == {("p", (1,)): 2}
+
+
+def test_a_zero_argument_runtime_function_is_a_constant(tmp_path):
+  program = _compile(tmp_path, """\
+      @Runtime([], n)
+      def two():
+          return 2
+      y.set_to(two())
+      """)
+  node = program.nodes[program.outputs[("y", ())]]
+  assert (type(node).__name__, node.value) == ("Constant", 2)
+
+
+def test_an_if_on_a_random_value_compares_with_equals_only(tmp_path):
+  error = _error(tmp_path, """\
+      if x != 0:
+          y.set_to(1)
+      else:
+          y.set_to(0)
+      """)
+  assert "tests `cell == constant` (only ==)" in str(error)
+
+
+def test_an_if_on_a_random_value_tests_one_cell_at_a_time(tmp_path):
+  error = _error(tmp_path, """\
+      if x == 0 or x == 1:
+          y.set_to(1)
+      else:
+          y.set_to(0)
+      """)
+  assert "`cell == constant`, one cell at a time" in str(error)

@@ -198,8 +198,6 @@ class _Compiler:
                     _index_elements(node.slice))
     if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name)
             and call.func.id in ir.KINDS):
-      if call is not node:
-        return None
       return None
     kind = call.func.id
     if call.keywords:
@@ -332,26 +330,25 @@ class _Compiler:
 
   def random_chain(self, node: ast.If):
     """(selector, label, [(value, body)], else body) of an if chain on a
-    random cell, or None for a static `if`."""
-    selector = label = None
-    cases = []
+    random cell, or None for a static `if`.
+
+    The chain goes on through `elif`s that test the same cell; an `elif` on
+    another cell starts a chain of its own inside this one's else.
+    """
+    test = self.random_test(node.test)
+    if test is None:
+      return None
+    selector, label, cases = test[0], ast.unparse(node.test.left), []
     while True:
-      test = self.random_test(node.test)
-      if test is None or (selector is not None and test[0] != selector):
-        if selector is None:
-          return None
-        return selector, label, cases, [node]
-      selector, value = test
-      label = label or ast.unparse(node.test.left)
+      value = test[1]
       if value in [v for v, _ in cases]:
         raise self.error(node.test, f"{label} == {value} is tested twice in "
                          "one chain")
       cases.append((value, node.body))
       if len(node.orelse) == 1 and isinstance(node.orelse[0], ast.If):
-        following = node.orelse[0]
-        test = self.random_test(following.test, quiet=True)
+        test = self.random_test(node.orelse[0].test, quiet=True)
         if test is not None and test[0] == selector:
-          node = following
+          node = node.orelse[0]
           continue
       return selector, label, cases, node.orelse
 
