@@ -188,10 +188,6 @@ class AncTasks(offline.OfflineBuilder):
         citation=_CITATION,
     )
 
-  def _split_generators(self, dl_manager: tfds.download.DownloadManager):
-    del dl_manager  # Nothing to download.
-    return {split: self._generate_examples(split) for split in SPLITS}
-
   def _generate_examples(
       self, split: str) -> Iterator[Tuple[int, Dict[str, np.ndarray]]]:
     config = self.builder_config

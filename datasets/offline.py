@@ -12,7 +12,17 @@ import tensorflow_datasets as tfds
 
 
 class OfflineBuilder(tfds.core.GeneratorBasedBuilder):
-  """A builder whose examples are generated, never downloaded."""
+  """A builder whose examples are generated, never downloaded.
+
+  Subclasses implement `_info` and `_generate_examples(split)` for each of
+  `SPLITS`.
+  """
+
+  SPLITS = ("train", "test")
+
+  def _split_generators(self, dl_manager: tfds.download.DownloadManager):
+    del dl_manager  # Nothing to download.
+    return {split: self._generate_examples(split) for split in self.SPLITS}
 
   @tfds.core.utils.classproperty
   @classmethod

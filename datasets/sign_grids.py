@@ -284,10 +284,6 @@ class SignGrids(offline.OfflineBuilder):
         citation=_CITATION,
     )
 
-  def _split_generators(self, dl_manager: tfds.download.DownloadManager):
-    del dl_manager  # Nothing to download.
-    return {split: self._generate_examples(split) for split in SPLITS}
-
   def _generate_examples(
       self, split: str) -> Iterator[Tuple[int, Dict[str, np.ndarray]]]:
     yield from enumerate(generate(self.builder_config, split))

@@ -29,7 +29,8 @@ _RESTARTS = flags.DEFINE_integer("restarts", None,
 _OUTPUT_DIR = flags.DEFINE_string("output_dir", "runs/ntpt/pure_models",
                                   "Where each run and the table go.")
 
-# FMGD success rates of the TerpreT tech report, Table 3 (percent).
+# FMGD success rates of the TerpreT tech report, Table 3 (percent), quoted
+# from memory: the report is not in this repository (see the README).
 TECH_REPORT_FMGD = {"turing_invert": 100, "turing_prepend": 60,
                     "turing_decrement": 5}
 
