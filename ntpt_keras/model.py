@@ -161,7 +161,11 @@ class NeuralProgram(keras.Model):
 
   def call(self, inputs):
     """The marginal of every Output, `{name: [K, B, *shape, n]}`."""
-    inputs = {name: inputs[name] for name in self.input_names()}
+    # Keras may hand ints over as floats (its input autocasting): the
+    # Inputs are cell values, used as one-hot indices.
+    inputs = {name: (inputs[name] if self.program.declarations[name].kind
+                     == ir.INPUT_TENSOR else tf.cast(inputs[name], tf.int32))
+              for name in self.input_names()}
     batch_size = _batch_size(inputs)
     return runtime.evaluate(self.program, self.param_probabilities(), inputs,
                             self.apply_network,

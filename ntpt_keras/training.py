@@ -10,7 +10,9 @@ logs to TensorBoard and writes `results.json`:
 - `test_accuracy` (the best restart's share of test instances reproduced
   exactly), `program` (its source, `ntpt_keras.lang.listing`) and `params`
   (its discretized params);
-- per restart: loss, train and test accuracy, solved.
+- per restart: loss, train and test accuracy, solved;
+
+and exports the best restart as a SavedModel (`ntpt_keras.export`).
 """
 
 import dataclasses
@@ -24,6 +26,7 @@ import tensorflow as tf
 
 from ntpt_keras import data as data_lib
 from ntpt_keras import evaluation
+from ntpt_keras import export
 from ntpt_keras.config import NtptConfig, resolve
 from ntpt_keras.lang import compiler
 from ntpt_keras.lang import source
@@ -220,7 +223,17 @@ class Trainer:
     return report
 
 
+  def export(self, report: dict) -> str:
+    """The best restart as a SavedModel in `model_dir/saved_model`."""
+    return export.export_saved_model(
+        self.model, report["best_restart"],
+        os.path.join(self.config.model_dir, "saved_model"))
+
+
 def train_and_evaluate(config: NtptConfig, log=print) -> dict:
+  """The whole run: train (resuming), evaluate, export; returns the report."""
   trainer = Trainer(config, log=log)
   trainer.train()
-  return trainer.evaluate()
+  report = trainer.evaluate()
+  trainer.export(report)
+  return report

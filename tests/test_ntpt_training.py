@@ -125,7 +125,9 @@ def test_the_maze_trains_from_the_sign_grid_dataset(tmp_path):
                       restarts=2, train_steps=2, batch_size=4,
                       neural_learning_rate=1e-3,
                       model_dir=str(tmp_path / "run"))
-  report = training.train_and_evaluate(config, log=lambda _: None)
+  trainer = training.Trainer(config, log=lambda _: None)
+  trainer.train()
+  report = trainer.evaluate()
   assert report["train_examples"] == 16 and report["test_examples"] == 8
   assert 0.0 <= report["network_test_accuracy"]["LOOK/img_grid"] <= 1.0
   assert os.path.exists(tmp_path / "run" / "results.json")

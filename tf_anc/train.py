@@ -17,8 +17,9 @@ input/output instances, a TerpreT data file or a tfds dataset:
       --restarts=K --model_dir=DIR
   python -m tf_anc.train --flagfile=configs/ntpt/maze.flags
 
-and writes checkpoints, TensorBoard logs and `results.json` (restarts,
-solved_restarts, test_accuracy, the learned program and params). Either
+and writes checkpoints, TensorBoard logs, `results.json` (restarts,
+solved_restarts, test_accuracy, the learned program and params) and the best
+restart as a SavedModel. Either
 way a run started again with the same `--model_dir` resumes from its last
 checkpoint.
 """
@@ -202,6 +203,7 @@ def _train_ntpt():
     raise cli.UsageError(str(error)) from None
   run.train()
   report = run.evaluate()
+  run.export(report)
   print(f"\n{config.model_file}: {report['solved_restarts']} of "
         f"{report['restarts']} restarts solved the training instances; best "
         f"restart {report['best_restart']}: test accuracy "
@@ -210,7 +212,8 @@ def _train_ntpt():
   for name, accuracy in report.get("network_test_accuracy", {}).items():
     print(f"network {name}: test accuracy {accuracy:.3f}")
   print(report["program"])
-  print(f"results: {config.model_dir}/results.json, TensorBoard: "
+  print(f"results: {config.model_dir}/results.json, SavedModel: "
+        f"{config.model_dir}/saved_model, TensorBoard: "
         f"tensorboard --logdir {config.model_dir}")
 
 

@@ -1,0 +1,51 @@
+"""An exported NTPT model serves in plain TensorFlow."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+
+from ntpt_keras import data as data_lib
+from ntpt_keras.export import export_saved_model
+from ntpt_keras.lang import compiler
+from ntpt_keras.lang import source
+from ntpt_keras.model import NeuralProgram
+
+DATA = "ntpt_keras/models/data"
+
+_SERVE = """
+import json, sys
+import numpy as np
+import tensorflow as tf
+serve = tf.saved_model.load(sys.argv[1]).signatures["serving_default"]
+tape = tf.constant(json.loads(sys.argv[2]), tf.int32)
+outputs = serve(initial_tape=tape)
+assert not any(m.split(".")[0] in ("ntpt_keras", "tf_anc")
+               for m in sys.modules), "imported the project"
+print(json.dumps({name: value.numpy().tolist()
+                  for name, value in outputs.items()}))
+"""
+
+
+def test_the_exported_restart_serves_without_the_project(tmp_path):
+  hypers = source.read_hypers(f"{DATA}/turing_invert_hypers.json", None)
+  program = compiler.compile_model("ntpt_keras/models/turing.py",
+                                   hypers["values"])
+  model = NeuralProgram(program, restarts=2, seed=4)
+  tapes = np.random.default_rng(0).integers(0, 3, [6, 5])
+  expected = model({"initial_tape": tapes})
+  export_saved_model(model, 1, str(tmp_path / "saved_model"))
+  result = subprocess.run(
+      [sys.executable, "-c", _SERVE, str(tmp_path / "saved_model"),
+       json.dumps(tapes.tolist())],
+      capture_output=True, text=True, timeout=300, cwd=str(tmp_path))
+  assert result.returncode == 0, result.stderr
+  served = json.loads(result.stdout)
+  np.testing.assert_allclose(served["final_tape_probabilities"],
+                             expected["final_tape"][1], atol=1e-6)
+  np.testing.assert_array_equal(
+      served["final_tape"], np.argmax(expected["final_tape"][1], -1))
+  listing = (tmp_path / "saved_model" / "assets.extra" /
+             "program.txt").read_text()
+  assert listing == model.discretize(1)
