@@ -1,5 +1,7 @@
 """tfds builders of the project (installed as `tf_anc_datasets`)."""
 
 from tf_anc_datasets import anc_tasks  # Registers the `anc_tasks` builder.
+from tf_anc_datasets import digits
 from tf_anc_datasets import glyphs
+from tf_anc_datasets import operators
 from tf_anc_datasets import sign_grids  # Registers the `sign_grids` builder.
