@@ -242,3 +242,22 @@ def test_a_learned_function_runs_once_per_tensor_array():
   model(instances.inputs)
   # 44 time steps x 15 cells read; one call on the 3 x 15 images.
   assert calls == [("LOOK", (1, 45, 784))]
+
+
+def test_add2x2_images_match_python_with_a_one_hot_digit_network():
+  program = _compile("add2x2")
+  model = NeuralProgram(program, restarts=1, seed=5)
+  network = model.networks["net_0"][0]
+  _sharpen(network)
+  rng = np.random.default_rng(2)
+  records = _random_inputs(program, rng, EXAMPLES)
+  params = {"instr": [2, 3, 5, 0], "arg1": [0, 0, 1, 2],
+            "arg2": [0, 0, 2, 3], "return_register": 3}
+  model.set_params(params)
+
+  def learned(number):
+    del number
+    return {"net_0": lambda tensor: int(np.argmax(network(
+        tensor.data.reshape(1, -1))[0]))}
+
+  _check_against_python(program, model, params, records, learned, atol=1e-3)
