@@ -261,3 +261,25 @@ def test_add2x2_images_match_python_with_a_one_hot_digit_network():
         tensor.data.reshape(1, -1))[0]))}
 
   _check_against_python(program, model, params, records, learned, atol=1e-3)
+
+
+def test_apply2x2_images_match_python_with_a_one_hot_operator_network():
+  program = _compile("apply2x2")
+  model = NeuralProgram(program, restarts=1, seed=6)
+  network = model.networks["net_1"][0]
+  _sharpen(network)
+  rng = np.random.default_rng(3)
+  records = _random_inputs(program, rng, EXAMPLES)
+  # Figure 3b: R4 = MOVE_EAST, R5 = MOVE_SOUTH, R6 = APPLY(R0, R1, R4),
+  # R7 = APPLY(R6, R2, R5); return R7.
+  params = {"instr": [2, 3, 5, 5], "arg1": [0, 0, 0, 6],
+            "arg2": [0, 0, 1, 2], "arg3": [0, 0, 4, 5],
+            "return_register": 7}
+  model.set_params(params)
+
+  def learned(number):
+    del number
+    return {"net_1": lambda tensor: int(np.argmax(network(
+        tensor.data.reshape(1, -1))[0]))}
+
+  _check_against_python(program, model, params, records, learned, atol=1e-3)
