@@ -244,42 +244,28 @@ def test_a_learned_function_runs_once_per_tensor_array():
   assert calls == [("LOOK", (1, 45, 784))]
 
 
-def test_add2x2_images_match_python_with_a_one_hot_digit_network():
-  program = _compile("add2x2")
+
+@pytest.mark.parametrize("name,network_name,params", [
+    ("add2x2", "net_0", {"instr": [2, 3, 5, 0], "arg1": [0, 0, 1, 2],
+                         "arg2": [0, 0, 2, 3], "return_register": 3}),
+    # Figure 3b: R4 = MOVE_EAST, R5 = MOVE_SOUTH, R6 = APPLY(R0, R1, R4),
+    # R7 = APPLY(R6, R2, R5); return R7.
+    ("apply2x2", "net_1", {"instr": [2, 3, 5, 5], "arg1": [0, 0, 0, 6],
+                           "arg2": [0, 0, 1, 2], "arg3": [0, 0, 4, 5],
+                           "return_register": 7}),
+])
+def test_2x2_image_models_match_python_with_a_one_hot_network(
+    name, network_name, params):
+  program = _compile(name)
   model = NeuralProgram(program, restarts=1, seed=5)
-  network = model.networks["net_0"][0]
+  network = model.networks[network_name][0]
   _sharpen(network)
-  rng = np.random.default_rng(2)
-  records = _random_inputs(program, rng, EXAMPLES)
-  params = {"instr": [2, 3, 5, 0], "arg1": [0, 0, 1, 2],
-            "arg2": [0, 0, 2, 3], "return_register": 3}
+  records = _random_inputs(program, np.random.default_rng(2), EXAMPLES)
   model.set_params(params)
 
   def learned(number):
     del number
-    return {"net_0": lambda tensor: int(np.argmax(network(
-        tensor.data.reshape(1, -1))[0]))}
-
-  _check_against_python(program, model, params, records, learned, atol=1e-3)
-
-
-def test_apply2x2_images_match_python_with_a_one_hot_operator_network():
-  program = _compile("apply2x2")
-  model = NeuralProgram(program, restarts=1, seed=6)
-  network = model.networks["net_1"][0]
-  _sharpen(network)
-  rng = np.random.default_rng(3)
-  records = _random_inputs(program, rng, EXAMPLES)
-  # Figure 3b: R4 = MOVE_EAST, R5 = MOVE_SOUTH, R6 = APPLY(R0, R1, R4),
-  # R7 = APPLY(R6, R2, R5); return R7.
-  params = {"instr": [2, 3, 5, 5], "arg1": [0, 0, 0, 6],
-            "arg2": [0, 0, 1, 2], "arg3": [0, 0, 4, 5],
-            "return_register": 7}
-  model.set_params(params)
-
-  def learned(number):
-    del number
-    return {"net_1": lambda tensor: int(np.argmax(network(
+    return {network_name: lambda tensor: int(np.argmax(network(
         tensor.data.reshape(1, -1))[0]))}
 
   _check_against_python(program, model, params, records, learned, atol=1e-3)
