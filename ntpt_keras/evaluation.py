@@ -116,7 +116,7 @@ def learned_accuracy(model, restart: int, instances: Instances,
 
 
 def restart_results(model, train: Instances, losses) -> List[dict]:
-  """Per restart: loss, train accuracy, solved, test accuracy."""
+  """Per restart: loss, train accuracy and whether it is solved."""
   results = []
   for restart in range(model.restarts):
     train_hits = reproduced(model, restart, train)

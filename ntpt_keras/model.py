@@ -58,7 +58,8 @@ class NeuralProgram(keras.Model):
               stddev=param_init_stddev,
               seed=None if seed is None else seed + len(self.param_logits)),
           trainable=True)
-    keras.utils.set_random_seed(seed) if seed is not None else None
+    if seed is not None:  # the networks' initial weights
+      keras.utils.set_random_seed(seed)
     self.networks: Dict[str, list] = {
         name: [make_network(function, f"{name}_{restart}")
                for restart in range(restarts)]

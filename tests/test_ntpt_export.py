@@ -6,7 +6,6 @@ import sys
 
 import numpy as np
 
-from ntpt_keras import data as data_lib
 from ntpt_keras.export import export_saved_model
 from ntpt_keras.lang import compiler
 from ntpt_keras.lang import source

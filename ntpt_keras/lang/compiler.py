@@ -22,8 +22,6 @@ import builtins
 import dataclasses
 from typing import Dict, List, Optional, Tuple, Union
 
-import numpy as np
-
 from ntpt_keras.lang import program as ir
 from ntpt_keras.lang import source as source_lib
 from ntpt_keras.lang.errors import error_at

@@ -20,7 +20,7 @@ function reading the same tensor cell at many time steps is applied once.
 
 import ast
 import dataclasses
-from typing import Callable, Dict, List, Optional, Tuple, Union
+from typing import Callable, Dict, List, Tuple, Union
 
 import numpy as np
 
@@ -177,12 +177,6 @@ class Program:
     return [d for d in self.params
             if any((d.name, i) not in self.fixed_params for i in d.cells())]
 
-  def node_size(self, node_id: int) -> int:
-    return self.nodes[node_id].size
-
-  def uses(self, function: str) -> bool:
-    return any(isinstance(n, LearnApply) and n.function == function
-               for n in self.nodes)
 
 
 def runtime_indicator(name: str, function: Callable, domains, size: int,

@@ -140,11 +140,6 @@ class Runner:
             for name, cells in outputs.items()}
 
 
-def run(program: ir.Program, params, inputs, learned=None):
-  """`Runner(program)(params, inputs, learned)`, for a single instance."""
-  return Runner(program)(params, inputs, learned)
-
-
 def _declare(program, declaration, params, inputs, outputs):
   """The runtime object of one declaration."""
   name, kind = declaration.name, declaration.kind
