@@ -50,8 +50,9 @@ def network_predictions(model, restart: int, instances: Instances
 def _implementations(model, restart, predictions, number):
   """The learned functions of one instance, as the runner calls them."""
   implementations = {}
-  for name, function in model.program.learned_functions.items():
-    network = model.networks[name][restart]
+  for name, networks in model.networks.items():
+    function = model.program.learned_functions[name]
+    network = networks[restart]
 
     def implementation(*args, name=name, function=function, network=network):
       if len(args) == 1 and isinstance(args[0], python_runner.TensorInput):

@@ -11,7 +11,7 @@ other models use, and is saved as a unit.
 
 import json
 import os
-from typing import Dict, Iterable, List, Optional
+from typing import Dict, Iterable, List, Optional, Sequence
 
 from ntpt_keras.lang import program as ir
 
@@ -39,10 +39,10 @@ class NeuralLibrary:
     """Loads the library's networks into `model`; returns the names bound."""
     stored = self.functions()
     declared = model.program.learned_functions
-    names = [n for n in (names or declared) if n in stored]
+    names = [n for n in (names or model.networks) if n in stored]
     for name in names:
-      if name not in declared:
-        raise ValueError(f"the model declares no learned function {name}")
+      if name not in model.networks:
+        raise ValueError(f"the model calls no learned function {name}")
       if stored[name] != declared[name]:
         raise ValueError(
             f"library function {name} is {stored[name].to_json()}, but the "
@@ -55,7 +55,7 @@ class NeuralLibrary:
            names: Optional[Iterable[str]] = None) -> List[str]:
     """Writes restart `restart`'s networks (all, or `names`) to the library."""
     os.makedirs(self.directory, exist_ok=True)
-    names = list(names or model.program.learned_functions)
+    names = list(names or model.networks)
     index = {name: spec.to_json() for name, spec in self.functions().items()}
     for name in names:
       model.networks[name][restart].save_weights(self._weights_path(name))
@@ -63,3 +63,22 @@ class NeuralLibrary:
     with open(os.path.join(self.directory, _INDEX), "w") as f:
       json.dump(index, f, indent=1)
     return names
+
+
+def check_untrained(tasks: Sequence[str], called: Sequence[Sequence[str]],
+                    trained: Sequence[str] = ()) -> None:
+  """Raises ValueError if a task, in order, calls two untrained networks.
+
+  `called[i]`: the networks task i calls; `trained`: those trained before
+  the first task (e.g. bound from a library). A program choosing between
+  two untrained networks sees one large untrained network it cannot split
+  into the two (paper, section 4.1).
+  """
+  trained = set(trained)
+  for task, names in zip(tasks, called):
+    untrained = [name for name in names if name not in trained]
+    if len(untrained) > 1:
+      raise ValueError(f"task {task} would bring {len(untrained)} untrained "
+                       f"networks ({', '.join(untrained)}); a task may bring "
+                       "at most one: fix its choice of network")
+    trained.update(names)

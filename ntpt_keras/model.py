@@ -43,7 +43,9 @@ class NeuralProgram(keras.Model):
 
   def __init__(self, program: ir.Program, restarts: int = 1,
                param_init_stddev: float = 1.0, seed: Optional[int] = None,
-               **kwargs):
+               networks: Optional[Mapping[str, list]] = None, **kwargs):
+    """`networks`: `{function: [one network per restart]}` to use instead of
+    new ones, e.g. a neural library shared with other models."""
     super().__init__(**kwargs)
     self.program = program
     self.restarts = restarts
@@ -60,10 +62,20 @@ class NeuralProgram(keras.Model):
           trainable=True)
     if seed is not None:  # the networks' initial weights
       keras.utils.set_random_seed(seed)
-    self.networks: Dict[str, list] = {
-        name: [make_network(function, f"{name}_{restart}")
-               for restart in range(restarts)]
-        for name, function in program.learned_functions.items()}
+    networks = networks or {}
+    # Only the functions the program calls: one that fixed params rule out
+    # would get no gradient.
+    self.networks: Dict[str, list] = {}
+    for name in program.called_functions():
+      function = program.learned_functions[name]
+      if name in networks:
+        if len(networks[name]) != restarts:
+          raise ValueError(f"{len(networks[name])} {name} networks given "
+                           f"for {restarts} restarts")
+        self.networks[name] = list(networks[name])
+      else:
+        self.networks[name] = [make_network(function, f"{name}_{restart}")
+                               for restart in range(restarts)]
 
   @classmethod
   def from_file(cls, path: str, hypers=None, **kwargs) -> "NeuralProgram":
@@ -153,23 +165,49 @@ class NeuralProgram(keras.Model):
   def apply_network(self, function: str, features):
     """`[K|1, N, width]` → `[K, N, n]`, restart k through network k."""
     networks = self.networks[function]
-    outputs = []
+    shared_features = features.shape[0] == 1
+    outputs, seen = [], {}
     for restart, network in enumerate(networks):
-      restart_features = features[0] if features.shape[0] == 1 else (
-          features[restart])
-      outputs.append(network(restart_features))
+      if shared_features and id(network) in seen:
+        # Restarts sharing one network (and the features): computed once.
+        outputs.append(outputs[seen[id(network)]])
+        continue
+      seen[id(network)] = restart
+      outputs.append(network(features[0 if shared_features else restart]))
     return tf.stack(outputs, axis=0)
 
   def call(self, inputs):
     """The marginal of every Output, `{name: [K, B, *shape, n]}`."""
+    return self._evaluate(inputs, self.param_probabilities(),
+                          self.apply_network)
+
+  def discrete_outputs(self, inputs):
+    """Each restart's discretized program on a batch: `{name: [K, B, *shape]}`.
+
+    Every param at its argmax and every network at the argmax of its
+    output, batched in TensorFlow: the values the plain-Python runner gives
+    (evaluation.reproduced), at the cost of one model call.
+    """
+    hard_params = {name: tf.one_hot(tf.argmax(p, axis=-1), p.shape[-1])
+                   for name, p in self.param_probabilities().items()}
+
+    def hard_network(function, features):
+      outputs = self.apply_network(function, features)
+      return tf.one_hot(tf.argmax(outputs, axis=-1), outputs.shape[-1])
+
+    marginals = self._evaluate(inputs, hard_params, hard_network)
+    return {name: tf.argmax(marginal, axis=-1, output_type=tf.int32)
+            for name, marginal in marginals.items()}
+
+  def _evaluate(self, inputs, param_probabilities, apply_network):
     # Keras may hand ints over as floats (its input autocasting): the
     # Inputs are cell values, used as one-hot indices.
     inputs = {name: (inputs[name] if self.program.declarations[name].kind
                      == ir.INPUT_TENSOR else tf.cast(inputs[name], tf.int32))
               for name in self.input_names()}
     batch_size = _batch_size(inputs)
-    return runtime.evaluate(self.program, self.param_probabilities(), inputs,
-                            self.apply_network,
+    return runtime.evaluate(self.program, param_probabilities, inputs,
+                            apply_network,
                             tf.stack([self.restarts, batch_size]))
 
   def input_names(self):
@@ -182,7 +220,23 @@ class NeuralProgram(keras.Model):
     `observed[name]` holds the Output's values `[B, *shape]`, -1 where a
     value is unobserved.
     """
-    marginals = self(inputs)
+    return -tf.reduce_mean(self.log_likelihood(inputs, observed), axis=1)
+
+  def log_likelihood(self, inputs, observed, through_params: bool = True,
+                     through_networks: bool = True) -> tf.Tensor:
+    """`[K, B]`: `sum log P(observed)` of each instance under each restart.
+
+    `through_params` / `through_networks` False: no gradient reaches the
+    param logits / the networks' weights.
+    """
+    params = self.param_probabilities()
+    if not through_params:
+      params = {name: tf.stop_gradient(p) for name, p in params.items()}
+    apply_network = self.apply_network
+    if not through_networks:
+      apply_network = lambda *args: tf.stop_gradient(  # pylint: disable=g-long-lambda
+          self.apply_network(*args))
+    marginals = self._evaluate(inputs, params, apply_network)
     total = 0.0
     for name, marginal in marginals.items():
       values = tf.cast(observed[name], tf.int32)
@@ -192,11 +246,10 @@ class NeuralProgram(keras.Model):
                                      marginal.shape[-1])[None], axis=-1)
       log_probability = tf.math.log(tf.maximum(probability,
                                                _SMALLEST_PROBABILITY))
-      per_instance = tf.reduce_sum(
+      total += tf.reduce_sum(
           tf.reshape(log_probability * mask[None],
                      [self.restarts, tf.shape(values)[0], -1]), axis=-1)
-      total += -per_instance
-    return tf.reduce_mean(total, axis=1)
+    return total
 
 
 def _batch_size(inputs):

@@ -30,7 +30,7 @@ from ntpt_keras import export
 from ntpt_keras.config import NtptConfig, resolve
 from ntpt_keras.lang import compiler
 from ntpt_keras.lang import source
-from ntpt_keras.library import NeuralLibrary
+from ntpt_keras.library import NeuralLibrary, check_untrained
 from ntpt_keras.model import NeuralProgram
 from tf_anc.training import checkpoints
 
@@ -59,12 +59,14 @@ class Trainer:
       hypers = source.read_hypers(config.hypers_file, config.hypers)
     self.hypers_name = hypers["name"]
     self.program = compiler.compile_model(config.model_file, hypers["values"])
+    self.library = (NeuralLibrary(config.library_dir) if config.library_dir
+                    else None)
+    check_untrained([config.model_file], [self.program.called_functions()],
+                    self.library.functions() if self.library else ())
     self.train_data, self.test_data = self._instances()
     self.model = NeuralProgram(self.program, restarts=config.restarts,
                                param_init_stddev=config.param_init_stddev,
                                seed=config.seed)
-    self.library = (NeuralLibrary(config.library_dir) if config.library_dir
-                    else None)
     if self.library:
       bound = self.library.bind(self.model)
       if bound:

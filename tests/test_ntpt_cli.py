@@ -58,3 +58,10 @@ def test_ntpt_flags_without_a_model_file_are_refused():
 def test_a_missing_batch_is_one_line(tmp_path):
   result = tool("train", *_circuit_flags(tmp_path), "--test_batch=nope")
   assert_usage_error(result, "no batch 'nope'")
+
+
+def test_a_model_bringing_two_untrained_networks_is_refused(tmp_path):
+  result = tool("train", "--model_file=ntpt_keras/models/add2x2.py",
+                f"--hypers_file={DATA}/2x2_hypers.json", "--hypers=choice",
+                "--dataset=grids2x2/add2x2_top", f"--model_dir={tmp_path}")
+  assert_usage_error(result, "2 untrained networks (net_0, net_1)")

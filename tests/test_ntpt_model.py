@@ -207,23 +207,42 @@ else:
 """
 
 
-def test_a_network_the_program_does_not_use_gets_no_gradient(tmp_path):
+def _two_networks(tmp_path, fixed):
   path = tmp_path / "two_networks.py"
-  path.write_text(_TWO_NETWORKS)
-  program = compiler.compile_model(str(path))
-  model = NeuralProgram(program, restarts=1, seed=0)
+  path.write_text(_TWO_NETWORKS if fixed else
+                  _TWO_NETWORKS.replace("which.set_to_constant(0)\n", ""))
+  return NeuralProgram(compiler.compile_model(str(path)), restarts=1, seed=0)
+
+
+def _network_gradients(model):
   rng = np.random.default_rng(0)
   inputs = {"images": rng.random([6, 2, 4, 4]).astype(np.float32)}
   observed = {"answer": rng.integers(0, 3, [6])}
-  used = model.networks["net_a"][0].trainable_variables
-  unused = model.networks["net_b"][0].trainable_variables
+  variables = {name: networks[0].trainable_variables
+               for name, networks in model.networks.items()}
   with tf.GradientTape() as tape:
     loss = model.negative_log_likelihood(inputs, observed)
-  gradients = tape.gradient(loss, used + unused)
-  assert all(float(tf.reduce_sum(tf.abs(g))) > 0
-             for g in gradients[:len(used)])
-  assert all(g is None or not np.any(g.numpy())
-             for g in gradients[len(used):])
+  gradients = tape.gradient(loss, variables)
+  return {name: [np.abs(g.numpy()).max() if g is not None else 0.0
+                 for g in group] for name, group in gradients.items()}
+
+
+def test_a_network_a_fixed_param_rules_out_is_never_called(tmp_path):
+  model = _two_networks(tmp_path, fixed=True)
+  assert model.program.called_functions() == ["net_a"]
+  gradients = _network_gradients(model)
+  assert list(gradients) == ["net_a"]
+  assert all(g > 0 for g in gradients["net_a"])
+
+
+def test_a_network_the_discretized_program_does_not_call_gets_no_gradient(
+    tmp_path):
+  model = _two_networks(tmp_path, fixed=False)
+  model.set_params({"which": 0})  # one-hot logits: the program calls net_a
+  gradients = _network_gradients(model)
+  assert all(g > 0 for g in gradients["net_a"])
+  # Its branch weighs softmax([50, 0])[1] = e^-50: nothing in float32 terms.
+  assert max(gradients["net_b"]) <= 1e-12 * min(gradients["net_a"])
 
 
 def test_a_learned_function_runs_once_per_tensor_array():
@@ -245,27 +264,38 @@ def test_a_learned_function_runs_once_per_tensor_array():
 
 
 
-@pytest.mark.parametrize("name,network_name,params", [
-    ("add2x2", "net_0", {"instr": [2, 3, 5, 0], "arg1": [0, 0, 1, 2],
-                         "arg2": [0, 0, 2, 3], "return_register": 3}),
+@pytest.mark.parametrize("name,params", [
+    ("add2x2", {"instr": [2, 3, 5, 0], "arg1": [0, 0, 1, 2],
+                "arg2": [0, 0, 2, 3], "net_choice": [0, 1, 0, 0, 1],
+                "return_register": 3}),
     # Figure 3b: R4 = MOVE_EAST, R5 = MOVE_SOUTH, R6 = APPLY(R0, R1, R4),
     # R7 = APPLY(R6, R2, R5); return R7.
-    ("apply2x2", "net_1", {"instr": [2, 3, 5, 5], "arg1": [0, 0, 0, 6],
-                           "arg2": [0, 0, 1, 2], "arg3": [0, 0, 4, 5],
-                           "return_register": 7}),
+    ("apply2x2", {"instr": [2, 3, 5, 5], "arg1": [0, 0, 0, 6],
+                  "arg2": [0, 0, 1, 2], "arg3": [0, 0, 4, 5],
+                  "net_choice": [1, 0, 1, 0, 0], "return_register": 7}),
 ])
-def test_2x2_image_models_match_python_with_a_one_hot_network(
-    name, network_name, params):
-  program = _compile(name)
+def test_2x2_image_models_match_python_with_one_hot_networks(name, params):
+  hypers = source.read_hypers(f"{DATA}/2x2_hypers.json", "choice")
+  program = compiler.compile_model(f"{MODELS}/{name}.py", hypers["values"])
   model = NeuralProgram(program, restarts=1, seed=5)
-  network = model.networks[network_name][0]
-  _sharpen(network)
+  networks = {name: model.networks[name][0] for name in ("net_0", "net_1")}
+  for network in networks.values():
+    _sharpen(network)
   records = _random_inputs(program, np.random.default_rng(2), EXAMPLES)
   model.set_params(params)
 
   def learned(number):
     del number
-    return {network_name: lambda tensor: int(np.argmax(network(
-        tensor.data.reshape(1, -1))[0]))}
+    return {name: lambda tensor, network=network: int(np.argmax(network(
+        tensor.data.reshape(1, -1))[0])) for name, network in networks.items()}
 
   _check_against_python(program, model, params, records, learned, atol=1e-3)
+
+
+@pytest.mark.parametrize("library_nets,called", [
+    (0, ["net_0"]), (1, ["net_1"]), (2, ["net_0", "net_1"])])
+def test_a_fixed_net_choice_calls_only_the_network_it_picks(library_nets,
+                                                            called):
+  program = compiler.compile_model(f"{MODELS}/add2x2.py",
+                                   {"library_nets": library_nets})
+  assert program.called_functions() == called

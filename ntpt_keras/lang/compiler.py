@@ -708,6 +708,10 @@ class _Compiler:
     key = (declaration.name, index)
     label = _cell_name(*key)
     if declaration.kind == ir.PARAM:
+      if key in self.fixed_params:
+        # A static value: `if` and `with` on it compile one branch only, so
+        # e.g. a network a fixed choice never picks is never called.
+        return self.fixed_params[key]
       return self.add_node(ir.ParamCell(declaration.name, index,
                                         declaration.size))
     if declaration.kind == ir.INPUT:

@@ -28,9 +28,12 @@ def listing(program: ir.Program, params: Mapping[str, object],
                 for i in declaration.cells())
     note = "fixed" if fixed else f"p = {confidence}"
     lines.append(f"{declaration.name} = {value}  # {note}")
+  # Fixed params are listed above, as "fixed": their set_to_constant
+  # statements are not part of the program.
   body = _Specializer(program, params).statements(
       [s for s in program.tree.body
-       if isinstance(s, (ast.For, ast.If, ast.With, ast.Expr))], {})
+       if isinstance(s, (ast.For, ast.If, ast.With, ast.Expr))
+       and not _only_fixes_params(s)], {})
   lines.append("")
   lines.append("# the program")
   lines.append(ast.unparse(ast.fix_missing_locations(
@@ -199,6 +202,14 @@ class _Specializer:
   def range_of(self, node) -> int:
     name = node.value if isinstance(node, ast.Subscript) else node
     return self.declarations[name.id].size
+
+
+def _only_fixes_params(statement) -> bool:
+  calls = [n for n in ast.walk(statement) if isinstance(n, ast.Call)
+           and not (isinstance(n.func, ast.Name) and n.func.id == "range")]
+  return bool(calls) and all(
+      isinstance(call.func, ast.Attribute)
+      and call.func.attr == "set_to_constant" for call in calls)
 
 
 def _copy(node):

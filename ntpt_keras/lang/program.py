@@ -177,6 +177,15 @@ class Program:
     return [d for d in self.params
             if any((d.name, i) not in self.fixed_params for i in d.cells())]
 
+  def called_functions(self) -> List[str]:
+    """The learned functions some call site applies, in declaration order.
+
+    A function only called in branches that fixed params rule out is
+    declared but not called (the compiler folds fixed params).
+    """
+    called = {node.function for node in self.nodes
+              if isinstance(node, LearnApply)}
+    return [name for name in self.learned_functions if name in called]
 
 
 def runtime_indicator(name: str, function: Callable, domains, size: int,

@@ -10,6 +10,7 @@ one-hot; the trainer uses it to score discretized programs.
 
 import ast
 import builtins
+import functools
 from typing import Callable, Dict, Mapping, Optional
 
 import numpy as np
@@ -130,9 +131,8 @@ class Runner:
     for function in program.runtime_functions.values():
       namespace[function.name] = _runtime(function)
     for name, function in program.learned_functions.items():
-      if name not in learned:
-        raise RunError(f"no implementation given for learned function {name}")
-      namespace[name] = _learned(function, learned[name])
+      namespace[name] = _learned(function, learned.get(name, functools.partial(
+          _unimplemented, name)))
     exec(self.code, namespace)  # pylint: disable=exec-used
     return {name: (cells[()].get() if () in cells else
                    _nested(program.declarations[name].shape,
@@ -216,3 +216,8 @@ def _inline_decorator(*args):
   if len(args) == 1 and callable(args[0]):
     return args[0]
   return lambda function: function
+
+
+def _unimplemented(name, *args):
+  del args
+  raise RunError(f"no implementation given for learned function {name}")

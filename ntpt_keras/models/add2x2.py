@@ -1,18 +1,24 @@
 # The 2x2 straight-line model of the NTPT paper (section 4.2, Figure 3a) for
-# ADD2x2: a grid of digit images, read through the learned network net_0
-# (the library's digit network; the first task of the lifelong schedule has
-# only this one). `add2x2_ints.py` is the same program over integers.
+# ADD2x2: a grid of digit images read through the neural library's networks
+# net_0 and net_1. `add2x2_ints.py` is the same program over integers.
 #
 # A read head starts on the top-left cell and R0 holds what it reads. Each
 # of the n_lines lines picks an instruction and writes its result to its
 # own immutable register R(l+1):
 #   NOOP; MOVE_NORTH/EAST/SOUTH/WEST (move if possible, read the cell);
 #   ADD(Ra, Rb) (sum modulo M + 1).
-# The program returns one register. Cells are numbered 0 1 / 2 3.
+# Every read applies the network its learned net_choice picks; the program
+# returns one register. Cells are numbered 0 1 / 2 3.
 M = 18
 n_lines = 4
 n_registers = n_lines + 1
 n_instr = 6  # NOOP, MOVE_NORTH, MOVE_EAST, MOVE_SOUTH, MOVE_WEST, ADD
+n_nets = 2
+# Which networks a read may apply (models/data/2x2_hypers.json): 0 or 1 for
+# that network only, n_nets for a learned choice. A task may bring at most
+# one untrained network, so the first task of a lifetime reads with net_0
+# only (paper, section 4.1).
+library_nets = Hyper()
 
 grid = InputTensor(28, 28)[2, 2]
 answer = Output(M + 1)
@@ -20,7 +26,12 @@ answer = Output(M + 1)
 instr = Param(n_instr)[n_lines]
 arg1 = Param(n_registers)[n_lines]
 arg2 = Param(n_registers)[n_lines]
+net_choice = Param(n_nets)[n_registers]  # of each read: R0's and each line's
 return_register = Param(n_registers)
+
+if library_nets < n_nets:
+    for read in range(n_registers):
+        net_choice[read].set_to_constant(library_nets)
 
 pos = Var(4)[n_lines + 1]
 reg = Var(M + 1)[n_registers]
@@ -43,8 +54,18 @@ def number(digit):
     return digit
 
 
+@Runtime([4], M + 1)
+def operator(op):
+    return op
+
+
 @Learn([Tensor(28, 28)], 10, hid_sizes=[256, 256])
 def net_0(image):
+    pass
+
+
+@Learn([Tensor(28, 28)], 4, hid_sizes=[256, 256])
+def net_1(image):
     pass
 
 
@@ -54,7 +75,10 @@ def ADD(a, b):
 
 
 pos[0].set_to(0)
-reg[0].set_to(number(net_0(grid[0, 0])))
+if net_choice[0] == 0:
+    reg[0].set_to(number(net_0(grid[0, 0])))
+else:
+    reg[0].set_to(operator(net_1(grid[0, 0])))
 
 for l in range(n_lines):
     # An argument naming a register not written yet reads 0.
@@ -75,7 +99,10 @@ for l in range(n_lines):
         reg[l + 1].set_to(ADD(first[l], second[l]))
     else:  # MOVE_*: read the cell the head is on now
         with pos[l + 1] as p:
-            reg[l + 1].set_to(number(net_0(grid[p // 2, p % 2])))
+            if net_choice[l + 1] == 0:
+                reg[l + 1].set_to(number(net_0(grid[p // 2, p % 2])))
+            else:
+                reg[l + 1].set_to(operator(net_1(grid[p // 2, p % 2])))
 
 with return_register as r:
     answer.set_to(reg[r])
