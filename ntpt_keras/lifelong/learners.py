@@ -1,0 +1,169 @@
+"""Lifelong learners over the 2x2 tasks, and NTPT's.
+
+A learner is trained on one task's batch at a time. Its interface:
+
+- `name`; `tasks`, the task names in schedule order;
+- `groups`: `{group: Group(variables, learning_rate)}`, each group with its
+  own optimizer (e.g. a task's program, a shared network);
+- `task_groups(task)`: the groups a batch of task number `task` trains;
+- `loss(task, batch)`: the scalar training loss on a batch;
+- `predict(task, batch)`: the answer of every example, int32 `[B]`;
+- optionally `choose(task, batch)`: model selection on a batch of training
+  examples, called before each measurement of `task`.
+
+Every trainable variable is in exactly one group (checkpoints save the
+groups).
+
+A batch is a dict of tensors: `grid` `[B, 2, 2, 28, 28]`, `answer` `[B]`,
+and `d1`, `d2`, `d3` `[B]` for APPLY2x2 tasks (`tf_anc_datasets.grids2x2`).
+
+`Ntpt` is the differentiable program with the neural library: one
+`NeuralProgram` per task (2x2 models `ntpt_keras/models/{add,apply}2x2.py`),
+all sharing one `net_0` and one `net_1`. The first task reads with net_0
+only; later tasks choose per read (hypers `net_0` and `choice` of
+`models/data/2x2_hypers.json`), so no task brings more than one untrained
+network (`library.check_untrained`). With `net_choice="by_kind"`, ADD2x2
+tasks read with net_0 and APPLY2x2 tasks with net_1 instead. Each task has `restarts` program
+candidates (param restarts) over the one library. Each candidate's params
+learn from its own likelihood, as independent restarts do; the networks
+learn from the uniform mixture of the candidates and of chance, so an
+example's gradient reaches them through each candidate in proportion to
+how much better than chance it explains the example: candidates stuck in
+a wrong program, and a new task's still random ones, do not pull the
+library their way. The candidate that reproduces most training examples
+answers (`choose`); its answers are those of the discretized program
+(`NeuralProgram.discrete_outputs`), as test accuracy is defined.
+`ntpt_keras.lifelong.baselines` holds the neural baselines.
+"""
+
+import math
+import os
+from typing import List, NamedTuple, Sequence
+
+import tensorflow as tf
+
+from ntpt_keras import library
+from ntpt_keras.lang import compiler
+from ntpt_keras.lang import source
+from ntpt_keras.model import NeuralProgram
+from ntpt_keras.model import make_network
+
+_MODELS = os.path.join(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))), "models")
+HYPERS_FILE = os.path.join(_MODELS, "data", "2x2_hypers.json")
+
+
+class Group(NamedTuple):
+  """Variables trained together by one optimizer."""
+  variables: list
+  learning_rate: float
+
+
+def is_apply(task: str) -> bool:
+  return task.startswith("apply2x2")
+
+
+def model_file(task: str) -> str:
+  return os.path.join(_MODELS, "apply2x2.py" if is_apply(task)
+                      else "add2x2.py")
+
+
+def answer_loss(logits, answers):
+  return tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(
+      tf.cast(answers, tf.int32), logits))
+
+
+def _reads(task: str, number: int, net_choice: str) -> str:
+  """The hypers config of a task's reads (see `LifelongConfig.net_choice`)."""
+  if net_choice == "by_kind":
+    return "net_1" if is_apply(task) else "net_0"
+  return "net_0" if number == 0 else "choice"
+
+
+class Ntpt:
+  """NTPT: a program per task over a shared library of networks."""
+
+  name = "ntpt"
+
+  def __init__(self, tasks: Sequence[str], learning_rate: float,
+               neural_learning_rate: float, param_init_stddev: float = 1.0,
+               seed: int = 0, restarts: int = 1, net_choice: str = "learned"):
+    self.tasks = tuple(tasks)
+    hypers = [source.read_hypers(HYPERS_FILE, _reads(
+        task, number, net_choice))["values"]
+              for number, task in enumerate(self.tasks)]
+    programs = [compiler.compile_model(model_file(task), values)
+                for task, values in zip(self.tasks, hypers)]
+    library.check_untrained(self.tasks,
+                            [p.called_functions() for p in programs])
+    tf.keras.utils.set_random_seed(seed)
+    self.networks = {}
+    for program in programs:
+      for name in program.called_functions():
+        function = program.learned_functions[name]
+        if name not in self.networks:
+          self.networks[name] = (function, make_network(function, name))
+        elif self.networks[name][0] != function:
+          raise ValueError(f"{program.path} declares {name} as "
+                           f"{function.to_json()}, other tasks as "
+                           f"{self.networks[name][0].to_json()}")
+    shared = {name: [network] * restarts
+              for name, (_, network) in self.networks.items()}
+    self.models = [
+        NeuralProgram(program, restarts=restarts,
+                      param_init_stddev=param_init_stddev,
+                      seed=seed + number, networks=shared,
+                      name=f"ntpt_{task}")
+        for number, (task, program) in enumerate(zip(self.tasks, programs))]
+    # The answering candidate of each task.
+    self.chosen = [tf.Variable(0, trainable=False, name=f"chosen_{task}")
+                   for task in self.tasks]
+    self.groups = {task: Group(model.program_variables, learning_rate)
+                   for task, model in zip(self.tasks, self.models)}
+    self.groups.update({
+        name: Group(network.trainable_variables, neural_learning_rate)
+        for name, (_, network) in self.networks.items()})
+
+  def network(self, name: str):
+    return self.networks[name][1]
+
+  def task_groups(self, task: int) -> List[str]:
+    return [self.tasks[task], *self.models[task].networks]
+
+  def _inputs(self, task: int, batch):
+    return {name: batch[name] for name in self.models[task].input_names()}
+
+  def loss(self, task: int, batch):
+    model = self.models[task]
+    inputs = self._inputs(task, batch)
+    observed = {"answer": batch["answer"]}
+    candidates = model.log_likelihood(inputs, observed,
+                                      through_networks=False)
+    # The networks' mixture has one more component, chance (a uniform
+    # answer): while no candidate explains an example better than chance,
+    # as a new task's random programs do not, that example barely moves the
+    # networks other tasks rely on.
+    for_networks = model.log_likelihood(inputs, observed,
+                                        through_params=False)
+    chance = tf.fill([1, tf.shape(for_networks)[1]],
+                     -math.log(model.program.declarations["answer"].size))
+    mixture = tf.reduce_logsumexp(
+        tf.concat([for_networks, chance], axis=0), axis=0) - math.log(
+            model.restarts + 1)
+    return -(tf.reduce_mean(tf.reduce_sum(candidates, axis=0)) +
+             tf.reduce_mean(mixture))
+
+  def _answers(self, task: int, batch):
+    """`[K, B]`: every candidate's discretized program's answers."""
+    return self.models[task].discrete_outputs(
+        self._inputs(task, batch))["answer"]
+
+  def choose(self, task: int, batch):
+    right = tf.cast(self._answers(task, batch) == batch["answer"][None],
+                    tf.float32)
+    self.chosen[task].assign(tf.argmax(tf.reduce_mean(right, axis=1),
+                                       output_type=tf.int32))
+
+  def predict(self, task: int, batch):
+    return tf.gather(self._answers(task, batch), self.chosen[task])
+

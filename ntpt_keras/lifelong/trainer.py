@@ -1,0 +1,377 @@
+"""The lifelong experiment: NTPT and the baselines on the 8 tasks of 2x2 grids.
+
+`LifelongTrainer` (given a `LifelongConfig`) loads every task's train and
+test split (`grids2x2`, offline), then walks the schedule
+(`lifelong.schedule`): each step draws one task's batch and trains every
+learner on it, each shared or task-specific group with its own optimizer.
+Every `eval_every` examples it measures every learner's accuracy on every
+task (the first `eval_examples` test grids) and logs it to TensorBoard,
+one run per learner (`model_dir/<learner>`: `accuracy/<task>`, `loss`, and
+for NTPT the networks' accuracy on the grids' cells). Checkpoints keep the
+step, the learners and their optimizers, and the curves so far, so a killed
+run resumes exactly.
+
+At the end, `evaluate` measures the final accuracy on the whole test splits
+and writes `results.json` (`digit_source`, `final_accuracy: {learner:
+{task: accuracy}}`, the curves, reverse transfer, NTPT's learned programs),
+the table beside the paper's Figure 7 (`figure7.md`) and the curves like
+its Figure 6 (`figure6.svg`, `lifelong.report`); `export` writes NTPT's
+model of each task as a SavedModel (`saved_model/<task>`).
+"""
+
+import dataclasses
+import json
+import os
+import time
+from typing import Dict
+
+import numpy as np
+import tensorflow as tf
+
+from ntpt_keras import export as export_lib
+from ntpt_keras.lifelong import baselines
+from ntpt_keras.lifelong import learners as learners_lib
+from ntpt_keras.lifelong import report as report_lib
+from ntpt_keras.lifelong.config import LifelongConfig, resolve
+from ntpt_keras.lifelong.schedule import Schedule
+from tf_anc.training import checkpoints
+
+_CHUNK = 1000  # test grids per prediction call
+_CURVES = "curves.json"
+
+
+def load_task(task: str, split: str, digit_source: str, data_dir=None,
+              num_train=None, num_test=None) -> Dict[str, np.ndarray]:
+  """A `grids2x2` task's split as numpy arrays, generated offline.
+
+  The registered config for the default source and sizes (1,000 train and
+  10,000 test grids), else one made for `digit_source`, `num_train` and
+  `num_test`.
+  """
+  import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top
+  from tf_anc_datasets import grids2x2  # pylint: disable=g-import-not-at-top
+  from tf_anc_datasets import offline  # pylint: disable=g-import-not-at-top
+  default = grids2x2.Grids2x2Config
+  sizes = (num_train or default.num_train, num_test or default.num_test)
+  if (digit_source, *sizes) == (default.digit_source, default.num_train,
+                                default.num_test):
+    builder = tfds.builder(f"grids2x2/{task}", data_dir=data_dir)
+  else:
+    builder = grids2x2.Grids2x2(
+        config=grids2x2.Grids2x2Config(
+            name=f"{task}_{digit_source}_{sizes[0]}_{sizes[1]}", task=task,
+            digit_source=digit_source, num_train=sizes[0],
+            num_test=sizes[1]),
+        data_dir=data_dir)
+  offline.prepare(builder)
+  dataset = builder.as_dataset(split=split, shuffle_files=False)
+  return next(iter(tfds.as_numpy(dataset.batch(1 << 30))))
+
+
+def make_learner(name: str, tasks, config: LifelongConfig):
+  slow = config.perceptual_slowdown
+  if name == "ntpt":
+    return learners_lib.Ntpt(tasks, config.learning_rate,
+                             config.learning_rate / slow,
+                             config.param_init_stddev, config.seed,
+                             config.restarts, config.net_choice)
+  rate = config.baseline_learning_rate
+  if name == "indep":
+    return baselines.Indep(tasks, rate)
+  if name == "pnn":
+    return baselines.Pnn(tasks, rate)
+  return baselines.Mtnn(int(name[-1]), tasks, rate, slow)
+
+
+class LifelongTrainer:
+  """Owns the learners, their optimizers, the data and the checkpoints."""
+
+  def __init__(self, config: LifelongConfig, log=print):
+    from tf_anc_datasets import digits  # pylint: disable=g-import-not-at-top
+    from tf_anc_datasets import grids2x2  # pylint: disable=g-import-not-at-top
+    self.config = config = resolve(config)
+    self.log = log
+    self.tasks = tuple(config.tasks or grids2x2.TASKS)
+    unknown = [t for t in self.tasks if t not in grids2x2.TASKS]
+    if unknown:
+      raise ValueError(f"unknown tasks {', '.join(unknown)}; the tasks are "
+                       f"{', '.join(grids2x2.TASKS)}")
+    self.digit_source = digits.available_source(config.digit_source)
+    log(f"digits: {self.digit_source}")
+    self.train_data, self.test_data = (
+        [load_task(task, split, self.digit_source, config.data_dir,
+                   config.train_examples, config.test_examples)
+         for task in self.tasks] for split in ("train", "test"))
+    self.schedule = Schedule(self.tasks, config.total_examples,
+                             config.batch_size, config.seed)
+    self.learners = [make_learner(name, self.tasks, config)
+                     for name in config.learners]
+    self.optimizers = {}
+    for learner in self.learners:
+      for group_name, group in learner.groups.items():
+        optimizer = tf.keras.optimizers.Adam(group.learning_rate)
+        # Slots now, not at the first step, so a checkpoint restores them.
+        optimizer.build(group.variables)
+        self.optimizers[(learner.name, group_name)] = optimizer
+    self.step = tf.Variable(0, dtype=tf.int64, name="step")
+    trackables = {}
+    for learner in self.learners:
+      for group_name, group in learner.groups.items():
+        key = f"{learner.name}_{group_name}"
+        trackables[f"variables_{key}"] = list(group.variables)
+        trackables[f"optimizer_{key}"] = self.optimizers[(learner.name,
+                                                          group_name)]
+    self.checkpoint = tf.train.Checkpoint(step=self.step, **trackables)
+    self.checkpoints = tf.train.CheckpointManager(
+        self.checkpoint, os.path.join(config.model_dir, "checkpoints"),
+        max_to_keep=2)
+    self.writers = {learner.name: tf.summary.create_file_writer(
+        os.path.join(config.model_dir, learner.name))
+                    for learner in self.learners}
+    self.schedule_writer = tf.summary.create_file_writer(
+        os.path.join(config.model_dir, "schedule"))
+    self._train_steps = {}
+    self._predictions = {}
+    # {learner: {task: [[examples, accuracy], ...]}}, and NTPT's networks'.
+    self.curves = {learner.name: {task: [] for task in self.tasks}
+                   for learner in self.learners}
+    self.network_curves = {}
+
+  # --- Steps ----------------------------------------------------------------
+
+  def _train_step(self, learner, task: int):
+    key = (learner.name, task)
+    if key not in self._train_steps:
+      groups = [(self.optimizers[(learner.name, name)],
+                 learner.groups[name].variables)
+                for name in learner.task_groups(task)]
+
+      def train_step(batch):
+        variables = [v for _, group in groups for v in group]
+        with tf.GradientTape() as tape:
+          loss = learner.loss(task, batch)
+        gradients = tape.gradient(loss, variables)
+        start = 0
+        for optimizer, group in groups:
+          optimizer.apply_gradients(zip(gradients[start:start + len(group)],
+                                        group))
+          start += len(group)
+        return loss
+
+      self._train_steps[key] = tf.function(
+          train_step, jit_compile=self.config.jit_compile,
+          input_signature=[_batch_signature(self.tasks[task])])
+    return self._train_steps[key]
+
+  def _predict(self, learner, task: int):
+    key = (learner.name, task)
+    if key not in self._predictions:
+      self._predictions[key] = tf.function(
+          lambda batch: learner.predict(task, batch),
+          input_signature=[_batch_signature(self.tasks[task])])
+    return self._predictions[key]
+
+  def choose(self):
+    """Lets learners that select among candidates do it, on training data."""
+    for learner in self.learners:
+      if hasattr(learner, "choose"):
+        for task, arrays in enumerate(self.train_data):
+          number = min(self.config.eval_examples, len(arrays["answer"]))
+          learner.choose(task, _batch(arrays, self.tasks[task],
+                                      np.arange(number)))
+
+  def accuracy(self, learner, task: int, num_examples=None) -> float:
+    """`learner`'s share of right answers on `task`'s test grids."""
+    arrays = self.test_data[task]
+    number = len(arrays["answer"]) if num_examples is None else min(
+        num_examples, len(arrays["answer"]))
+    right = 0
+    for start in range(0, number, _CHUNK):
+      indices = np.arange(start, min(start + _CHUNK, number))
+      predicted = self._predict(learner, task)(
+          _batch(arrays, self.tasks[task], indices))
+      right += int(np.sum(predicted.numpy() == arrays["answer"][indices]))
+    return right / number
+
+  def network_accuracy(self, num_examples=None) -> Dict[str, float]:
+    """NTPT's library networks on the test grids' cells: net_0 on the
+    first ADD2x2 task's digits, net_1 on the first APPLY2x2 task's
+    operators (as classes; the tasks never label them)."""
+    ntpt = self._learner("ntpt")
+    if ntpt is None:
+      return {}
+    result = {}
+    for name, label, kind in (("net_0", "digits", "add2x2"),
+                              ("net_1", "operators", "apply2x2")):
+      task = next((i for i, t in enumerate(self.tasks)
+                   if t.startswith(kind)), None)
+      if task is None or name not in ntpt.networks:
+        continue
+      arrays = self.test_data[task]
+      number = len(arrays["answer"]) if num_examples is None else min(
+          num_examples, len(arrays["answer"]))
+      images = arrays["grid"][:number].reshape(number * 4, -1)
+      predicted = np.argmax(ntpt.network(name).predict(images, verbose=0,
+                                                       batch_size=4096), -1)
+      result[f"{name}/{label}"] = float(np.mean(
+          predicted == arrays[label][:number].reshape(-1)))
+    return result
+
+  def _learner(self, name):
+    return next((l for l in self.learners if l.name == name), None)
+
+  # --- Training ---------------------------------------------------------------
+
+  def restore(self) -> int:
+    step = checkpoints.restore_latest(self.checkpoints, self.checkpoint,
+                                      self.step, self.log)
+    path = os.path.join(self.config.model_dir, _CURVES)
+    if step and os.path.exists(path):
+      with open(path) as f:
+        saved = json.load(f)
+      reached = step * self.config.batch_size
+      for learner, tasks in saved["curves"].items():
+        for task, points in tasks.items():
+          self.curves[learner][task] = [p for p in points if p[0] <= reached]
+      self.network_curves = {name: [p for p in points if p[0] <= reached]
+                             for name, points in
+                             saved["network_curves"].items()}
+    return step
+
+  def _measure(self, step: int):
+    examples = step * self.config.batch_size
+    self.choose()
+    for learner in self.learners:
+      with self.writers[learner.name].as_default():
+        for number, task in enumerate(self.tasks):
+          accuracy = self.accuracy(learner, number,
+                                   self.config.eval_examples)
+          self.curves[learner.name][task].append([examples, accuracy])
+          tf.summary.scalar(f"accuracy/{task}", accuracy, step=examples)
+        if learner.name == "ntpt":
+          for name, accuracy in self.network_accuracy(
+              self.config.eval_examples).items():
+            self.network_curves.setdefault(name, []).append(
+                [examples, accuracy])
+            tf.summary.scalar(f"network/{name}", accuracy, step=examples)
+    with self.schedule_writer.as_default():
+      for task, weight in zip(self.tasks, self.schedule.weights(examples)):
+        tf.summary.scalar(f"schedule/{task}", weight, step=examples)
+
+  def _save(self, step: int):
+    self.checkpoints.save(checkpoint_number=step)
+    with open(os.path.join(self.config.model_dir, _CURVES), "w") as f:
+      json.dump({"curves": self.curves,
+                 "network_curves": self.network_curves}, f)
+
+  def train(self):
+    config = self.config
+    os.makedirs(config.model_dir, exist_ok=True)
+    step = self.restore()
+    total = self.schedule.num_steps
+    eval_steps = max(1, config.eval_every // config.batch_size)
+    started, start_step = time.perf_counter(), step
+    losses = {learner.name: [] for learner in self.learners}
+    if step == 0:
+      self._measure(0)
+    while step < total:
+      task, indices = self.schedule.step(step, len(
+          self.train_data[0]["answer"]))
+      batch = _batch(self.train_data[task], self.tasks[task], indices)
+      for learner in self.learners:
+        loss = self._train_step(learner, task)(batch)
+        losses[learner.name].append(float(loss))
+      step += 1
+      self.step.assign(step)
+      if step % eval_steps == 0 or step == total:
+        self._measure(step)
+      if step % config.log_every == 0 or step == total:
+        examples = step * config.batch_size
+        for learner in self.learners:
+          with self.writers[learner.name].as_default():
+            tf.summary.scalar("loss", np.mean(losses[learner.name]),
+                              step=examples)
+        rate = (step - start_step) * config.batch_size / (
+            time.perf_counter() - started)
+        mean_losses = ", ".join(f"{name} {np.mean(values):.3f}"
+                                for name, values in losses.items())
+        self.log(f"step {step}/{total} ({examples} examples, {rate:.0f} "
+                 f"examples/s); loss {mean_losses}")
+        losses = {name: [] for name in losses}
+      if step % config.checkpoint_every == 0 or step == total:
+        self._save(step)
+    for writer in [*self.writers.values(), self.schedule_writer]:
+      writer.flush()
+
+  # --- Results ----------------------------------------------------------------
+
+  def evaluate(self) -> dict:
+    """Final accuracies on the whole test splits; writes the results."""
+    config = self.config
+    self.choose()
+    final = {learner.name: {task: self.accuracy(learner, number)
+                            for number, task in enumerate(self.tasks)}
+             for learner in self.learners}
+    report = {
+        "digit_source": self.digit_source,
+        "tasks": list(self.tasks),
+        "learners": [learner.name for learner in self.learners],
+        "train_examples": {task: len(arrays["answer"]) for task, arrays in
+                           zip(self.tasks, self.train_data)},
+        "test_examples": {task: len(arrays["answer"]) for task, arrays in
+                          zip(self.tasks, self.test_data)},
+        "examples_trained": int(self.step.numpy()) * config.batch_size,
+        "final_accuracy": final,
+        "schedule": {task: list(self.schedule.presented(number))
+                     for number, task in enumerate(self.tasks)},
+        "curves": self.curves,
+        "config": dataclasses.asdict(config),
+    }
+    report["reverse_transfer"] = report_lib.reverse_transfer(report)
+    ntpt = self._learner("ntpt")
+    if ntpt is not None:
+      report["network_accuracy"] = self.network_accuracy()
+      report["network_curves"] = self.network_curves
+      report["programs"] = {
+          task: model.discretize(int(chosen.numpy())) for task, model, chosen
+          in zip(self.tasks, ntpt.models, ntpt.chosen)}
+    report_lib.write(report, config.model_dir)
+    return report
+
+  def export(self) -> Dict[str, str]:
+    """NTPT's model of every task as a SavedModel, `saved_model/<task>`."""
+    ntpt = self._learner("ntpt")
+    if ntpt is None:
+      return {}
+    self.choose()
+    return {task: export_lib.export_saved_model(
+        model, int(chosen.numpy()),
+        os.path.join(self.config.model_dir, "saved_model", task))
+            for task, model, chosen in zip(self.tasks, ntpt.models,
+                                           ntpt.chosen)}
+
+
+def _batch_signature(task: str) -> Dict[str, tf.TensorSpec]:
+  """A learner's batch of `task` (see `lifelong.learners`)."""
+  signature = {"grid": tf.TensorSpec([None, 2, 2, 28, 28], tf.float32),
+               "answer": tf.TensorSpec([None], tf.int32)}
+  if learners_lib.is_apply(task):
+    signature.update({name: tf.TensorSpec([None], tf.int32)
+                      for name in ("d1", "d2", "d3")})
+  return signature
+
+
+def _batch(arrays, task: str, indices) -> Dict[str, tf.Tensor]:
+  """The examples `indices` of a split's arrays, as a learner's batch."""
+  return {name: tf.constant(arrays[name][indices], spec.dtype)
+          for name, spec in _batch_signature(task).items()}
+
+
+def train_and_evaluate(config: LifelongConfig, log=print) -> dict:
+  """The whole experiment: train (resuming), evaluate, export."""
+  trainer = LifelongTrainer(config, log=log)
+  trainer.train()
+  report = trainer.evaluate()
+  if config.export:
+    trainer.export()
+  return report
