@@ -20,7 +20,7 @@ $(VENV)/.installed: setup.py
 	touch $@
 
 # pip builds in isolation, without TensorFlow: compile the op afterwards.
-$(OP_LIBRARY): $(VENV)/.installed $(wildcard ops/*.cc) tf_anc/ops/build.py
+$(OP_LIBRARY): $(VENV)/.installed $(wildcard ops/*.cc ops/*.h) tf_anc/ops/build.py
 	$(PYTHON) -m tf_anc.ops.build
 
 # The main job: adapt the generic ListK program to biased lists with the

@@ -1,4 +1,4 @@
-"""Compiles the fused machine-step op library from ops/*.cc.
+"""Compiles the fused machine op library from ops/*.cc.
 
   python -m tf_anc.ops.build [--output=PATH]
 
@@ -20,14 +20,14 @@ SOURCE_DIR = os.path.join(os.path.dirname(os.path.dirname(_PACKAGE_DIR)),
 DEFAULT_OUTPUT = os.path.join(_PACKAGE_DIR, LIBRARY_NAME)
 
 
-def compile_command(sources, output):
+def compile_command(sources, output, include_dir):
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
   compiler = os.environ.get("CXX", "c++")
   # Silences warnings that TF's own headers raise.
   quiet = ["-Wno-deprecated-declarations", "-Wno-interference-size"]
-  return ([compiler, "-O2", "-shared", "-fPIC"] + quiet + sorted(sources) +
-          ["-o", output] + tf.sysconfig.get_compile_flags() +
-          tf.sysconfig.get_link_flags())
+  return ([compiler, "-O2", "-shared", "-fPIC", f"-I{include_dir}"] + quiet +
+          sorted(sources) + ["-o", output] +
+          tf.sysconfig.get_compile_flags() + tf.sysconfig.get_link_flags())
 
 
 def build(output=DEFAULT_OUTPUT, source_dir=SOURCE_DIR):
@@ -40,7 +40,9 @@ def build(output=DEFAULT_OUTPUT, source_dir=SOURCE_DIR):
   # library loaded keeps a consistent file.
   root, extension = os.path.splitext(output)
   partial = root + ".partial" + extension  # .so: ignored by git
-  subprocess.run(compile_command(sources, partial), check=True)
+  # The sources include their headers as "ops/<name>.h", as Bazel does.
+  include_dir = os.path.dirname(os.path.abspath(source_dir))
+  subprocess.run(compile_command(sources, partial, include_dir), check=True)
   os.replace(partial, output)
   return output
 
