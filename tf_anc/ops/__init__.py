@@ -1,8 +1,11 @@
-"""The fused machine-step op (ops/machine_step.cc) and its gradient.
+"""The fused machine ops (ops/*.cc) and their gradients.
 
+`machine_run` is a whole run of the soft machine (controller, steps and
+halting mask; ops/machine_run.cc), what SoftMachine uses when fused;
+`machine_step` is one step (ops/machine_step.cc), for loops of one's own.
 `load()` returns the op library, or None (with one logged warning) when it
 is not built or does not load; tf_anc.machine.fused then picks the plain-TF
-step. The op has no XLA kernel.
+loop. The ops have no XLA kernels.
 """
 
 import functools
@@ -49,3 +52,45 @@ def _machine_step_gradient(op, *output_gradients):
       tf.zeros_like(output) if gradient is None else gradient
       for output, gradient in zip(op.outputs, output_gradients)]
   return load().anc_machine_step_grad(*op.inputs, *output_gradients)
+
+
+def machine_run(state, logits, max_steps, eta_stop):
+  """Runs the soft machine from `state` for up to `max_steps` steps.
+
+  Args:
+    state: the initial MachineState of a restart-major batch of B examples.
+    logits: the controller's (instruction, first_argument, second_argument,
+      output) logits, [K, M, 11] and three [K, M, R]; example b runs restart
+      b // (B // K).
+    max_steps: T_max, at least 1.
+    eta_stop: examples stop once their halting probability reaches it.
+
+  Returns:
+    The op's outputs as a namedtuple: final_memory, final_registers,
+    halting_probabilities [B, T], running [B, T], steps [B], and the state
+    after each step: memory_trace, registers_trace,
+    instruction_register_trace.
+  """
+  return load().anc_machine_run(
+      state.memory, state.registers, state.instruction_register,
+      state.halting_probability, *logits, max_steps=max_steps,
+      eta_stop=eta_stop)
+
+
+# AncMachineRun's float outputs, by index, in the order its gradient op takes
+# their gradients: final memory and registers, halting probabilities and the
+# three traces.
+_RUN_DIFFERENTIABLE_OUTPUTS = (0, 1, 2, 5, 6, 7)
+
+
+@tf.RegisterGradient("AncMachineRun")
+def _machine_run_gradient(op, *output_gradients):
+  # An output nobody used has no gradient: the op reads an empty one as zero
+  # (cheaper than zeros the size of a trace).
+  gradients = [tf.zeros([0]) if output_gradients[index] is None
+               else output_gradients[index]
+               for index in _RUN_DIFFERENTIABLE_OUTPUTS]
+  outputs = op.outputs
+  return load().anc_machine_run_grad(
+      *op.inputs, outputs[3], outputs[2], outputs[5], outputs[6], outputs[7],
+      *gradients)
