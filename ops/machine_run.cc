@@ -8,19 +8,22 @@
 // `instruction_register @ logits` (the logits of the example's restart),
 // then the machine step (step_arithmetic.cc), applied only while the
 // example's halting probability is below eta_stop; a halted example keeps
-// its state. Examples are independent, so each thread runs its share of the
-// batch through all T steps with no synchronisation. The forward op keeps
-// the state after every step (the traces, also outputs), which the backward
-// pass reads instead of recomputing the run.
+// its state. Examples are independent: the batch runs in groups of kLanes
+// examples, one per SIMD lane (padded with idle lanes), so that every
+// operation is a vector operation whatever M is; the groups are split over
+// TF's CPU thread pool and each runs all T steps with no synchronisation.
+// The forward op keeps each group's state after every step and what the
+// step computed on the way (`saved`, in lanes), which the backward pass
+// reads instead of recomputing them.
 
 #include <algorithm>
-#include <cmath>
 #include <cstdint>
 #include <string>
 #include <vector>
 
 #include "ops/for_each_example.h"
 #include "ops/step_arithmetic.h"
+#include "ops/vector_ops.h"
 #include "tensorflow/core/framework/op.h"
 #include "tensorflow/core/framework/op_kernel.h"
 #include "tensorflow/core/framework/shape_inference.h"
@@ -37,12 +40,13 @@ using ::tensorflow::shape_inference::DimensionHandle;
 using ::tensorflow::shape_inference::InferenceContext;
 using ::tensorflow::shape_inference::ShapeHandle;
 
-// The run's eight inputs, in op order: the initial state, then the logits.
+// The run's eight inputs, in op order: the initial state, then the logits
+// of the four command distributions.
 enum Input {
   kMemory, kRegisters, kInstructionRegister, kHalting, kInstructionLogits,
   kFirstArgumentLogits, kSecondArgumentLogits, kOutputLogits, kNumInputs
 };
-constexpr int kNumLogits = 4;
+constexpr int kNumDistributions = 4;
 constexpr const char* kInputNames[kNumInputs] = {
     "memory", "registers", "instruction_register", "halting",
     "instruction_logits", "first_argument_logits", "second_argument_logits",
@@ -51,31 +55,71 @@ constexpr const char* kInputNames[kNumInputs] = {
 // The forward op's outputs, in op order.
 enum Output {
   kFinalMemory, kFinalRegisters, kHaltingProbabilities, kRunning, kSteps,
-  kMemoryTrace, kRegistersTrace, kInstructionRegisterTrace, kNumOutputs
+  kMemoryTrace, kSaved, kNumOutputs
 };
-// The outputs that have a gradient, in the order the gradient op takes them.
-constexpr Output kDifferentiableOutputs[] = {
-    kFinalMemory, kFinalRegisters, kHaltingProbabilities, kMemoryTrace,
-    kRegistersTrace, kInstructionRegisterTrace};
-constexpr int kNumDifferentiableOutputs = 6;
-constexpr const char* kOutputNames[kNumOutputs] = {
-    "memory", "registers", "halting_probabilities", "running", "steps",
-    "memory_trace", "registers_trace", "instruction_register_trace"};
+// The gradient op's inputs after the forward op's eight: two forward
+// outputs, then the gradients of the four float outputs other than saved.
+enum GradInput {
+  kForwardRunning = kNumInputs, kForwardSaved, kGradFinalMemory,
+  kGradFinalRegisters, kGradHaltingProbabilities, kGradMemoryTrace,
+  kNumGradInputs
+};
 
-// The sizes of one run.
+// A command's four distributions side by side, e (kNumInstructions values),
+// a, b and o (R each): the controller computes their logits as one
+// vector-matrix product with the four logits matrices side by side.
+struct CommandLayout {
+  explicit CommandLayout(const Sizes& n)
+      : widths{kNumInstructions, n.registers, n.registers, n.registers},
+        offsets{0, kNumInstructions, kNumInstructions + n.registers,
+                kNumInstructions + 2 * n.registers},
+        size(kNumInstructions + 3 * n.registers) {}
+
+  template <typename T>
+  T* At(T* command, int distribution) const {
+    return command + offsets[distribution];
+  }
+  Command<Lanes> Read(const Lanes* command) const {
+    return {At(command, 0), At(command, 1), At(command, 2), At(command, 3)};
+  }
+  MutableCommand<Lanes> Write(Lanes* command) const {
+    return {At(command, 0), At(command, 1), At(command, 2), At(command, 3)};
+  }
+
+  int64_t widths[kNumDistributions];
+  int64_t offsets[kNumDistributions];
+  int64_t size;  // N
+};
+
+// The sizes of one run, and where things are in a group's saved step (all
+// in Lanes): the state after the step (memory, registers, IR, halting),
+// then the step's command and its StepValues.
 struct RunSizes {
+  RunSizes(int64_t batch, int64_t restarts, int64_t steps, const Sizes& step)
+      : batch(batch), restarts(restarts), steps(steps), step(step),
+        command(step), groups((batch + kLanes - 1) / kLanes),
+        memory(step.memory * step.memory),
+        registers(step.registers * step.memory),
+        state(memory + registers + step.memory + 1),
+        saved_step(state + command.size + StepValuesSize(step)),
+        logits(step.memory * command.size) {}
+
   int64_t batch;     // B, restart-major: example b runs restart b / (B / K)
   int64_t restarts;  // K
   int64_t steps;     // T
   Sizes step;        // M and R
+  CommandLayout command;
+  int64_t groups;  // ceil(B / kLanes)
+  // Per example: the memory, the registers and the whole state; a saved
+  // step; a restart's logits side by side ([M, N]).
+  int64_t memory, registers, state, saved_step, logits;
 };
 
 // ---------------------------------------------------------------------------
 // Shapes.
 
-// Checks the eight run inputs against each other; sets B, K, M and R.
+// Checks the eight run inputs against each other; sets B, M and R.
 absl::Status InferRunInputShapes(InferenceContext* c, DimensionHandle* batch,
-                                 DimensionHandle* restarts,
                                  DimensionHandle* memory_size,
                                  DimensionHandle* num_registers) {
   ShapeHandle memory, registers, instruction_register, halting;
@@ -95,11 +139,11 @@ absl::Status InferRunInputShapes(InferenceContext* c, DimensionHandle* batch,
   TF_RETURN_IF_ERROR(
       c->Merge(*memory_size, c->Dim(instruction_register, 1), memory_size));
   TF_RETURN_IF_ERROR(c->Merge(*batch, c->Dim(halting, 0), batch));
-  *restarts = c->UnknownDim();
+  DimensionHandle restarts = c->UnknownDim();
   for (int input = kInstructionLogits; input < kNumInputs; ++input) {
     ShapeHandle logits;
     TF_RETURN_IF_ERROR(c->WithRank(c->input(input), 3, &logits));
-    TF_RETURN_IF_ERROR(c->Merge(*restarts, c->Dim(logits, 0), restarts));
+    TF_RETURN_IF_ERROR(c->Merge(restarts, c->Dim(logits, 0), &restarts));
     TF_RETURN_IF_ERROR(c->Merge(*memory_size, c->Dim(logits, 1), memory_size));
     if (input == kInstructionLogits) {
       DimensionHandle unused;
@@ -113,7 +157,7 @@ absl::Status InferRunInputShapes(InferenceContext* c, DimensionHandle* batch,
   return absl::OkStatus();
 }
 
-// The shapes of the eight inputs and of the eight outputs of a run.
+// The shapes of the eight inputs and of the seven outputs of a run.
 std::vector<TensorShape> RunInputShapes(const RunSizes& n) {
   const int64_t m = n.step.memory, r = n.step.registers;
   return {TensorShape({n.batch, m, m}),
@@ -126,16 +170,16 @@ std::vector<TensorShape> RunInputShapes(const RunSizes& n) {
           TensorShape({n.restarts, m, r})};
 }
 
-std::vector<TensorShape> RunOutputShapes(const RunSizes& n) {
+std::vector<TensorShape> RunOutputShapes(const RunSizes& n,
+                                         bool trace_memory) {
   const int64_t m = n.step.memory, r = n.step.registers;
   return {TensorShape({n.batch, m, m}),
           TensorShape({n.batch, r, m}),
           TensorShape({n.batch, n.steps}),
           TensorShape({n.batch, n.steps}),
           TensorShape({n.batch}),
-          TensorShape({n.batch, n.steps, m, m}),
-          TensorShape({n.batch, n.steps, r, m}),
-          TensorShape({n.batch, n.steps, m})};
+          TensorShape({n.batch, trace_memory ? n.steps : 0, m, m}),
+          TensorShape({n.groups, n.steps, n.saved_step, kLanes})};
 }
 
 // Validates the eight run inputs at run time (shape functions only see
@@ -153,8 +197,8 @@ absl::Status ValidateRunInputs(OpKernelContext* context, int64_t steps,
         registers.shape().DebugString() + " and " +
         instruction_logits.shape().DebugString());
   }
-  *sizes = {memory.dim_size(0), instruction_logits.dim_size(0), steps,
-            {memory.dim_size(1), registers.dim_size(1)}};
+  *sizes = RunSizes(memory.dim_size(0), instruction_logits.dim_size(0), steps,
+                    {memory.dim_size(1), registers.dim_size(1)});
   if (sizes->step.memory == 0) {
     return absl::InvalidArgumentError("memory size M must be positive");
   }
@@ -181,174 +225,196 @@ absl::Status ValidateRunInputs(OpKernelContext* context, int64_t steps,
   return absl::OkStatus();
 }
 
-// Rough cycles per example of a run: T steps and their controllers.
-int64_t RunCost(const RunSizes& n) {
-  const int64_t controller =
-      4 * n.step.memory * (kNumInstructions + 3 * n.step.registers);
-  return n.steps * (StepCost(n.step) + controller);
+// Rough cycles of a group's run: T steps and their controllers.
+int64_t GroupCost(const RunSizes& n) {
+  return n.steps * (StepCost(n.step) + 4 * n.logits);
+}
+
+// ---------------------------------------------------------------------------
+// Groups of examples in lanes.
+
+// The examples [first, first + count) of a group, example first + l in lane
+// l; lanes from count on are idle.
+struct Group {
+  Group(const RunSizes& n, int64_t index)
+      : first(index * kLanes),
+        count(static_cast<int>(std::min<int64_t>(kLanes, n.batch - first))) {
+    for (int lane = 0; lane < kLanes; ++lane) {
+      active[lane] = lane < count ? -1 : 0;
+    }
+  }
+
+  // Per lane, the start of its example's `size` values in `data`
+  // ([B, size]), offset by `offset`.
+  template <typename T>
+  std::vector<T*> Rows(T* data, int64_t size, int64_t offset = 0) const {
+    std::vector<T*> rows(count);
+    for (int lane = 0; lane < count; ++lane) {
+      rows[lane] = data + (first + lane) * size + offset;
+    }
+    return rows;
+  }
+
+  int64_t first;
+  int count;
+  LaneMask active;  // the lanes that hold an example
+};
+
+// values[e][lane] = rows[lane][e] for e < size (0 in idle lanes).
+void Gather(const std::vector<const float*>& rows, int64_t size,
+            Lanes* values) {
+  for (int64_t e = 0; e < size; ++e) {
+    Lanes lanes = {};
+    for (size_t lane = 0; lane < rows.size(); ++lane) lanes[lane] = rows[lane][e];
+    values[e] = lanes;
+  }
+}
+
+// values[e][lane] += rows[lane][e].
+void AddGathered(const std::vector<const float*>& rows, int64_t size,
+                 Lanes* values) {
+  for (int64_t e = 0; e < size; ++e) {
+    for (size_t lane = 0; lane < rows.size(); ++lane) {
+      values[e][lane] += rows[lane][e];
+    }
+  }
+}
+
+// rows[lane][e] = values[e][lane] for the lanes that hold an example.
+void Scatter(const Lanes* values, int64_t size,
+             const std::vector<float*>& rows) {
+  for (int64_t e = 0; e < size; ++e) {
+    for (size_t lane = 0; lane < rows.size(); ++lane) {
+      rows[lane][e] = values[e][lane];
+    }
+  }
+}
+
+// Where `mask` is false, values[e] = otherwise[e].
+void KeepWhere(const LaneMask& mask, int64_t size, const Lanes* otherwise,
+               Lanes* values) {
+  for (int64_t e = 0; e < size; ++e) {
+    values[e] = mask ? values[e] : otherwise[e];
+  }
+}
+
+bool AnyLane(const LaneMask& mask) {
+  for (int lane = 0; lane < kLanes; ++lane) {
+    if (mask[lane]) return true;
+  }
+  return false;
+}
+
+bool AllLanes(const LaneMask& mask) {
+  for (int lane = 0; lane < kLanes; ++lane) {
+    if (!mask[lane]) return false;
+  }
+  return true;
+}
+
+// One group's state (in lanes) at `data`, laid out as RunSizes says.
+State<Lanes> ReadState(const RunSizes& n, const Lanes* data) {
+  return {data, data + n.memory, data + n.memory + n.registers,
+          data[n.state - 1]};
+}
+
+MutableState<Lanes> WriteState(const RunSizes& n, Lanes* data) {
+  return {data, data + n.memory, data + n.memory + n.registers,
+          data + n.state - 1};
+}
+
+// The group's initial state, gathered from the op's first four inputs.
+void GatherInitialState(OpKernelContext* context, const RunSizes& n,
+                        const Group& group, Lanes* state) {
+  auto rows = [&](int input, int64_t size) {
+    return group.Rows(context->input(input).flat<float>().data(), size);
+  };
+  const MutableState<Lanes> initial = WriteState(n, state);
+  Gather(rows(kMemory, n.memory), n.memory, initial.memory);
+  Gather(rows(kRegisters, n.registers), n.registers, initial.registers);
+  Gather(rows(kInstructionRegister, n.step.memory), n.step.memory,
+         initial.instruction_register);
+  Gather(rows(kHalting, 1), 1, initial.halting);
 }
 
 // ---------------------------------------------------------------------------
 // The controller.
 
-// The widths of the four logits matrices: [M, width] each.
-std::vector<int64_t> LogitsWidths(const Sizes& n) {
-  return {kNumInstructions, n.registers, n.registers, n.registers};
-}
-
-// One restart's four logits matrices, or their gradients.
-template <typename Float>
-struct Logits {
-  Float* matrices[kNumLogits];
-};
-
-// Restart k's logits; `data[i]` points at input kInstructionLogits + i.
-template <typename Float>
-Logits<Float> RestartLogits(const Sizes& n, Float* const* data, int64_t k) {
-  const std::vector<int64_t> widths = LogitsWidths(n);
-  Logits<Float> logits;
-  for (int i = 0; i < kNumLogits; ++i) {
-    logits.matrices[i] = data[i] + k * n.memory * widths[i];
-  }
-  return logits;
-}
-
-// The controller's command for one example and its gradient; one per
-// thread. command[i] = softmax(instruction_register @ logits[i]).
-struct ControllerScratch {
-  explicit ControllerScratch(const Sizes& n) : widths(LogitsWidths(n)) {
-    for (int i = 0; i < kNumLogits; ++i) {
-      probabilities[i].resize(widths[i]);
-      gradients[i].resize(widths[i]);
+// Each restart's four logits matrices side by side: [K, M, N], row m
+// holding e's, a's, b's and o's logits for IR = m.
+void PackLogits(OpKernelContext* context, const RunSizes& n, float* packed) {
+  for (int i = 0; i < kNumDistributions; ++i) {
+    const float* logits =
+        context->input(kInstructionLogits + i).flat<float>().data();
+    const int64_t width = n.command.widths[i];
+    for (int64_t row = 0; row < n.restarts * n.step.memory; ++row) {
+      std::copy_n(logits + row * width, width,
+                  packed + row * n.command.size + n.command.offsets[i]);
     }
   }
+}
 
-  Command command() const {
-    return {probabilities[0].data(), probabilities[1].data(),
-            probabilities[2].data(), probabilities[3].data()};
+// Each lane's restart's packed logits ([M, N] in lanes).
+void GatherLogits(const RunSizes& n, const Group& group, const float* packed,
+                  Lanes* logits) {
+  const int64_t examples_per_restart = n.batch / n.restarts;
+  std::vector<const float*> rows(group.count);
+  for (int lane = 0; lane < group.count; ++lane) {
+    rows[lane] = packed + (group.first + lane) / examples_per_restart *
+                              n.logits;
   }
-  MutableCommand command_gradient() {
-    return {gradients[0].data(), gradients[1].data(), gradients[2].data(),
-            gradients[3].data()};
+  Gather(rows, n.logits, logits);
+}
+
+// Writes the command for `instruction_register`: each distribution is the
+// softmax of its part of instruction_register @ logits ([M, N]).
+void ControllerForward(const RunSizes& n, const Lanes* logits,
+                       const Lanes* instruction_register, Lanes* command) {
+  const int64_t size = n.command.size;
+  std::fill_n(command, size, Lanes{});
+  for (int64_t m = 0; m < n.step.memory; ++m) {
+    Axpy(size, instruction_register[m], logits + m * size, command);
   }
-
-  std::vector<int64_t> widths;
-  std::vector<float> probabilities[kNumLogits];
-  std::vector<float> gradients[kNumLogits];  // of the probabilities
-};
-
-// Sets scratch->probabilities to the command for `instruction_register`.
-void ControllerForward(const Sizes& n, const Logits<const float>& logits,
-                       const float* instruction_register,
-                       ControllerScratch* scratch) {
-  for (int i = 0; i < kNumLogits; ++i) {
-    const int64_t width = scratch->widths[i];
-    float* p = scratch->probabilities[i].data();
-    std::fill(p, p + width, 0.0f);
-    for (int64_t m = 0; m < n.memory; ++m) {
-      const float weight = instruction_register[m];
-      const float* row = logits.matrices[i] + m * width;
-      for (int64_t j = 0; j < width; ++j) p[j] += weight * row[j];
-    }
-    const float largest = *std::max_element(p, p + width);
-    float total = 0.0f;
+  for (int i = 0; i < kNumDistributions; ++i) {
+    Lanes* p = n.command.At(command, i);
+    const int64_t width = n.command.widths[i];
+    Lanes largest = p[0];
+    for (int64_t j = 1; j < width; ++j) largest = Max(largest, p[j]);
+    Lanes total = {};
     for (int64_t j = 0; j < width; ++j) {
-      p[j] = std::exp(p[j] - largest);
+      p[j] = Exp(p[j] - largest);
       total += p[j];
     }
-    for (int64_t j = 0; j < width; ++j) p[j] /= total;
+    const Lanes inverse_total = 1.0f / total;
+    for (int64_t j = 0; j < width; ++j) p[j] *= inverse_total;
   }
 }
 
-// From scratch->gradients (of the command), adds the gradients with respect
-// to the logits and to the instruction register.
-void ControllerBackward(const Sizes& n, const Logits<const float>& logits,
-                        const float* instruction_register,
-                        ControllerScratch* scratch,
-                        const Logits<float>& grad_logits,
-                        float* grad_instruction_register) {
-  for (int i = 0; i < kNumLogits; ++i) {
-    const int64_t width = scratch->widths[i];
-    const float* p = scratch->probabilities[i].data();
-    float* g = scratch->gradients[i].data();
-    // Softmax: d logit_j = p_j (g_j - sum_l g_l p_l); in place.
-    float mean = 0.0f;
-    for (int64_t j = 0; j < width; ++j) mean += g[j] * p[j];
-    for (int64_t j = 0; j < width; ++j) g[j] = p[j] * (g[j] - mean);
-    // logit = instruction_register @ logits[i].
-    for (int64_t m = 0; m < n.memory; ++m) {
-      const float weight = instruction_register[m];
-      const float* row = logits.matrices[i] + m * width;
-      float* grad_row = grad_logits.matrices[i] + m * width;
-      float grad_weight = 0.0f;
-      for (int64_t j = 0; j < width; ++j) {
-        grad_row[j] += weight * g[j];
-        grad_weight += row[j] * g[j];
-      }
-      grad_instruction_register[m] += grad_weight;
+// From `grad_command`, the gradient with respect to the command's
+// probabilities (overwritten with that of its logits, zero in the lanes
+// that did not run), adds the gradients with respect to the logits
+// ([M, N]) and to the instruction register.
+void ControllerBackward(const RunSizes& n, const Lanes* logits,
+                        const Lanes* instruction_register,
+                        const Lanes* command, const LaneMask& running,
+                        Lanes* grad_command, Lanes* grad_logits,
+                        Lanes* grad_instruction_register) {
+  const int64_t size = n.command.size;
+  const Lanes zero = {};
+  for (int i = 0; i < kNumDistributions; ++i) {
+    // Softmax: d logit_j = p_j (g_j - sum_l g_l p_l).
+    const Lanes* p = n.command.At(command, i);
+    Lanes* g = n.command.At(grad_command, i);
+    const int64_t width = n.command.widths[i];
+    const Lanes mean = Dot(width, g, p);
+    for (int64_t j = 0; j < width; ++j) {
+      g[j] = running ? p[j] * (g[j] - mean) : zero;
     }
   }
-}
-
-// ---------------------------------------------------------------------------
-// Per-example state buffers.
-
-// The per-example sizes of the state's parts: memory, registers, IR.
-struct StateSizes {
-  explicit StateSizes(const Sizes& n)
-      : memory(n.memory * n.memory), registers(n.registers * n.memory),
-        instruction_register(n.memory) {}
-
-  int64_t memory, registers, instruction_register;
-};
-
-// Example b's state after step t (t = -1: the initial state).
-struct Trajectory {
-  State At(int64_t b, int64_t t) const {
-    if (t < 0) {
-      return {initial_memory + b * sizes.memory,
-              initial_registers + b * sizes.registers,
-              initial_instruction_register + b * sizes.instruction_register,
-              initial_halting[b]};
-    }
-    const int64_t slot = b * steps + t;
-    return {memory + slot * sizes.memory, registers + slot * sizes.registers,
-            instruction_register + slot * sizes.instruction_register,
-            halting[slot]};
-  }
-
-  StateSizes sizes;
-  int64_t steps;
-  const float* initial_memory;
-  const float* initial_registers;
-  const float* initial_instruction_register;
-  const float* initial_halting;
-  const float* memory;                // [B, T, M, M]
-  const float* registers;             // [B, T, R, M]
-  const float* instruction_register;  // [B, T, M]
-  const float* halting;               // [B, T]
-};
-
-Trajectory MakeTrajectory(OpKernelContext* context, const RunSizes& n,
-                          const Tensor& memory_trace,
-                          const Tensor& registers_trace,
-                          const Tensor& instruction_register_trace,
-                          const Tensor& halting_probabilities) {
-  auto input = [context](int index) {
-    return context->input(index).flat<float>().data();
-  };
-  return {StateSizes(n.step), n.steps,
-          input(kMemory), input(kRegisters), input(kInstructionRegister),
-          input(kHalting), memory_trace.flat<float>().data(),
-          registers_trace.flat<float>().data(),
-          instruction_register_trace.flat<float>().data(),
-          halting_probabilities.flat<float>().data()};
-}
-
-// The input logits as pointers, in op order.
-void LogitsInputs(OpKernelContext* context, const float* logits[kNumLogits]) {
-  for (int i = 0; i < kNumLogits; ++i) {
-    logits[i] = context->input(kInstructionLogits + i).flat<float>().data();
+  for (int64_t m = 0; m < n.step.memory; ++m) {
+    Axpy(size, instruction_register[m], grad_command, grad_logits + m * size);
+    grad_instruction_register[m] +=
+        Dot(size, logits + m * size, static_cast<const Lanes*>(grad_command));
   }
 }
 
@@ -361,95 +427,102 @@ class AncMachineRunOp : public OpKernel {
       : OpKernel(context) {
     OP_REQUIRES_OK(context, context->GetAttr("max_steps", &max_steps_));
     OP_REQUIRES_OK(context, context->GetAttr("eta_stop", &eta_stop_));
+    OP_REQUIRES_OK(context, context->GetAttr("trace_memory", &trace_memory_));
   }
 
   void Compute(OpKernelContext* context) override {
-    RunSizes n;
+    RunSizes n(0, 1, 0, {0, 0});
     OP_REQUIRES_OK(context, ValidateRunInputs(context, max_steps_, &n));
-    const std::vector<TensorShape> shapes = RunOutputShapes(n);
+    const std::vector<TensorShape> shapes = RunOutputShapes(n, trace_memory_);
     Tensor* outputs[kNumOutputs];
     for (int output = 0; output < kNumOutputs; ++output) {
       OP_REQUIRES_OK(context, context->allocate_output(
                                   output, shapes[output], &outputs[output]));
     }
-    const Trajectory trajectory = MakeTrajectory(
-        context, n, *outputs[kMemoryTrace], *outputs[kRegistersTrace],
-        *outputs[kInstructionRegisterTrace], *outputs[kHaltingProbabilities]);
-    const StateSizes& state_sizes = trajectory.sizes;
-    // The traces, written here; `trajectory` reads them back.
-    float* memory_trace = outputs[kMemoryTrace]->flat<float>().data();
-    float* registers_trace = outputs[kRegistersTrace]->flat<float>().data();
-    float* ir_trace = outputs[kInstructionRegisterTrace]->flat<float>().data();
-    float* halting_trace = outputs[kHaltingProbabilities]->flat<float>().data();
+    Tensor packed_logits;
+    OP_REQUIRES_OK(context, context->allocate_temp(
+                                ::tensorflow::DT_FLOAT,
+                                TensorShape({n.restarts, n.logits}),
+                                &packed_logits));
+    PackLogits(context, n, packed_logits.flat<float>().data());
+    auto data = [&outputs](Output output) {
+      return outputs[output]->flat<float>().data();
+    };
+    Lanes* saved = reinterpret_cast<Lanes*>(data(kSaved));
+    float* halting = data(kHaltingProbabilities);
+    float* memory_trace = data(kMemoryTrace);
     bool* running = outputs[kRunning]->flat<bool>().data();
     int32_t* steps = outputs[kSteps]->flat<int32_t>().data();
-    float* final_memory = outputs[kFinalMemory]->flat<float>().data();
-    float* final_registers = outputs[kFinalRegisters]->flat<float>().data();
-    const float* logits[kNumLogits];
-    LogitsInputs(context, logits);
-    const int64_t examples_per_restart = n.batch / n.restarts;
+    const Lanes eta_stop = Lanes{} + eta_stop_;
 
-    ForEachExample(context, n.batch, RunCost(n), [&](int64_t begin,
-                                                     int64_t end) {
-      StepScratch step_scratch(n.step);
-      ControllerScratch controller(n.step);
-      for (int64_t b = begin; b < end; ++b) {
-        const Logits<const float> restart_logits =
-            RestartLogits(n.step, logits, b / examples_per_restart);
-        steps[b] = 0;
+    auto run_groups = [&](int64_t begin, int64_t end) {
+      StepScratch<Lanes> scratch(n.step);
+      std::vector<Lanes> initial(n.state), logits(n.logits);
+      for (int64_t g = begin; g < end; ++g) {
+        const Group group(n, g);
+        GatherInitialState(context, n, group, initial.data());
+        GatherLogits(n, group, packed_logits.flat<float>().data(),
+                     logits.data());
+        Lanes* group_saved = saved + g * n.steps * n.saved_step;
+        LaneMask steps_taken = {};
         for (int64_t t = 0; t < n.steps; ++t) {
-          const State state = trajectory.At(b, t - 1);
-          const int64_t slot = b * n.steps + t;
-          const MutableState next{
-              memory_trace + slot * state_sizes.memory,
-              registers_trace + slot * state_sizes.registers,
-              ir_trace + slot * state_sizes.instruction_register,
-              halting_trace + slot};
-          running[slot] = state.halting < eta_stop_;
-          if (running[slot]) {
-            ControllerForward(n.step, restart_logits,
-                              state.instruction_register, &controller);
-            StepForward(n.step, state, controller.command(), &step_scratch,
-                        next);
-            ++steps[b];
-          } else {  // halted: frozen
-            std::copy_n(state.memory, state_sizes.memory, next.memory);
-            std::copy_n(state.registers, state_sizes.registers,
-                        next.registers);
-            std::copy_n(state.instruction_register,
-                        state_sizes.instruction_register,
-                        next.instruction_register);
-            *next.halting = state.halting;
+          const Lanes* state_data =
+              t == 0 ? initial.data() : group_saved + (t - 1) * n.saved_step;
+          Lanes* next_data = group_saved + t * n.saved_step;
+          Lanes* command = next_data + n.state;
+          Lanes* values = command + n.command.size;
+          const State<Lanes> state = ReadState(n, state_data);
+          const LaneMask running_now =
+              group.active & (state.halting < eta_stop);
+          if (AnyLane(running_now)) {
+            ControllerForward(n, logits.data(), state.instruction_register,
+                              command);
+            ComputeStepValues(n.step, state, n.command.Read(command),
+                              &scratch, StepValues<Lanes>(n.step, values));
+            ApplyStep(n.step, state, n.command.Read(command),
+                      StepValues<const Lanes>(n.step, values),
+                      WriteState(n, next_data));
+            if (!AllLanes(running_now)) {  // halted lanes stay frozen
+              KeepWhere(running_now, n.state, state_data, next_data);
+            }
+          } else {
+            std::copy_n(state_data, n.state, next_data);
+          }
+          steps_taken -= running_now;  // true is -1
+          const State<Lanes> next = ReadState(n, next_data);
+          for (int lane = 0; lane < group.count; ++lane) {
+            const int64_t slot = (group.first + lane) * n.steps + t;
+            halting[slot] = next.halting[lane];
+            running[slot] = running_now[lane] != 0;
+          }
+          if (trace_memory_) {
+            Scatter(next.memory, n.memory,
+                    group.Rows(memory_trace, n.steps * n.memory,
+                               t * n.memory));
           }
         }
-        const State last = trajectory.At(b, n.steps - 1);
-        std::copy_n(last.memory, state_sizes.memory,
-                    final_memory + b * state_sizes.memory);
-        std::copy_n(last.registers, state_sizes.registers,
-                    final_registers + b * state_sizes.registers);
+        const State<Lanes> last =
+            ReadState(n, group_saved + (n.steps - 1) * n.saved_step);
+        Scatter(last.memory, n.memory, group.Rows(data(kFinalMemory),
+                                                  n.memory));
+        Scatter(last.registers, n.registers,
+                group.Rows(data(kFinalRegisters), n.registers));
+        for (int lane = 0; lane < group.count; ++lane) {
+          steps[group.first + lane] = steps_taken[lane];
+        }
       }
-    });
+    };
+    ForEachExample(context, n.groups, kLanes * GroupCost(n), run_groups);
   }
 
  private:
   int64_t max_steps_;
   float eta_stop_;
+  bool trace_memory_;
 };
 
 // ---------------------------------------------------------------------------
 // Gradient op.
-
-// The gradient op's inputs after the forward op's eight: the forward
-// outputs the backward pass reads, then the gradients of the
-// differentiable outputs.
-enum GradInput {
-  kForwardRunning = kNumInputs,
-  kForwardHaltingProbabilities,
-  kForwardMemoryTrace,
-  kForwardRegistersTrace,
-  kForwardInstructionRegisterTrace,
-  kFirstOutputGradient
-};
 
 class AncMachineRunGradOp : public OpKernel {
  public:
@@ -462,40 +535,47 @@ class AncMachineRunGradOp : public OpKernel {
                 absl::InvalidArgumentError(
                     "running must have shape [batch, steps], got " +
                     running_tensor.shape().DebugString()));
-    RunSizes n;
+    RunSizes n(0, 1, 0, {0, 0});
     OP_REQUIRES_OK(context, ValidateRunInputs(
                                 context, running_tensor.dim_size(1), &n));
-    const std::vector<TensorShape> output_shapes = RunOutputShapes(n);
-    const Output forward_outputs[] = {
-        kRunning, kHaltingProbabilities, kMemoryTrace, kRegistersTrace,
-        kInstructionRegisterTrace};
-    for (int i = 0; i < 5; ++i) {
-      const Tensor& value = context->input(kForwardRunning + i);
-      const Output output = forward_outputs[i];
-      OP_REQUIRES(context, value.shape() == output_shapes[output],
-                  absl::InvalidArgumentError(
-                      std::string(kOutputNames[output]) +
-                      " must have shape " +
-                      output_shapes[output].DebugString() + ", got " +
-                      value.shape().DebugString()));
-    }
-    // An empty gradient stands for zeros (an output nobody used).
-    const float* output_gradients[kNumDifferentiableOutputs];
-    for (int i = 0; i < kNumDifferentiableOutputs; ++i) {
-      const Tensor& gradient = context->input(kFirstOutputGradient + i);
-      const Output output = kDifferentiableOutputs[i];
+    const std::vector<TensorShape> forward_shapes = RunOutputShapes(n, true);
+    // The forward outputs and the gradients this op reads; a gradient may be
+    // empty, standing for zeros (an output nobody used), and the memory
+    // trace's is empty when the run kept no trace.
+    struct Expected {
+      int input;
+      Output output;
+      bool may_be_empty;
+    };
+    for (const Expected& expected : {
+             Expected{kForwardRunning, kRunning, false},
+             Expected{kForwardSaved, kSaved, false},
+             Expected{kGradFinalMemory, kFinalMemory, true},
+             Expected{kGradFinalRegisters, kFinalRegisters, true},
+             Expected{kGradHaltingProbabilities, kHaltingProbabilities, true},
+             Expected{kGradMemoryTrace, kMemoryTrace, true}}) {
+      const Tensor& value = context->input(expected.input);
+      const TensorShape& shape = forward_shapes[expected.output];
       OP_REQUIRES(
           context,
-          gradient.NumElements() == 0 ||
-              gradient.shape() == output_shapes[output],
+          value.shape() == shape ||
+              (expected.may_be_empty && value.NumElements() == 0),
           absl::InvalidArgumentError(
-              std::string("gradient of ") + kOutputNames[output] +
-              " must have shape " + output_shapes[output].DebugString() +
-              " or be empty (zero), got " + gradient.shape().DebugString()));
-      output_gradients[i] = gradient.NumElements() == 0
-                                ? nullptr
-                                : gradient.flat<float>().data();
+              std::string(kGradInputNames[expected.input - kNumInputs]) +
+              " must have shape " + shape.DebugString() +
+              (expected.may_be_empty ? " or be empty (zero)" : "") +
+              ", got " + value.shape().DebugString()));
     }
+    auto gradient_or_null = [context](int input) -> const float* {
+      const Tensor& gradient = context->input(input);
+      return gradient.NumElements() == 0 ? nullptr
+                                         : gradient.flat<float>().data();
+    };
+    const float* grad_final_memory = gradient_or_null(kGradFinalMemory);
+    const float* grad_final_registers = gradient_or_null(kGradFinalRegisters);
+    const float* grad_halting = gradient_or_null(kGradHaltingProbabilities);
+    const float* grad_memory_trace = gradient_or_null(kGradMemoryTrace);
+
     const std::vector<TensorShape> input_shapes = RunInputShapes(n);
     Tensor* gradients[kNumInputs];
     for (int input = 0; input < kNumInputs; ++input) {
@@ -503,142 +583,131 @@ class AncMachineRunGradOp : public OpKernel {
                                   input, input_shapes[input],
                                   &gradients[input]));
     }
+    Tensor packed_logits;
+    OP_REQUIRES_OK(context, context->allocate_temp(
+                                ::tensorflow::DT_FLOAT,
+                                TensorShape({n.restarts, n.logits}),
+                                &packed_logits));
+    PackLogits(context, n, packed_logits.flat<float>().data());
     // Each example's gradient of its restart's logits, summed afterwards:
     // threads never write to the same logits.
-    const std::vector<int64_t> widths = LogitsWidths(n.step);
-    int64_t logits_per_restart = 0;
-    for (int64_t width : widths) logits_per_restart += n.step.memory * width;
     Tensor example_grad_logits;
     OP_REQUIRES_OK(context, context->allocate_temp(
                                 ::tensorflow::DT_FLOAT,
-                                TensorShape({n.batch, logits_per_restart}),
+                                TensorShape({n.batch, n.logits}),
                                 &example_grad_logits));
-
-    const Trajectory trajectory = MakeTrajectory(
-        context, n, context->input(kForwardMemoryTrace),
-        context->input(kForwardRegistersTrace),
-        context->input(kForwardInstructionRegisterTrace),
-        context->input(kForwardHaltingProbabilities));
-    const StateSizes& state_sizes = trajectory.sizes;
+    const Lanes* saved = reinterpret_cast<const Lanes*>(
+        context->input(kForwardSaved).flat<float>().data());
     const bool* running = running_tensor.flat<bool>().data();
-    const float* logits[kNumLogits];
-    LogitsInputs(context, logits);
-    const int64_t examples_per_restart = n.batch / n.restarts;
-    float* grad_memory = gradients[kMemory]->flat<float>().data();
-    float* grad_registers = gradients[kRegisters]->flat<float>().data();
-    float* grad_ir = gradients[kInstructionRegister]->flat<float>().data();
-    float* grad_halting = gradients[kHalting]->flat<float>().data();
+    auto gradient = [&gradients](int input) {
+      return gradients[input]->flat<float>().data();
+    };
 
-    ForEachExample(context, n.batch, 2 * RunCost(n), [&](int64_t begin,
-                                                         int64_t end) {
-      StepScratch step_scratch(n.step);
-      ControllerScratch controller(n.step);
-      // The gradient with respect to the state after the step being undone
+    auto differentiate_groups = [&](int64_t begin, int64_t end) {
+      StepScratch<Lanes> scratch(n.step);
+      std::vector<Lanes> initial(n.state), logits(n.logits),
+          grad_logits(n.logits), grad_command(n.command.size);
+      // The gradients with respect to the state after the step being undone
       // and before it; swapped after each step.
-      StateBuffer after(state_sizes), before(state_sizes);
-      for (int64_t b = begin; b < end; ++b) {
-        const Logits<const float> restart_logits =
-            RestartLogits(n.step, logits, b / examples_per_restart);
-        float* example_logits_gradient =
-            example_grad_logits.flat<float>().data() + b * logits_per_restart;
-        std::fill_n(example_logits_gradient, logits_per_restart, 0.0f);
-        Logits<float> grad_logits;
-        for (int i = 0, offset = 0; i < kNumLogits; ++i) {
-          grad_logits.matrices[i] = example_logits_gradient + offset;
-          offset += n.step.memory * widths[i];
+      std::vector<Lanes> after(n.state), before(n.state);
+      for (int64_t g = begin; g < end; ++g) {
+        const Group group(n, g);
+        GatherInitialState(context, n, group, initial.data());
+        GatherLogits(n, group, packed_logits.flat<float>().data(),
+                     logits.data());
+        std::fill(grad_logits.begin(), grad_logits.end(), Lanes{});
+        std::fill(after.begin(), after.end(), Lanes{});
+        MutableState<Lanes> grad = WriteState(n, after.data());
+        if (grad_final_memory != nullptr) {
+          AddGathered(group.Rows(grad_final_memory, n.memory), n.memory,
+                      grad.memory);
         }
-        after.Clear();
-        AddIfGiven(output_gradients[0], b, state_sizes.memory,
-                   after.memory.data());
-        AddIfGiven(output_gradients[1], b, state_sizes.registers,
-                   after.registers.data());
+        if (grad_final_registers != nullptr) {
+          AddGathered(group.Rows(grad_final_registers, n.registers),
+                      n.registers, grad.registers);
+        }
+        const Lanes* group_saved = saved + g * n.steps * n.saved_step;
         for (int64_t t = n.steps - 1; t >= 0; --t) {
-          const int64_t slot = b * n.steps + t;
-          AddIfGiven(output_gradients[2], slot, 1, &after.halting);
-          AddIfGiven(output_gradients[3], slot, state_sizes.memory,
-                     after.memory.data());
-          AddIfGiven(output_gradients[4], slot, state_sizes.registers,
-                     after.registers.data());
-          AddIfGiven(output_gradients[5], slot,
-                     state_sizes.instruction_register,
-                     after.instruction_register.data());
-          if (!running[slot]) continue;  // frozen: the gradient passes
-          const State state = trajectory.At(b, t - 1);
-          ControllerForward(n.step, restart_logits,
-                            state.instruction_register, &controller);
-          StepBackward(n.step, state, controller.command(), after.Read(),
-                       &step_scratch, before.Write(),
-                       controller.command_gradient());
-          ControllerBackward(n.step, restart_logits,
-                             state.instruction_register, &controller,
-                             grad_logits, before.instruction_register.data());
+          grad = WriteState(n, after.data());
+          if (grad_halting != nullptr) {
+            AddGathered(group.Rows(grad_halting, n.steps, t), 1,
+                        grad.halting);
+          }
+          if (grad_memory_trace != nullptr) {
+            AddGathered(group.Rows(grad_memory_trace, n.steps * n.memory,
+                                   t * n.memory),
+                        n.memory, grad.memory);
+          }
+          LaneMask running_now = {};
+          for (int lane = 0; lane < group.count; ++lane) {
+            running_now[lane] =
+                running[(group.first + lane) * n.steps + t] ? -1 : 0;
+          }
+          if (!AnyLane(running_now)) continue;  // the gradient passes
+          const Lanes* state_data =
+              t == 0 ? initial.data() : group_saved + (t - 1) * n.saved_step;
+          const State<Lanes> state = ReadState(n, state_data);
+          const Lanes* command = group_saved + t * n.saved_step + n.state;
+          StepBackward(n.step, state, n.command.Read(command),
+                       StepValues<const Lanes>(n.step,
+                                               command + n.command.size),
+                       ReadState(n, after.data()), &scratch,
+                       WriteState(n, before.data()),
+                       n.command.Write(grad_command.data()));
+          ControllerBackward(n, logits.data(), state.instruction_register,
+                             command, running_now, grad_command.data(),
+                             grad_logits.data(),
+                             WriteState(n, before.data()).instruction_register);
+          if (!AllLanes(running_now)) {  // halted lanes: the gradient passes
+            KeepWhere(running_now, n.state, after.data(), before.data());
+          }
           std::swap(after, before);
         }
-        std::copy_n(after.memory.data(), state_sizes.memory,
-                    grad_memory + b * state_sizes.memory);
-        std::copy_n(after.registers.data(), state_sizes.registers,
-                    grad_registers + b * state_sizes.registers);
-        std::copy_n(after.instruction_register.data(),
-                    state_sizes.instruction_register,
-                    grad_ir + b * state_sizes.instruction_register);
-        grad_halting[b] = after.halting;
+        const State<Lanes> initial_gradient = ReadState(n, after.data());
+        Scatter(initial_gradient.memory, n.memory,
+                group.Rows(gradient(kMemory), n.memory));
+        Scatter(initial_gradient.registers, n.registers,
+                group.Rows(gradient(kRegisters), n.registers));
+        Scatter(initial_gradient.instruction_register, n.step.memory,
+                group.Rows(gradient(kInstructionRegister), n.step.memory));
+        Scatter(&after[n.state - 1], 1, group.Rows(gradient(kHalting), 1));
+        Scatter(grad_logits.data(), n.logits,
+                group.Rows(example_grad_logits.flat<float>().data(),
+                           n.logits));
       }
-    });
+    };
+    ForEachExample(context, n.groups, 2 * kLanes * GroupCost(n),
+                   differentiate_groups);
 
-    // Sum each restart's examples' logits gradients.
-    const float* example_gradients = example_grad_logits.flat<float>().data();
-    for (int i = 0, offset = 0; i < kNumLogits; ++i) {
-      const int64_t size = n.step.memory * widths[i];
-      float* grad = gradients[kInstructionLogits + i]->flat<float>().data();
-      for (int64_t k = 0; k < n.restarts; ++k) {
-        float* restart_grad = grad + k * size;
-        std::fill_n(restart_grad, size, 0.0f);
-        for (int64_t b = k * examples_per_restart;
-             b < (k + 1) * examples_per_restart; ++b) {
-          const float* example =
-              example_gradients + b * logits_per_restart + offset;
-          for (int64_t j = 0; j < size; ++j) restart_grad[j] += example[j];
+    // Each restart's logits gradient: its examples' sum, unpacked.
+    const int64_t examples_per_restart = n.batch / n.restarts;
+    std::vector<float> restart_gradient(n.logits);
+    for (int64_t k = 0; k < n.restarts; ++k) {
+      std::fill(restart_gradient.begin(), restart_gradient.end(), 0.0f);
+      for (int64_t b = k * examples_per_restart;
+           b < (k + 1) * examples_per_restart; ++b) {
+        Axpy(n.logits, 1.0f,
+             example_grad_logits.flat<float>().data() + b * n.logits,
+             restart_gradient.data());
+      }
+      for (int i = 0; i < kNumDistributions; ++i) {
+        const int64_t width = n.command.widths[i];
+        float* grad =
+            gradient(kInstructionLogits + i) + k * n.step.memory * width;
+        for (int64_t m = 0; m < n.step.memory; ++m) {
+          std::copy_n(restart_gradient.data() + m * n.command.size +
+                          n.command.offsets[i],
+                      width, grad + m * width);
         }
       }
-      offset += size;
     }
   }
 
  private:
-  // One example's state gradient.
-  struct StateBuffer {
-    explicit StateBuffer(const StateSizes& sizes)
-        : memory(sizes.memory), registers(sizes.registers),
-          instruction_register(sizes.instruction_register) {}
-
-    void Clear() {
-      std::fill(memory.begin(), memory.end(), 0.0f);
-      std::fill(registers.begin(), registers.end(), 0.0f);
-      std::fill(instruction_register.begin(), instruction_register.end(),
-                0.0f);
-      halting = 0.0f;
-    }
-    State Read() const {
-      return {memory.data(), registers.data(), instruction_register.data(),
-              halting};
-    }
-    MutableState Write() {
-      return {memory.data(), registers.data(), instruction_register.data(),
-              &halting};
-    }
-
-    std::vector<float> memory, registers, instruction_register;
-    float halting = 0.0f;
-  };
-
-  // values += gradient[index * size, (index + 1) * size) unless the
-  // gradient is absent (zero).
-  static void AddIfGiven(const float* gradient, int64_t index, int64_t size,
-                         float* values) {
-    if (gradient == nullptr) return;
-    const float* slice = gradient + index * size;
-    for (int64_t i = 0; i < size; ++i) values[i] += slice[i];
-  }
+  static constexpr const char* kGradInputNames[kNumGradInputs - kNumInputs] =
+      {"running", "saved", "gradient of final_memory",
+       "gradient of final_registers", "gradient of halting_probabilities",
+       "gradient of memory_trace"};
 };
 
 }  // namespace
@@ -654,21 +723,31 @@ REGISTER_OP("AncMachineRun")
     .Input("output_logits: float")
     .Attr("max_steps: int >= 1")
     .Attr("eta_stop: float")
+    .Attr("trace_memory: bool = false")
     .Output("final_memory: float")
     .Output("final_registers: float")
     .Output("halting_probabilities: float")
     .Output("running: bool")
     .Output("steps: int32")
     .Output("memory_trace: float")
-    .Output("registers_trace: float")
-    .Output("instruction_register_trace: float")
+    .Output("saved: float")
     .SetShapeFn([](InferenceContext* c) {
-      DimensionHandle batch, restarts, memory_size, num_registers;
-      TF_RETURN_IF_ERROR(InferRunInputShapes(c, &batch, &restarts,
-                                             &memory_size, &num_registers));
+      DimensionHandle batch, memory_size, num_registers;
+      TF_RETURN_IF_ERROR(
+          InferRunInputShapes(c, &batch, &memory_size, &num_registers));
       int64_t max_steps;
+      bool trace_memory;
       TF_RETURN_IF_ERROR(c->GetAttr("max_steps", &max_steps));
+      TF_RETURN_IF_ERROR(c->GetAttr("trace_memory", &trace_memory));
       const DimensionHandle steps = c->MakeDim(max_steps);
+      DimensionHandle groups = c->UnknownDim(), saved_step = c->UnknownDim();
+      if (c->ValueKnown(batch) && c->ValueKnown(memory_size) &&
+          c->ValueKnown(num_registers)) {
+        const RunSizes n(c->Value(batch), 1, max_steps,
+                         {c->Value(memory_size), c->Value(num_registers)});
+        groups = c->MakeDim(n.groups);
+        saved_step = c->MakeDim(n.saved_step);
+      }
       c->set_output(kFinalMemory,
                     c->MakeShape({batch, memory_size, memory_size}));
       c->set_output(kFinalRegisters,
@@ -677,11 +756,10 @@ REGISTER_OP("AncMachineRun")
       c->set_output(kRunning, c->MakeShape({batch, steps}));
       c->set_output(kSteps, c->MakeShape({batch}));
       c->set_output(kMemoryTrace,
-                    c->MakeShape({batch, steps, memory_size, memory_size}));
-      c->set_output(kRegistersTrace, c->MakeShape({batch, steps, num_registers,
-                                                   memory_size}));
-      c->set_output(kInstructionRegisterTrace,
-                    c->MakeShape({batch, steps, memory_size}));
+                    c->MakeShape({batch, trace_memory ? steps : c->MakeDim(0),
+                                  memory_size, memory_size}));
+      c->set_output(kSaved,
+                    c->MakeShape({groups, steps, saved_step, kLanes}));
       return absl::OkStatus();
     })
     .Doc(R"doc(
@@ -696,8 +774,10 @@ final_memory, final_registers: the state after the run.
 halting_probabilities, running: [B, T], the halting probability after step t
   and whether the example executed step t (p < eta_stop before it).
 steps: [B], the steps each example executed.
-memory_trace, registers_trace, instruction_register_trace: the state after
-  each step; a halted example's state repeats.
+memory_trace: [B, T, M, M], the memory after each step (a halted example's
+  repeats); [B, 0, M, M] unless trace_memory.
+saved: what AncMachineRunGrad reads, by groups of 8 examples: the state
+  after each step and what the step computed on the way; no gradient.
 )doc");
 
 REGISTER_OP("AncMachineRunGrad")
@@ -710,16 +790,11 @@ REGISTER_OP("AncMachineRunGrad")
     .Input("second_argument_logits: float")
     .Input("output_logits: float")
     .Input("running: bool")
-    .Input("halting_probabilities: float")
-    .Input("memory_trace: float")
-    .Input("registers_trace: float")
-    .Input("instruction_register_trace: float")
+    .Input("saved: float")
     .Input("grad_final_memory: float")
     .Input("grad_final_registers: float")
     .Input("grad_halting_probabilities: float")
     .Input("grad_memory_trace: float")
-    .Input("grad_registers_trace: float")
-    .Input("grad_instruction_register_trace: float")
     .Output("grad_memory: float")
     .Output("grad_registers: float")
     .Output("grad_instruction_register: float")
@@ -729,9 +804,9 @@ REGISTER_OP("AncMachineRunGrad")
     .Output("grad_second_argument_logits: float")
     .Output("grad_output_logits: float")
     .SetShapeFn([](InferenceContext* c) {
-      DimensionHandle batch, restarts, memory_size, num_registers;
-      TF_RETURN_IF_ERROR(InferRunInputShapes(c, &batch, &restarts,
-                                             &memory_size, &num_registers));
+      DimensionHandle batch, memory_size, num_registers;
+      TF_RETURN_IF_ERROR(
+          InferRunInputShapes(c, &batch, &memory_size, &num_registers));
       for (int output = 0; output < kNumInputs; ++output) {
         c->set_output(output, c->input(output));
       }
@@ -739,10 +814,9 @@ REGISTER_OP("AncMachineRunGrad")
     })
     .Doc(R"doc(
 The gradient of AncMachineRun with respect to its eight inputs, from the
-forward op's inputs, the outputs it reads back (running,
-halting_probabilities and the three traces) and the gradients of its six
-float outputs, in output order. An empty gradient (e.g. shape [0]) stands
-for zeros: an output nobody used.
+forward op's inputs, its running and saved outputs and the gradients of its
+final_memory, final_registers, halting_probabilities and memory_trace. An
+empty gradient (e.g. shape [0]) stands for zeros: an output nobody used.
 )doc");
 
 REGISTER_KERNEL_BUILDER(

@@ -153,12 +153,12 @@ struct StepInputs {
   }
 
   // Example b's state and command.
-  State ExampleState(const Sizes& n, int64_t b) const {
+  State<float> ExampleState(const Sizes& n, int64_t b) const {
     return {memory + b * n.memory * n.memory,
             registers + b * n.registers * n.memory,
             instruction_register + b * n.memory, halting[b]};
   }
-  Command ExampleCommand(const Sizes& n, int64_t b) const {
+  Command<float> ExampleCommand(const Sizes& n, int64_t b) const {
     return {instruction + b * kNumInstructions, first + b * n.registers,
             second + b * n.registers, output + b * n.registers};
   }
@@ -174,7 +174,8 @@ struct StepInputs {
 };
 
 // Example b's slice of four state-shaped tensors (or their gradients).
-MutableState ExampleSlice(const Sizes& n, Tensor* const* tensors, int64_t b) {
+MutableState<float> ExampleSlice(const Sizes& n, Tensor* const* tensors,
+                                 int64_t b) {
   return {tensors[0]->flat<float>().data() + b * n.memory * n.memory,
           tensors[1]->flat<float>().data() + b * n.registers * n.memory,
           tensors[2]->flat<float>().data() + b * n.memory,
@@ -201,16 +202,22 @@ class AncMachineStepOp : public OpKernel {
     const StepInputs in(context);
     ForEachExample(context, batch, StepCost(n), [&](int64_t begin,
                                                     int64_t end) {
-      StepScratch scratch(n);
+      StepScratch<float> scratch(n);
+      std::vector<float> values(StepValuesSize(n));
       for (int64_t b = begin; b < end; ++b) {
-        StepForward(n, in.ExampleState(n, b), in.ExampleCommand(n, b),
-                    &scratch, ExampleSlice(n, outputs, b));
+        const State<float> state = in.ExampleState(n, b);
+        const Command<float> command = in.ExampleCommand(n, b);
+        ComputeStepValues(n, state, command, &scratch,
+                          StepValues<float>(n, values.data()));
+        ApplyStep(n, state, command, StepValues<const float>(n, values.data()),
+                  ExampleSlice(n, outputs, b));
       }
     });
   }
 };
 
-// The eight input gradients from the four output gradients.
+// The eight input gradients from the four output gradients; recomputes the
+// step's values.
 class AncMachineStepGradOp : public OpKernel {
  public:
   explicit AncMachineStepGradOp(OpKernelConstruction* context)
@@ -247,14 +254,19 @@ class AncMachineStepGradOp : public OpKernel {
     };
     ForEachExample(context, batch, StepCost(n), [&](int64_t begin,
                                                     int64_t end) {
-      StepScratch scratch(n);
+      StepScratch<float> scratch(n);
+      std::vector<float> values(StepValuesSize(n));
       for (int64_t b = begin; b < end; ++b) {
-        const State grad_next_state{
+        const State<float> state = in.ExampleState(n, b);
+        const Command<float> command = in.ExampleCommand(n, b);
+        ComputeStepValues(n, state, command, &scratch,
+                          StepValues<float>(n, values.data()));
+        const State<float> grad_next_state{
             grad_next[0] + b * memory_size * memory_size,
             grad_next[1] + b * num_registers * memory_size,
             grad_next[2] + b * memory_size, grad_next[3][b]};
         StepBackward(
-            n, in.ExampleState(n, b), in.ExampleCommand(n, b),
+            n, state, command, StepValues<const float>(n, values.data()),
             grad_next_state, &scratch, ExampleSlice(n, gradients, b),
             {command_gradient(kInstructionInput, b, kNumInstructions),
              command_gradient(kFirstArgument, b, num_registers),

@@ -1,17 +1,21 @@
-// The arithmetic of one step of the differentiable machine (spec section 2)
-// for one example, forward and backward: the shared core of the step ops
-// (machine_step.cc) and the whole-run ops (machine_run.cc). No TensorFlow
-// here; pointers address one example's slice of a batch.
+// The arithmetic of one step of the differentiable machine (spec section 2),
+// forward and backward: the shared core of the step ops (machine_step.cc,
+// one example at a time: V = float) and the whole-run ops (machine_run.cc,
+// kLanes examples at a time: V = Lanes). No TensorFlow here; pointers
+// address one example's (or one group of lanes') values.
 //
 // Every value is a distribution over [0, M). A step costs O(M^2 + R M): the
 // ADD/SUB convolutions, READ and WRITE are the M^2 terms, MIN/MAX use
-// cumulative sums.
+// cumulative sums. The M^2 loops run over contiguous arrays (the cyclic
+// convolutions over doubled arrays) so that they vectorise.
 
 #ifndef TF_ANC_OPS_STEP_ARITHMETIC_H_
 #define TF_ANC_OPS_STEP_ARITHMETIC_H_
 
 #include <cstdint>
 #include <vector>
+
+#include "ops/vector_ops.h"
 
 namespace tf_anc {
 
@@ -26,69 +30,114 @@ struct Sizes {
   int64_t registers;  // R
 };
 
-// One example's machine state, or the gradient of a loss with respect to it.
+// The machine state, or the gradient of a loss with respect to it.
+template <typename V>
 struct State {
-  const float* memory;                // [M, M]
-  const float* registers;             // [R, M]
-  const float* instruction_register;  // [M]
-  float halting;
+  const V* memory;                // [M, M]
+  const V* registers;             // [R, M]
+  const V* instruction_register;  // [M]
+  V halting;
 };
 
-// Where a step writes one example's next state (or a state's gradient).
+// Where a step writes the next state (or a state's gradient).
+template <typename V>
 struct MutableState {
-  float* memory;
-  float* registers;
-  float* instruction_register;
-  float* halting;
+  V* memory;
+  V* registers;
+  V* instruction_register;
+  V* halting;
 };
 
-// One example's command: the controller's four distributions.
+// A command: the controller's four distributions.
+template <typename V>
 struct Command {
-  const float* instruction;      // [kNumInstructions], e
-  const float* first_argument;   // [R], a: selects x
-  const float* second_argument;  // [R], b: selects y
-  const float* output;           // [R], o: the register written
+  const V* instruction;      // [kNumInstructions], e
+  const V* first_argument;   // [R], a: selects x
+  const V* second_argument;  // [R], b: selects y
+  const V* output;           // [R], o: the register written
 };
 
+template <typename V>
 struct MutableCommand {
-  float* instruction;
-  float* first_argument;
-  float* second_argument;
-  float* output;
+  V* instruction;
+  V* first_argument;
+  V* second_argument;
+  V* output;
 };
 
-// Scratch space for one step of one example; one per thread, reused across
-// examples and steps.
-struct StepScratch {
-  explicit StepScratch(const Sizes& sizes);
+// What a step computes on the way to the next state and its backward pass
+// reads again: x, y, the mixed result, each instruction's result and the
+// cumulative sums behind MIN and MAX; M values each, StepValuesSize() in all.
+// `T` is V (written by ComputeStepValues) or const V.
+template <typename T>
+struct StepValues {
+  StepValues(const Sizes& n, T* data)
+      : x(data), y(x + n.memory), out(y + n.memory), add(out + n.memory),
+        sub(add + n.memory), minimum(sub + n.memory),
+        maximum(minimum + n.memory), read(maximum + n.memory),
+        x_above(read + n.memory), x_below(x_above + n.memory),
+        y_at_or_above(x_below + n.memory),
+        y_at_or_below(y_at_or_above + n.memory) {}
 
-  std::vector<float> x, y, out;
-  // Each instruction's result distribution, and the cumulative sums behind
-  // MIN and MAX, which the backward pass reuses.
-  std::vector<float> add, sub, minimum, maximum, read;
-  std::vector<float> x_above, x_below, y_at_or_above, y_at_or_below;
-  std::vector<float> grad_x, grad_y, grad_out;
+  T* x;
+  T* y;
+  T* out;
+  T* add;
+  T* sub;
+  T* minimum;
+  T* maximum;
+  T* read;
+  T* x_above;
+  T* x_below;
+  T* y_at_or_above;
+  T* y_at_or_below;
+};
+
+inline int64_t StepValuesSize(const Sizes& n) { return 12 * n.memory; }
+
+// Scratch space for one step; one per thread, reused across steps.
+template <typename V>
+struct StepScratch {
+  explicit StepScratch(const Sizes& n);
+
+  // Forward: y reversed cyclically (SUB is the convolution of x with it),
+  // the convolutions before folding, x padded cyclically by one each side.
+  std::vector<V> y_reversed, add_unfolded, sub_unfolded, x_padded;
+  // Backward: the output gradient doubled (for ADD and SUB) and padded,
+  // and the gradients of x, y, y reversed and the mixed result.
+  std::vector<V> add_gradient_doubled, sub_gradient_doubled, grad_out_padded,
+      grad_x, grad_y, grad_y_reversed, grad_out;
 };
 
 // Rough cycles of one step (forward or backward) of one example: the M^2
 // loops dominate.
 inline int64_t StepCost(const Sizes& sizes) {
-  return 20 * sizes.memory * sizes.memory + 10 * sizes.registers * sizes.memory;
+  return 6 * sizes.memory * sizes.memory + 6 * sizes.registers * sizes.memory;
 }
 
-// next = step(state, command). `next` must not alias `state`.
-void StepForward(const Sizes& sizes, const State& state,
-                 const Command& command, StepScratch* scratch,
-                 const MutableState& next);
+// Fills `values` for `state` and `command`.
+template <typename V>
+void ComputeStepValues(const Sizes& n, const State<V>& state,
+                       const Command<V>& command, StepScratch<V>* scratch,
+                       const StepValues<V>& values);
+
+// next = step(state, command), from the step's values. `next` must not
+// alias `state`.
+template <typename V>
+void ApplyStep(const Sizes& n, const State<V>& state,
+               const Command<V>& command, const StepValues<const V>& values,
+               const MutableState<V>& next);
 
 // From the gradient with respect to the next state, writes (overwrites) the
-// gradients with respect to the state and the command. Recomputes x, y and
-// the ALU results instead of keeping them from the forward pass. Outputs
-// must not alias inputs.
-void StepBackward(const Sizes& sizes, const State& state,
-                  const Command& command, const State& grad_next,
-                  StepScratch* scratch, const MutableState& grad_state,
-                  const MutableCommand& grad_command);
+// gradients with respect to the state and the command. `values` are the
+// step's (ComputeStepValues). Outputs must not alias inputs.
+template <typename V>
+void StepBackward(const Sizes& n, const State<V>& state,
+                  const Command<V>& command,
+                  const StepValues<const V>& values,
+                  const State<V>& grad_next, StepScratch<V>* scratch,
+                  const MutableState<V>& grad_state,
+                  const MutableCommand<V>& grad_command);
 
 }  // namespace tf_anc
 

@@ -152,7 +152,7 @@ def test_gradient_matches_finite_differences():
   # Example 1 starts halted: every step passes its state through.
   state = state._replace(halting_probability=tf.constant([0.2, 0.95]))
   max_steps, eta_stop = 3, 0.9
-  run = ops.machine_run(state, logits, max_steps, eta_stop)
+  run = ops.machine_run(state, logits, max_steps, eta_stop, trace_memory=True)
   assert run.running.numpy().tolist() == [[True] * 3, [False] * 3]
   # Far from eta_stop, so that no finite difference changes which examples
   # run.
@@ -160,11 +160,10 @@ def test_gradient_matches_finite_differences():
 
   def float_outputs(*inputs):
     run = ops.machine_run(MachineState(*inputs[:4]), inputs[4:], max_steps,
-                          eta_stop)
+                          eta_stop, trace_memory=True)
     return tf.concat([tf.reshape(value, [-1]) for value in (
         run.final_memory, run.final_registers, run.halting_probabilities,
-        run.memory_trace, run.registers_trace,
-        run.instruction_register_trace)], 0)
+        run.memory_trace)], 0)
 
   theoretical, numerical = tf.test.compute_gradient(
       float_outputs, list(state) + logits, delta=1e-2)
@@ -177,7 +176,7 @@ def test_unused_outputs_have_zero_gradients():
   state, logits = random_run_inputs(np.random.default_rng(2), 4, 5, 3, 2)
   with tf.GradientTape(persistent=True) as tape:
     tape.watch(logits)
-    run = ops.machine_run(state, logits, 6, 0.9)
+    run = ops.machine_run(state, logits, 6, 0.9, trace_memory=True)
     only_final = tf.reduce_sum(run.final_memory)
     with_zero_trace = only_final + tf.reduce_sum(0.0 * run.memory_trace)
   for alone, zero_added in zip(tape.gradient(only_final, logits),
@@ -211,6 +210,23 @@ def test_inconsistent_inputs_are_invalid_arguments(bad_input, shape, message):
     run()
   with pytest.raises((ValueError, tf.errors.InvalidArgumentError)):
     tf.function(run)()
+
+
+@requires_library
+def test_the_gradient_op_checks_what_it_reads():
+  state, logits = random_run_inputs(np.random.default_rng(4), 4, 4, 3, 2)
+  run = ops.machine_run(state, logits, 3, 0.9)
+  empty = tf.zeros([0])
+  with pytest.raises(tf.errors.InvalidArgumentError,
+                     match="gradient of final_memory must have shape"):
+    ops.load().anc_machine_run_grad(
+        *state, *logits, run.running, run.saved, tf.zeros([4, 4, 3]), empty,
+        empty, empty)
+  with pytest.raises(tf.errors.InvalidArgumentError,
+                     match="saved must have shape"):
+    ops.load().anc_machine_run_grad(
+        *state, *logits, run.running, run.saved[:, :2], empty, empty, empty,
+        empty)
 
 
 @requires_library

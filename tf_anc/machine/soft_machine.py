@@ -100,7 +100,7 @@ class SoftMachine(keras.layers.Layer):
         state, (controller.instruction_logits,
                 controller.first_argument_logits,
                 controller.second_argument_logits, controller.output_logits),
-        self.max_steps, self.eta_stop)
+        self.max_steps, self.eta_stop, trace_memory=self.trace_memory)
     outputs = {
         "memory": run.final_memory,
         "registers": run.final_registers,

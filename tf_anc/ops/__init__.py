@@ -54,7 +54,7 @@ def _machine_step_gradient(op, *output_gradients):
   return load().anc_machine_step_grad(*op.inputs, *output_gradients)
 
 
-def machine_run(state, logits, max_steps, eta_stop):
+def machine_run(state, logits, max_steps, eta_stop, trace_memory=False):
   """Runs the soft machine from `state` for up to `max_steps` steps.
 
   Args:
@@ -64,23 +64,25 @@ def machine_run(state, logits, max_steps, eta_stop):
       b // (B // K).
     max_steps: T_max, at least 1.
     eta_stop: examples stop once their halting probability reaches it.
+    trace_memory: whether to output the memory after every step.
 
   Returns:
     The op's outputs as a namedtuple: final_memory, final_registers,
-    halting_probabilities [B, T], running [B, T], steps [B], and the state
-    after each step: memory_trace, registers_trace,
-    instruction_register_trace.
+    halting_probabilities [B, T], running [B, T], steps [B], memory_trace
+    ([B, T, M, M], or [B, 0, M, M] without trace_memory) and saved, what
+    the gradient reads.
   """
   return load().anc_machine_run(
       state.memory, state.registers, state.instruction_register,
       state.halting_probability, *logits, max_steps=max_steps,
-      eta_stop=eta_stop)
+      eta_stop=eta_stop, trace_memory=trace_memory)
 
 
-# AncMachineRun's float outputs, by index, in the order its gradient op takes
-# their gradients: final memory and registers, halting probabilities and the
-# three traces.
-_RUN_DIFFERENTIABLE_OUTPUTS = (0, 1, 2, 5, 6, 7)
+# AncMachineRun's outputs by index: those its gradient op reads (running and
+# saved), and the float ones it takes gradients of (final memory and
+# registers, halting probabilities and the memory trace), in op order.
+_RUNNING, _SAVED = 3, 6
+_DIFFERENTIABLE_OUTPUTS = (0, 1, 2, 5)
 
 
 @tf.RegisterGradient("AncMachineRun")
@@ -89,8 +91,6 @@ def _machine_run_gradient(op, *output_gradients):
   # (cheaper than zeros the size of a trace).
   gradients = [tf.zeros([0]) if output_gradients[index] is None
                else output_gradients[index]
-               for index in _RUN_DIFFERENTIABLE_OUTPUTS]
-  outputs = op.outputs
+               for index in _DIFFERENTIABLE_OUTPUTS]
   return load().anc_machine_run_grad(
-      *op.inputs, outputs[3], outputs[2], outputs[5], outputs[6], outputs[7],
-      *gradients)
+      *op.inputs, op.outputs[_RUNNING], op.outputs[_SAVED], *gradients)
