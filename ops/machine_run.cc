@@ -12,9 +12,9 @@
 // examples, one per SIMD lane (padded with idle lanes), so that every
 // operation is a vector operation whatever M is; the groups are split over
 // TF's CPU thread pool and each runs all T steps with no synchronisation.
-// The forward op keeps each group's state after every step and what the
-// step computed on the way (`saved`, in lanes), which the backward pass
-// reads instead of recomputing them.
+// The forward op keeps what each step computed on the way and the state
+// every few steps (`saved`, in lanes); the backward pass recomputes the
+// states in between from those, cheaply, rather than the whole steps.
 
 #include <algorithm>
 #include <cstdint>
@@ -91,9 +91,16 @@ struct CommandLayout {
   int64_t size;  // N
 };
 
-// The sizes of one run, and where things are in a group's saved step (all
-// in Lanes): the state after the step (memory, registers, IR, halting),
-// then the step's command and its StepValues.
+// How many steps apart the forward pass keeps a group's state; the backward
+// pass recomputes the states in between from the steps' saved values (with
+// ApplyStep, a small part of a step's cost). Keeping every state instead
+// makes a large batch's saved run outgrow the caches: its memory traffic
+// then costs more than the arithmetic.
+constexpr int64_t kCheckpointInterval = 8;
+
+// The sizes of one run, and the layout of a group's saved run (in Lanes):
+// the state before every kCheckpointInterval-th step (memory, registers,
+// IR, halting), then each step's record: its command and its StepValues.
 struct RunSizes {
   RunSizes(int64_t batch, int64_t restarts, int64_t steps, const Sizes& step)
       : batch(batch), restarts(restarts), steps(steps), step(step),
@@ -101,7 +108,9 @@ struct RunSizes {
         memory(step.memory * step.memory),
         registers(step.registers * step.memory),
         state(memory + registers + step.memory + 1),
-        saved_step(state + command.size + StepValuesSize(step)),
+        checkpoints((steps + kCheckpointInterval - 1) / kCheckpointInterval),
+        step_record(command.size + StepValuesSize(step)),
+        saved_group(checkpoints * state + steps * step_record),
         logits(step.memory * command.size) {}
 
   int64_t batch;     // B, restart-major: example b runs restart b / (B / K)
@@ -110,9 +119,30 @@ struct RunSizes {
   Sizes step;        // M and R
   CommandLayout command;
   int64_t groups;  // ceil(B / kLanes)
-  // Per example: the memory, the registers and the whole state; a saved
-  // step; a restart's logits side by side ([M, N]).
-  int64_t memory, registers, state, saved_step, logits;
+  // Per example: the memory, the registers and the whole state; the
+  // checkpoints per run, a step's record and a whole saved run; a restart's
+  // logits side by side ([M, N]).
+  int64_t memory, registers, state, checkpoints, step_record, saved_group,
+      logits;
+};
+
+// One group's saved run.
+template <typename T>  // Lanes or const Lanes
+struct SavedRun {
+  SavedRun(const RunSizes& n, T* saved, int64_t group)
+      : n(n), data(saved + group * n.saved_group) {}
+
+  // The state before step checkpoint * kCheckpointInterval.
+  T* Checkpoint(int64_t checkpoint) const {
+    return data + checkpoint * n.state;
+  }
+  // Step t's command, followed by its StepValues.
+  T* Record(int64_t t) const {
+    return data + n.checkpoints * n.state + t * n.step_record;
+  }
+
+  const RunSizes& n;
+  T* data;
 };
 
 // ---------------------------------------------------------------------------
@@ -179,7 +209,7 @@ std::vector<TensorShape> RunOutputShapes(const RunSizes& n,
           TensorShape({n.batch, n.steps}),
           TensorShape({n.batch}),
           TensorShape({n.batch, trace_memory ? n.steps : 0, m, m}),
-          TensorShape({n.groups, n.steps, n.saved_step, kLanes})};
+          TensorShape({n.groups, n.saved_group, kLanes})};
 }
 
 // Validates the eight run inputs at run time (shape functions only see
@@ -457,23 +487,25 @@ class AncMachineRunOp : public OpKernel {
 
     auto run_groups = [&](int64_t begin, int64_t end) {
       StepScratch<Lanes> scratch(n.step);
-      std::vector<Lanes> initial(n.state), logits(n.logits);
+      std::vector<Lanes> logits(n.logits), state_data(n.state),
+          next_data(n.state);
       for (int64_t g = begin; g < end; ++g) {
         const Group group(n, g);
-        GatherInitialState(context, n, group, initial.data());
+        const SavedRun<Lanes> run(n, saved, g);
+        GatherInitialState(context, n, group, state_data.data());
         GatherLogits(n, group, packed_logits.flat<float>().data(),
                      logits.data());
-        Lanes* group_saved = saved + g * n.steps * n.saved_step;
         LaneMask steps_taken = {};
         for (int64_t t = 0; t < n.steps; ++t) {
-          const Lanes* state_data =
-              t == 0 ? initial.data() : group_saved + (t - 1) * n.saved_step;
-          Lanes* next_data = group_saved + t * n.saved_step;
-          Lanes* command = next_data + n.state;
-          Lanes* values = command + n.command.size;
-          const State<Lanes> state = ReadState(n, state_data);
+          if (t % kCheckpointInterval == 0) {
+            std::copy(state_data.begin(), state_data.end(),
+                      run.Checkpoint(t / kCheckpointInterval));
+          }
+          const State<Lanes> state = ReadState(n, state_data.data());
           const LaneMask running_now =
               group.active & (state.halting < eta_stop);
+          Lanes* command = run.Record(t);
+          Lanes* values = command + n.command.size;
           if (AnyLane(running_now)) {
             ControllerForward(n, logits.data(), state.instruction_register,
                               command);
@@ -481,15 +513,17 @@ class AncMachineRunOp : public OpKernel {
                               &scratch, StepValues<Lanes>(n.step, values));
             ApplyStep(n.step, state, n.command.Read(command),
                       StepValues<const Lanes>(n.step, values),
-                      WriteState(n, next_data));
+                      WriteState(n, next_data.data()));
             if (!AllLanes(running_now)) {  // halted lanes stay frozen
-              KeepWhere(running_now, n.state, state_data, next_data);
+              KeepWhere(running_now, n.state, state_data.data(),
+                        next_data.data());
             }
-          } else {
-            std::copy_n(state_data, n.state, next_data);
+            std::swap(state_data, next_data);
+          } else {  // all halted: the state stays; nothing reads the record
+            std::fill_n(command, n.step_record, Lanes{});
           }
           steps_taken -= running_now;  // true is -1
-          const State<Lanes> next = ReadState(n, next_data);
+          const State<Lanes> next = ReadState(n, state_data.data());
           for (int lane = 0; lane < group.count; ++lane) {
             const int64_t slot = (group.first + lane) * n.steps + t;
             halting[slot] = next.halting[lane];
@@ -501,8 +535,7 @@ class AncMachineRunOp : public OpKernel {
                                t * n.memory));
           }
         }
-        const State<Lanes> last =
-            ReadState(n, group_saved + (n.steps - 1) * n.saved_step);
+        const State<Lanes> last = ReadState(n, state_data.data());
         Scatter(last.memory, n.memory, group.Rows(data(kFinalMemory),
                                                   n.memory));
         Scatter(last.registers, n.registers,
@@ -605,14 +638,16 @@ class AncMachineRunGradOp : public OpKernel {
 
     auto differentiate_groups = [&](int64_t begin, int64_t end) {
       StepScratch<Lanes> scratch(n.step);
-      std::vector<Lanes> initial(n.state), logits(n.logits),
-          grad_logits(n.logits), grad_command(n.command.size);
+      std::vector<Lanes> logits(n.logits), grad_logits(n.logits),
+          grad_command(n.command.size);
+      // The states before the steps from a checkpoint to the next one.
+      std::vector<Lanes> segment(kCheckpointInterval * n.state);
       // The gradients with respect to the state after the step being undone
       // and before it; swapped after each step.
       std::vector<Lanes> after(n.state), before(n.state);
       for (int64_t g = begin; g < end; ++g) {
         const Group group(n, g);
-        GatherInitialState(context, n, group, initial.data());
+        const SavedRun<const Lanes> run(n, saved, g);
         GatherLogits(n, group, packed_logits.flat<float>().data(),
                      logits.data());
         std::fill(grad_logits.begin(), grad_logits.end(), Lanes{});
@@ -626,42 +661,69 @@ class AncMachineRunGradOp : public OpKernel {
           AddGathered(group.Rows(grad_final_registers, n.registers),
                       n.registers, grad.registers);
         }
-        const Lanes* group_saved = saved + g * n.steps * n.saved_step;
-        for (int64_t t = n.steps - 1; t >= 0; --t) {
-          grad = WriteState(n, after.data());
-          if (grad_halting != nullptr) {
-            AddGathered(group.Rows(grad_halting, n.steps, t), 1,
-                        grad.halting);
-          }
-          if (grad_memory_trace != nullptr) {
-            AddGathered(group.Rows(grad_memory_trace, n.steps * n.memory,
-                                   t * n.memory),
-                        n.memory, grad.memory);
-          }
-          LaneMask running_now = {};
+        auto running_at = [&](int64_t t) {
+          LaneMask lanes = {};
           for (int lane = 0; lane < group.count; ++lane) {
-            running_now[lane] =
-                running[(group.first + lane) * n.steps + t] ? -1 : 0;
+            lanes[lane] = running[(group.first + lane) * n.steps + t] ? -1 : 0;
           }
-          if (!AnyLane(running_now)) continue;  // the gradient passes
-          const Lanes* state_data =
-              t == 0 ? initial.data() : group_saved + (t - 1) * n.saved_step;
-          const State<Lanes> state = ReadState(n, state_data);
-          const Lanes* command = group_saved + t * n.saved_step + n.state;
-          StepBackward(n.step, state, n.command.Read(command),
-                       StepValues<const Lanes>(n.step,
-                                               command + n.command.size),
-                       ReadState(n, after.data()), &scratch,
-                       WriteState(n, before.data()),
-                       n.command.Write(grad_command.data()));
-          ControllerBackward(n, logits.data(), state.instruction_register,
-                             command, running_now, grad_command.data(),
-                             grad_logits.data(),
-                             WriteState(n, before.data()).instruction_register);
-          if (!AllLanes(running_now)) {  // halted lanes: the gradient passes
-            KeepWhere(running_now, n.state, after.data(), before.data());
+          return lanes;
+        };
+        for (int64_t checkpoint = n.checkpoints - 1; checkpoint >= 0;
+             --checkpoint) {
+          // Replays the forward pass from the checkpoint: segment holds the
+          // state before each step t in [first, last).
+          const int64_t first = checkpoint * kCheckpointInterval;
+          const int64_t last = std::min(n.steps, first + kCheckpointInterval);
+          std::copy_n(run.Checkpoint(checkpoint), n.state, segment.data());
+          for (int64_t t = first; t + 1 < last; ++t) {
+            const Lanes* state_data = &segment[(t - first) * n.state];
+            Lanes* next_data = &segment[(t + 1 - first) * n.state];
+            const LaneMask running_now = running_at(t);
+            if (AnyLane(running_now)) {
+              const Lanes* command = run.Record(t);
+              ApplyStep(n.step, ReadState(n, state_data),
+                        n.command.Read(command),
+                        StepValues<const Lanes>(n.step,
+                                                command + n.command.size),
+                        WriteState(n, next_data));
+              if (!AllLanes(running_now)) {
+                KeepWhere(running_now, n.state, state_data, next_data);
+              }
+            } else {
+              std::copy_n(state_data, n.state, next_data);
+            }
           }
-          std::swap(after, before);
+          for (int64_t t = last - 1; t >= first; --t) {
+            grad = WriteState(n, after.data());
+            if (grad_halting != nullptr) {
+              AddGathered(group.Rows(grad_halting, n.steps, t), 1,
+                          grad.halting);
+            }
+            if (grad_memory_trace != nullptr) {
+              AddGathered(group.Rows(grad_memory_trace, n.steps * n.memory,
+                                     t * n.memory),
+                          n.memory, grad.memory);
+            }
+            const LaneMask running_now = running_at(t);
+            if (!AnyLane(running_now)) continue;  // the gradient passes
+            const State<Lanes> state =
+                ReadState(n, &segment[(t - first) * n.state]);
+            const Lanes* command = run.Record(t);
+            StepBackward(n.step, state, n.command.Read(command),
+                         StepValues<const Lanes>(n.step,
+                                                 command + n.command.size),
+                         ReadState(n, after.data()), &scratch,
+                         WriteState(n, before.data()),
+                         n.command.Write(grad_command.data()));
+            ControllerBackward(
+                n, logits.data(), state.instruction_register, command,
+                running_now, grad_command.data(), grad_logits.data(),
+                WriteState(n, before.data()).instruction_register);
+            if (!AllLanes(running_now)) {  // halted lanes: the gradient passes
+              KeepWhere(running_now, n.state, after.data(), before.data());
+            }
+            std::swap(after, before);
+          }
         }
         const State<Lanes> initial_gradient = ReadState(n, after.data());
         Scatter(initial_gradient.memory, n.memory,
@@ -740,13 +802,13 @@ REGISTER_OP("AncMachineRun")
       TF_RETURN_IF_ERROR(c->GetAttr("max_steps", &max_steps));
       TF_RETURN_IF_ERROR(c->GetAttr("trace_memory", &trace_memory));
       const DimensionHandle steps = c->MakeDim(max_steps);
-      DimensionHandle groups = c->UnknownDim(), saved_step = c->UnknownDim();
+      DimensionHandle groups = c->UnknownDim(), saved_group = c->UnknownDim();
       if (c->ValueKnown(batch) && c->ValueKnown(memory_size) &&
           c->ValueKnown(num_registers)) {
         const RunSizes n(c->Value(batch), 1, max_steps,
                          {c->Value(memory_size), c->Value(num_registers)});
         groups = c->MakeDim(n.groups);
-        saved_step = c->MakeDim(n.saved_step);
+        saved_group = c->MakeDim(n.saved_group);
       }
       c->set_output(kFinalMemory,
                     c->MakeShape({batch, memory_size, memory_size}));
@@ -759,7 +821,7 @@ REGISTER_OP("AncMachineRun")
                     c->MakeShape({batch, trace_memory ? steps : c->MakeDim(0),
                                   memory_size, memory_size}));
       c->set_output(kSaved,
-                    c->MakeShape({groups, steps, saved_step, kLanes}));
+                    c->MakeShape({groups, saved_group, kLanes}));
       return absl::OkStatus();
     })
     .Doc(R"doc(
@@ -776,8 +838,9 @@ halting_probabilities, running: [B, T], the halting probability after step t
 steps: [B], the steps each example executed.
 memory_trace: [B, T, M, M], the memory after each step (a halted example's
   repeats); [B, 0, M, M] unless trace_memory.
-saved: what AncMachineRunGrad reads, by groups of 8 examples: the state
-  after each step and what the step computed on the way; no gradient.
+saved: what AncMachineRunGrad reads, by groups of examples (8 with AVX,
+  else 4): the state every 8 steps and what each step computed on the way;
+  no gradient.
 )doc");
 
 REGISTER_OP("AncMachineRunGrad")

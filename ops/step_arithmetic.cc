@@ -32,12 +32,39 @@ void PadCyclically(int64_t size, const V* values, V* padded) {
   padded[size + 1] = values[0];
 }
 
+// MIN: P(min = c) = x_c P(y >= c) + P(x > c) y_c; MAX symmetrically. O(M),
+// so the backward pass recomputes them rather than keeping them.
+template <typename V>
+void ComputeMinimumAndMaximum(int64_t size, const V* x, const V* y,
+                              StepScratch<V>* s) {
+  V x_suffix = {}, y_suffix = {};
+  for (int64_t c = size - 1; c >= 0; --c) {
+    s->x_above[c] = x_suffix;
+    x_suffix += x[c];
+    y_suffix += y[c];
+    s->y_at_or_above[c] = y_suffix;
+  }
+  V x_prefix = {}, y_prefix = {};
+  for (int64_t c = 0; c < size; ++c) {
+    s->x_below[c] = x_prefix;
+    x_prefix += x[c];
+    y_prefix += y[c];
+    s->y_at_or_below[c] = y_prefix;
+  }
+  for (int64_t c = 0; c < size; ++c) {
+    s->minimum[c] = x[c] * s->y_at_or_above[c] + s->x_above[c] * y[c];
+    s->maximum[c] = x[c] * s->y_at_or_below[c] + s->x_below[c] * y[c];
+  }
+}
+
 }  // namespace
 
 template <typename V>
 StepScratch<V>::StepScratch(const Sizes& n)
     : y_reversed(n.memory), add_unfolded(2 * n.memory),
-      sub_unfolded(2 * n.memory), x_padded(n.memory + 2),
+      sub_unfolded(2 * n.memory), x_padded(n.memory + 2), minimum(n.memory),
+      maximum(n.memory), x_above(n.memory), x_below(n.memory),
+      y_at_or_above(n.memory), y_at_or_below(n.memory),
       add_gradient_doubled(2 * n.memory), sub_gradient_doubled(2 * n.memory),
       grad_out_padded(n.memory + 2), grad_x(n.memory), grad_y(n.memory),
       grad_y_reversed(n.memory), grad_out(n.memory) {}
@@ -73,25 +100,7 @@ void ComputeStepValues(const Sizes& n, const State<V>& state,
     v.add[c] = add[c] + add[c + size];
     v.sub[c] = sub[c] + sub[c + size];
   }
-  // MIN: P(min = c) = x_c P(y >= c) + P(x > c) y_c; MAX symmetrically.
-  V x_suffix = {}, y_suffix = {};
-  for (int64_t c = size - 1; c >= 0; --c) {
-    v.x_above[c] = x_suffix;
-    x_suffix += v.x[c];
-    y_suffix += v.y[c];
-    v.y_at_or_above[c] = y_suffix;
-  }
-  V x_prefix = {}, y_prefix = {};
-  for (int64_t c = 0; c < size; ++c) {
-    v.x_below[c] = x_prefix;
-    x_prefix += v.x[c];
-    y_prefix += v.y[c];
-    v.y_at_or_below[c] = y_prefix;
-  }
-  for (int64_t c = 0; c < size; ++c) {
-    v.minimum[c] = v.x[c] * v.y_at_or_above[c] + v.x_above[c] * v.y[c];
-    v.maximum[c] = v.x[c] * v.y_at_or_below[c] + v.x_below[c] * v.y[c];
-  }
+  ComputeMinimumAndMaximum(size, v.x, v.y, s);
   // out = sum_k e_k out_k; INC's out[c] = x[c - 1], DEC's x[c + 1]. STOP,
   // ZERO, WRITE and JEZ all yield the value 0.
   const V* e = command.instruction;
@@ -100,7 +109,7 @@ void ComputeStepValues(const Sizes& n, const State<V>& state,
   for (int64_t c = 0; c < size; ++c) {
     v.out[c] = e[kInc] * x_padded[c] + e[kAdd] * v.add[c] +
                e[kSub] * v.sub[c] + e[kDec] * x_padded[c + 2] +
-               e[kMin] * v.minimum[c] + e[kMax] * v.maximum[c] +
+               e[kMin] * s->minimum[c] + e[kMax] * s->maximum[c] +
                e[kRead] * v.read[c];
   }
   v.out[0] += e[kStop] + e[kZero] + e[kWrite] + e[kJez];
@@ -231,8 +240,9 @@ void StepBackward(const Sizes& n, const State<V>& state,
   ge[kDec] += Dot(size, x, grad_out_padded);
   ge[kAdd] += Dot(size, grad_out, v.add);
   ge[kSub] += Dot(size, grad_out, v.sub);
-  ge[kMin] += Dot(size, grad_out, v.minimum);
-  ge[kMax] += Dot(size, grad_out, v.maximum);
+  ComputeMinimumAndMaximum(size, x, y, s);
+  ge[kMin] += Dot(size, grad_out, s->minimum.data());
+  ge[kMax] += Dot(size, grad_out, s->maximum.data());
   ge[kRead] += Dot(size, grad_out, v.read);
   Axpy(size, e[kInc], grad_out_padded + 2, grad_x);
   Axpy(size, e[kDec], grad_out_padded, grad_x);
@@ -273,10 +283,10 @@ void StepBackward(const Sizes& n, const State<V>& state,
   for (int64_t c = 0; c < size; ++c) {
     const V g_min = e[kMin] * grad_out[c];
     const V g_max = e[kMax] * grad_out[c];
-    grad_x[c] += g_min * v.y_at_or_above[c] + g_max * v.y_at_or_below[c] +
+    grad_x[c] += g_min * s->y_at_or_above[c] + g_max * s->y_at_or_below[c] +
                  min_y_prefix;
     min_x_prefix += g_min * x[c];  // Y>=[c'] for c' <= c holds y_c
-    grad_y[c] += g_min * v.x_above[c] + g_max * v.x_below[c] + min_x_prefix;
+    grad_y[c] += g_min * s->x_above[c] + g_max * s->x_below[c] + min_x_prefix;
     min_y_prefix += g_min * y[c];  // X>[c'] for c' < c holds x_c
   }
   V max_x_suffix = {}, max_y_suffix = {};

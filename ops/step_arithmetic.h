@@ -65,35 +65,26 @@ struct MutableCommand {
   V* output;
 };
 
-// What a step computes on the way to the next state and its backward pass
-// reads again: x, y, the mixed result, each instruction's result and the
-// cumulative sums behind MIN and MAX; M values each, StepValuesSize() in all.
-// `T` is V (written by ComputeStepValues) or const V.
+// What a step computes on the way to the next state that its backward pass
+// reads again and would otherwise recompute at an O(M^2) cost: x, y, the
+// mixed result and the results of ADD, SUB and READ; M values each,
+// StepValuesSize() in all. `T` is V (written by ComputeStepValues) or
+// const V.
 template <typename T>
 struct StepValues {
   StepValues(const Sizes& n, T* data)
       : x(data), y(x + n.memory), out(y + n.memory), add(out + n.memory),
-        sub(add + n.memory), minimum(sub + n.memory),
-        maximum(minimum + n.memory), read(maximum + n.memory),
-        x_above(read + n.memory), x_below(x_above + n.memory),
-        y_at_or_above(x_below + n.memory),
-        y_at_or_below(y_at_or_above + n.memory) {}
+        sub(add + n.memory), read(sub + n.memory) {}
 
   T* x;
   T* y;
   T* out;
   T* add;
   T* sub;
-  T* minimum;
-  T* maximum;
   T* read;
-  T* x_above;
-  T* x_below;
-  T* y_at_or_above;
-  T* y_at_or_below;
 };
 
-inline int64_t StepValuesSize(const Sizes& n) { return 12 * n.memory; }
+inline int64_t StepValuesSize(const Sizes& n) { return 6 * n.memory; }
 
 // Scratch space for one step; one per thread, reused across steps.
 template <typename V>
@@ -103,6 +94,9 @@ struct StepScratch {
   // Forward: y reversed cyclically (SUB is the convolution of x with it),
   // the convolutions before folding, x padded cyclically by one each side.
   std::vector<V> y_reversed, add_unfolded, sub_unfolded, x_padded;
+  // Both ways: MIN's and MAX's results and the cumulative sums behind them.
+  std::vector<V> minimum, maximum, x_above, x_below, y_at_or_above,
+      y_at_or_below;
   // Backward: the output gradient doubled (for ADD and SUB) and padded,
   // and the gradients of x, y, y reversed and the mixed result.
   std::vector<V> add_gradient_doubled, sub_gradient_doubled, grad_out_padded,
