@@ -21,7 +21,7 @@
 #include <string>
 #include <vector>
 
-#include "ops/for_each_example.h"
+#include "ops/parallel_for.h"
 #include "ops/step_arithmetic.h"
 #include "ops/vector_ops.h"
 #include "tensorflow/core/framework/op.h"
@@ -295,7 +295,9 @@ void Gather(const std::vector<const float*>& rows, int64_t size,
             Lanes* values) {
   for (int64_t e = 0; e < size; ++e) {
     Lanes lanes = {};
-    for (size_t lane = 0; lane < rows.size(); ++lane) lanes[lane] = rows[lane][e];
+    for (size_t lane = 0; lane < rows.size(); ++lane) {
+      lanes[lane] = rows[lane][e];
+    }
     values[e] = lanes;
   }
 }
@@ -545,7 +547,7 @@ class AncMachineRunOp : public OpKernel {
         }
       }
     };
-    ForEachExample(context, n.groups, kLanes * GroupCost(n), run_groups);
+    ParallelFor(context, n.groups, kLanes * GroupCost(n), run_groups);
   }
 
  private:
@@ -738,7 +740,7 @@ class AncMachineRunGradOp : public OpKernel {
                            n.logits));
       }
     };
-    ForEachExample(context, n.groups, 2 * kLanes * GroupCost(n),
+    ParallelFor(context, n.groups, 2 * kLanes * GroupCost(n),
                    differentiate_groups);
 
     // Each restart's logits gradient: its examples' sum, unpacked.

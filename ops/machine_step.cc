@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "ops/for_each_example.h"
+#include "ops/parallel_for.h"
 #include "ops/step_arithmetic.h"
 #include "tensorflow/core/framework/op.h"
 #include "tensorflow/core/framework/op_kernel.h"
@@ -200,8 +200,7 @@ class AncMachineStepOp : public OpKernel {
     }
     const Sizes n{memory_size, num_registers};
     const StepInputs in(context);
-    ForEachExample(context, batch, StepCost(n), [&](int64_t begin,
-                                                    int64_t end) {
+    ParallelFor(context, batch, StepCost(n), [&](int64_t begin, int64_t end) {
       StepScratch<float> scratch(n);
       std::vector<float> values(StepValuesSize(n));
       for (int64_t b = begin; b < end; ++b) {
@@ -252,8 +251,7 @@ class AncMachineStepGradOp : public OpKernel {
     auto command_gradient = [&](int input, int64_t b, int64_t width) {
       return gradients[input]->flat<float>().data() + b * width;
     };
-    ForEachExample(context, batch, StepCost(n), [&](int64_t begin,
-                                                    int64_t end) {
+    ParallelFor(context, batch, StepCost(n), [&](int64_t begin, int64_t end) {
       StepScratch<float> scratch(n);
       std::vector<float> values(StepValuesSize(n));
       for (int64_t b = begin; b < end; ++b) {

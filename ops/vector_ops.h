@@ -44,11 +44,11 @@ inline V Dot(int64_t n, const V* __restrict a, const V* __restrict b) {
 
 inline Lanes Max(const Lanes& a, const Lanes& b) { return a > b ? a : b; }
 
-// e^x per lane, within 2 ulp of std::exp for x in [-87, 88]; smaller x give
-// e^-87 (about 1.6e-38: a softmax's weight that small counts as 0 anyway),
-// larger ones e^88, NaN NaN. Cephes' expf: e^x = 2^k e^r, |r| <= ln(2) / 2, with
-// e^r as a polynomial (std::exp one lane at a time costs more than a step's
-// arithmetic).
+// e^x per lane, within 2 ulp of std::exp for x in [-87, 88]; smaller x
+// give e^-87 (about 1.6e-38: a softmax's weight that small counts as 0
+// anyway), larger ones e^88, NaN NaN. Cephes' expf: e^x = 2^k e^r,
+// |r| <= ln(2) / 2, with e^r as a polynomial (std::exp one lane at a time
+// costs more than a step's arithmetic).
 inline Lanes Exp(const Lanes& x) {
   const Lanes high = Lanes{} + 88.0f, low = Lanes{} - 87.0f;
   Lanes clamped = x > high ? high : x;

@@ -19,4 +19,7 @@ def bazel4_rules():
     if version and version != "no_version" and not version.startswith("4."):
         return
     for name in _STAND_INS:
-        native.local_repository(name = name, path = "third_party/bazel4/" + name)
+        native.local_repository(
+            name = name,
+            path = "third_party/bazel4/" + name,
+        )
