@@ -44,13 +44,14 @@ inline V Dot(int64_t n, const V* __restrict a, const V* __restrict b) {
 
 inline Lanes Max(const Lanes& a, const Lanes& b) { return a > b ? a : b; }
 
-// e^x per lane, within 2 ulp of std::exp for x in [-87, 88]; smaller x
-// give e^-87 (about 1.6e-38: a softmax's weight that small counts as 0
-// anyway), larger ones e^88, NaN NaN. Cephes' expf: e^x = 2^k e^r,
-// |r| <= ln(2) / 2, with e^r as a polynomial (std::exp one lane at a time
-// costs more than a step's arithmetic).
+// e^x per lane, within 2 ulp of std::exp for x in [ln FLT_MIN, 88]; 0 below
+// (e^x would be denormal there, and TF's kernels flush denormals to zero),
+// e^88 above, NaN for NaN. Cephes' expf: e^x = 2^k e^r, |r| <= ln(2) / 2,
+// with e^r as a polynomial (std::exp one lane at a time costs more than a
+// step's arithmetic).
 inline Lanes Exp(const Lanes& x) {
-  const Lanes high = Lanes{} + 88.0f, low = Lanes{} - 87.0f;
+  const Lanes high = Lanes{} + 88.0f;
+  const Lanes low = Lanes{} - 87.336544f;  // ln FLT_MIN
   Lanes clamped = x > high ? high : x;
   clamped = clamped < low ? low : clamped;
   // k = round(x / ln 2), then r = x - k ln 2 in two parts for precision.
@@ -68,7 +69,8 @@ inline Lanes Exp(const Lanes& x) {
   const Lanes e_r = p * r * r + r + 1.0f;
   // 2^k: k + 127 in the exponent bits.
   const LaneMask exponent = (__builtin_convertvector(k, LaneMask) + 127) << 23;
-  return e_r * reinterpret_cast<const Lanes&>(exponent);
+  const Lanes e_x = e_r * reinterpret_cast<const Lanes&>(exponent);
+  return x < low ? Lanes{} : e_x;
 }
 
 }  // namespace tf_anc
