@@ -3,7 +3,7 @@
 VENV ?= .venv
 PYTHON := $(VENV)/bin/python
 export TF_CPP_MIN_LOG_LEVEL ?= 2
-# The fused machine-step op (ops/*.cc), compiled against the installed TF.
+# The fused machine ops (ops/*.cc), compiled against the installed TF.
 OP_LIBRARY := tf_anc/ops/_machine_ops.so
 
 .PHONY: install train test
