@@ -79,10 +79,12 @@ struct CommandLayout {
   T* At(T* command, int distribution) const {
     return command + offsets[distribution];
   }
-  Command<Lanes> Read(const Lanes* command) const {
+  template <typename V>
+  Command<V> Read(const V* command) const {
     return {At(command, 0), At(command, 1), At(command, 2), At(command, 3)};
   }
-  MutableCommand<Lanes> Write(Lanes* command) const {
+  template <typename V>
+  MutableCommand<V> Write(V* command) const {
     return {At(command, 0), At(command, 1), At(command, 2), At(command, 3)};
   }
 
@@ -98,13 +100,22 @@ struct CommandLayout {
 // then costs more than the arithmetic.
 constexpr int64_t kCheckpointInterval = 8;
 
-// The sizes of one run, and the layout of a group's saved run (in Lanes):
-// the state before every kCheckpointInterval-th step (memory, registers,
-// IR, halting), then each step's record: its command and its StepValues.
+// How many examples a group runs side by side: kLanes, or one for a batch
+// that would leave most lanes of a group idle (a group of kLanes costs
+// about what two to four examples do one at a time).
+int64_t GroupWidth(int64_t batch) {
+  return 2 * batch < kLanes ? 1 : kLanes;
+}
+
+// The sizes of one run, and the layout of a group's saved run (in values
+// of the group's width): the state before every kCheckpointInterval-th
+// step (memory, registers, IR, halting), then each step's record: its
+// command and its StepValues.
 struct RunSizes {
   RunSizes(int64_t batch, int64_t restarts, int64_t steps, const Sizes& step)
       : batch(batch), restarts(restarts), steps(steps), step(step),
-        command(step), groups((batch + kLanes - 1) / kLanes),
+        command(step), width(GroupWidth(batch)),
+        groups((batch + width - 1) / width),
         memory(step.memory * step.memory),
         registers(step.registers * step.memory),
         state(memory + registers + step.memory + 1),
@@ -118,7 +129,8 @@ struct RunSizes {
   int64_t steps;     // T
   Sizes step;        // M and R
   CommandLayout command;
-  int64_t groups;  // ceil(B / kLanes)
+  int64_t width;   // examples per group: GroupWidth(B)
+  int64_t groups;  // ceil(B / width)
   // Per example: the memory, the registers and the whole state; the
   // checkpoints per run, a step's record and a whole saved run; a restart's
   // logits side by side ([M, N]).
@@ -127,7 +139,7 @@ struct RunSizes {
 };
 
 // One group's saved run.
-template <typename T>  // Lanes or const Lanes
+template <typename T>  // V or const V
 struct SavedRun {
   SavedRun(const RunSizes& n, T* saved, int64_t group)
       : n(n), data(saved + group * n.saved_group) {}
@@ -209,7 +221,7 @@ std::vector<TensorShape> RunOutputShapes(const RunSizes& n,
           TensorShape({n.batch, n.steps}),
           TensorShape({n.batch}),
           TensorShape({n.batch, trace_memory ? n.steps : 0, m, m}),
-          TensorShape({n.groups, n.saved_group, kLanes})};
+          TensorShape({n.groups, n.saved_group, n.width})};
 }
 
 // Validates the eight run inputs at run time (shape functions only see
@@ -261,16 +273,18 @@ int64_t GroupCost(const RunSizes& n) {
 }
 
 // ---------------------------------------------------------------------------
-// Groups of examples in lanes.
+// Groups of examples in lanes. V is Lanes or float (a group of one).
 
 // The examples [first, first + count) of a group, example first + l in lane
 // l; lanes from count on are idle.
+template <typename V>
 struct Group {
   Group(const RunSizes& n, int64_t index)
-      : first(index * kLanes),
-        count(static_cast<int>(std::min<int64_t>(kLanes, n.batch - first))) {
-    for (int lane = 0; lane < kLanes; ++lane) {
-      active[lane] = lane < count ? -1 : 0;
+      : first(index * n.width),
+        count(static_cast<int>(std::min(n.width, n.batch - first))),
+        active{} {
+    for (int lane = 0; lane < count; ++lane) {
+      LaneTraits<V>::Set(active, lane, -1);
     }
   }
 
@@ -287,81 +301,89 @@ struct Group {
 
   int64_t first;
   int count;
-  LaneMask active;  // the lanes that hold an example
+  Mask<V> active;  // the lanes that hold an example
 };
 
 // values[e][lane] = rows[lane][e] for e < size (0 in idle lanes).
-void Gather(const std::vector<const float*>& rows, int64_t size,
-            Lanes* values) {
+template <typename V>
+void Gather(const std::vector<const float*>& rows, int64_t size, V* values) {
   for (int64_t e = 0; e < size; ++e) {
-    Lanes lanes = {};
+    V lanes = {};
     for (size_t lane = 0; lane < rows.size(); ++lane) {
-      lanes[lane] = rows[lane][e];
+      LaneTraits<V>::Set(lanes, lane, rows[lane][e]);
     }
     values[e] = lanes;
   }
 }
 
 // values[e][lane] += rows[lane][e].
+template <typename V>
 void AddGathered(const std::vector<const float*>& rows, int64_t size,
-                 Lanes* values) {
+                 V* values) {
   for (int64_t e = 0; e < size; ++e) {
     for (size_t lane = 0; lane < rows.size(); ++lane) {
-      values[e][lane] += rows[lane][e];
+      LaneTraits<V>::Set(values[e], lane,
+                         LaneTraits<V>::Get(values[e], lane) + rows[lane][e]);
     }
   }
 }
 
 // rows[lane][e] = values[e][lane] for the lanes that hold an example.
-void Scatter(const Lanes* values, int64_t size,
-             const std::vector<float*>& rows) {
+template <typename V>
+void Scatter(const V* values, int64_t size, const std::vector<float*>& rows) {
   for (int64_t e = 0; e < size; ++e) {
     for (size_t lane = 0; lane < rows.size(); ++lane) {
-      rows[lane][e] = values[e][lane];
+      rows[lane][e] = LaneTraits<V>::Get(values[e], lane);
     }
   }
 }
 
 // Where `mask` is false, values[e] = otherwise[e].
-void KeepWhere(const LaneMask& mask, int64_t size, const Lanes* otherwise,
-               Lanes* values) {
+template <typename V>
+void KeepWhere(const Mask<V>& mask, int64_t size, const V* otherwise,
+               V* values) {
   for (int64_t e = 0; e < size; ++e) {
     values[e] = mask ? values[e] : otherwise[e];
   }
 }
 
-bool AnyLane(const LaneMask& mask) {
-  for (int lane = 0; lane < kLanes; ++lane) {
-    if (mask[lane]) return true;
+template <typename V>
+bool AnyLane(const Mask<V>& mask) {
+  for (int lane = 0; lane < LaneTraits<V>::kWidth; ++lane) {
+    if (LaneTraits<V>::Get(mask, lane)) return true;
   }
   return false;
 }
 
-bool AllLanes(const LaneMask& mask) {
-  for (int lane = 0; lane < kLanes; ++lane) {
-    if (!mask[lane]) return false;
+template <typename V>
+bool AllLanes(const Mask<V>& mask) {
+  for (int lane = 0; lane < LaneTraits<V>::kWidth; ++lane) {
+    if (!LaneTraits<V>::Get(mask, lane)) return false;
   }
   return true;
 }
 
-// One group's state (in lanes) at `data`, laid out as RunSizes says.
-State<Lanes> ReadState(const RunSizes& n, const Lanes* data) {
+// One group's state at `data`, laid out as RunSizes says.
+template <typename V>
+State<V> ReadState(const RunSizes& n, const V* data) {
   return {data, data + n.memory, data + n.memory + n.registers,
           data[n.state - 1]};
 }
 
-MutableState<Lanes> WriteState(const RunSizes& n, Lanes* data) {
+template <typename V>
+MutableState<V> WriteState(const RunSizes& n, V* data) {
   return {data, data + n.memory, data + n.memory + n.registers,
           data + n.state - 1};
 }
 
 // The group's initial state, gathered from the op's first four inputs.
+template <typename V>
 void GatherInitialState(OpKernelContext* context, const RunSizes& n,
-                        const Group& group, Lanes* state) {
+                        const Group<V>& group, V* state) {
   auto rows = [&](int input, int64_t size) {
     return group.Rows(context->input(input).flat<float>().data(), size);
   };
-  const MutableState<Lanes> initial = WriteState(n, state);
+  const MutableState<V> initial = WriteState(n, state);
   Gather(rows(kMemory, n.memory), n.memory, initial.memory);
   Gather(rows(kRegisters, n.registers), n.registers, initial.registers);
   Gather(rows(kInstructionRegister, n.step.memory), n.step.memory,
@@ -387,8 +409,9 @@ void PackLogits(OpKernelContext* context, const RunSizes& n, float* packed) {
 }
 
 // Each lane's restart's packed logits ([M, N] in lanes).
-void GatherLogits(const RunSizes& n, const Group& group, const float* packed,
-                  Lanes* logits) {
+template <typename V>
+void GatherLogits(const RunSizes& n, const Group<V>& group,
+                  const float* packed, V* logits) {
   const int64_t examples_per_restart = n.batch / n.restarts;
   std::vector<const float*> rows(group.count);
   for (int lane = 0; lane < group.count; ++lane) {
@@ -400,24 +423,25 @@ void GatherLogits(const RunSizes& n, const Group& group, const float* packed,
 
 // Writes the command for `instruction_register`: each distribution is the
 // softmax of its part of instruction_register @ logits ([M, N]).
-void ControllerForward(const RunSizes& n, const Lanes* logits,
-                       const Lanes* instruction_register, Lanes* command) {
+template <typename V>
+void ControllerForward(const RunSizes& n, const V* logits,
+                       const V* instruction_register, V* command) {
   const int64_t size = n.command.size;
-  std::fill_n(command, size, Lanes{});
+  std::fill_n(command, size, V{});
   for (int64_t m = 0; m < n.step.memory; ++m) {
     Axpy(size, instruction_register[m], logits + m * size, command);
   }
   for (int i = 0; i < kNumDistributions; ++i) {
-    Lanes* p = n.command.At(command, i);
+    V* p = n.command.At(command, i);
     const int64_t width = n.command.widths[i];
-    Lanes largest = p[0];
+    V largest = p[0];
     for (int64_t j = 1; j < width; ++j) largest = Max(largest, p[j]);
-    Lanes total = {};
+    V total = {};
     for (int64_t j = 0; j < width; ++j) {
       p[j] = Exp(p[j] - largest);
       total += p[j];
     }
-    const Lanes inverse_total = 1.0f / total;
+    const V inverse_total = 1.0f / total;
     for (int64_t j = 0; j < width; ++j) p[j] *= inverse_total;
   }
 }
@@ -426,27 +450,28 @@ void ControllerForward(const RunSizes& n, const Lanes* logits,
 // probabilities (overwritten with that of its logits, zero in the lanes
 // that did not run), adds the gradients with respect to the logits
 // ([M, N]) and to the instruction register.
-void ControllerBackward(const RunSizes& n, const Lanes* logits,
-                        const Lanes* instruction_register,
-                        const Lanes* command, const LaneMask& running,
-                        Lanes* grad_command, Lanes* grad_logits,
-                        Lanes* grad_instruction_register) {
+template <typename V>
+void ControllerBackward(const RunSizes& n, const V* logits,
+                        const V* instruction_register, const V* command,
+                        const Mask<V>& running, V* grad_command,
+                        V* grad_logits, V* grad_instruction_register) {
   const int64_t size = n.command.size;
-  const Lanes zero = {};
+  const V zero = {};
   for (int i = 0; i < kNumDistributions; ++i) {
     // Softmax: d logit_j = p_j (g_j - sum_l g_l p_l).
-    const Lanes* p = n.command.At(command, i);
-    Lanes* g = n.command.At(grad_command, i);
+    const V* p = n.command.At(command, i);
+    V* g = n.command.At(grad_command, i);
     const int64_t width = n.command.widths[i];
-    const Lanes mean = Dot(width, g, p);
+    const V mean = Dot(width, static_cast<const V*>(g), p);
     for (int64_t j = 0; j < width; ++j) {
       g[j] = running ? p[j] * (g[j] - mean) : zero;
     }
   }
   for (int64_t m = 0; m < n.step.memory; ++m) {
-    Axpy(size, instruction_register[m], grad_command, grad_logits + m * size);
+    Axpy(size, instruction_register[m], static_cast<const V*>(grad_command),
+         grad_logits + m * size);
     grad_instruction_register[m] +=
-        Dot(size, logits + m * size, static_cast<const Lanes*>(grad_command));
+        Dot(size, logits + m * size, static_cast<const V*>(grad_command));
   }
 }
 
@@ -477,59 +502,70 @@ class AncMachineRunOp : public OpKernel {
                                 TensorShape({n.restarts, n.logits}),
                                 &packed_logits));
     PackLogits(context, n, packed_logits.flat<float>().data());
-    auto data = [&outputs](Output output) {
+    if (n.width == 1) {
+      Run<float>(context, n, packed_logits.flat<float>().data(), outputs);
+    } else {
+      Run<Lanes>(context, n, packed_logits.flat<float>().data(), outputs);
+    }
+  }
+
+ private:
+  // Runs every group, n.width = LaneTraits<V>::kWidth examples at a time.
+  template <typename V>
+  void Run(OpKernelContext* context, const RunSizes& n,
+           const float* packed_logits, Tensor* const* outputs) const {
+    auto data = [outputs](Output output) {
       return outputs[output]->flat<float>().data();
     };
-    Lanes* saved = reinterpret_cast<Lanes*>(data(kSaved));
+    V* saved = reinterpret_cast<V*>(data(kSaved));
     float* halting = data(kHaltingProbabilities);
     float* memory_trace = data(kMemoryTrace);
     bool* running = outputs[kRunning]->flat<bool>().data();
     int32_t* steps = outputs[kSteps]->flat<int32_t>().data();
-    const Lanes eta_stop = Lanes{} + eta_stop_;
+    const V eta_stop = V{} + eta_stop_;
 
     auto run_groups = [&](int64_t begin, int64_t end) {
-      StepScratch<Lanes> scratch(n.step);
-      std::vector<Lanes> logits(n.logits), state_data(n.state),
+      StepScratch<V> scratch(n.step);
+      std::vector<V> logits(n.logits), state_data(n.state),
           next_data(n.state);
       for (int64_t g = begin; g < end; ++g) {
-        const Group group(n, g);
-        const SavedRun<Lanes> run(n, saved, g);
+        const Group<V> group(n, g);
+        const SavedRun<V> run(n, saved, g);
         GatherInitialState(context, n, group, state_data.data());
-        GatherLogits(n, group, packed_logits.flat<float>().data(),
-                     logits.data());
-        LaneMask steps_taken = {};
+        GatherLogits(n, group, packed_logits, logits.data());
+        Mask<V> steps_taken = {};
         for (int64_t t = 0; t < n.steps; ++t) {
           if (t % kCheckpointInterval == 0) {
             std::copy(state_data.begin(), state_data.end(),
                       run.Checkpoint(t / kCheckpointInterval));
           }
-          const State<Lanes> state = ReadState(n, state_data.data());
-          const LaneMask running_now =
-              group.active & (state.halting < eta_stop);
-          Lanes* command = run.Record(t);
-          Lanes* values = command + n.command.size;
-          if (AnyLane(running_now)) {
+          const State<V> state = ReadState(n, state_data.data());
+          const Mask<V> running_now =
+              group.active & LaneTraits<V>::Less(state.halting, eta_stop);
+          V* command = run.Record(t);
+          V* values = command + n.command.size;
+          if (AnyLane<V>(running_now)) {
             ControllerForward(n, logits.data(), state.instruction_register,
                               command);
-            ComputeStepValues(n.step, state, n.command.Read(command),
-                              &scratch, StepValues<Lanes>(n.step, values));
-            ApplyStep(n.step, state, n.command.Read(command),
-                      StepValues<const Lanes>(n.step, values),
+            ComputeStepValues(n.step, state, n.command.Read<V>(command),
+                              &scratch, StepValues<V>(n.step, values));
+            ApplyStep(n.step, state, n.command.Read<V>(command),
+                      StepValues<const V>(n.step, values),
                       WriteState(n, next_data.data()));
-            if (!AllLanes(running_now)) {  // halted lanes stay frozen
-              KeepWhere(running_now, n.state, state_data.data(),
-                        next_data.data());
+            if (!AllLanes<V>(running_now)) {  // halted lanes stay frozen
+              KeepWhere<V>(running_now, n.state, state_data.data(),
+                           next_data.data());
             }
             std::swap(state_data, next_data);
           } else {  // all halted: the state stays; nothing reads the record
-            std::fill_n(command, n.step_record, Lanes{});
+            std::fill_n(command, n.step_record, V{});
           }
           steps_taken -= running_now;  // true is -1
-          const State<Lanes> next = ReadState(n, state_data.data());
+          const State<V> next = ReadState(n, state_data.data());
           for (int lane = 0; lane < group.count; ++lane) {
             const int64_t slot = (group.first + lane) * n.steps + t;
-            halting[slot] = next.halting[lane];
-            running[slot] = running_now[lane] != 0;
+            halting[slot] = LaneTraits<V>::Get(next.halting, lane);
+            running[slot] = LaneTraits<V>::Get(running_now, lane) != 0;
           }
           if (trace_memory_) {
             Scatter(next.memory, n.memory,
@@ -537,20 +573,19 @@ class AncMachineRunOp : public OpKernel {
                                t * n.memory));
           }
         }
-        const State<Lanes> last = ReadState(n, state_data.data());
+        const State<V> last = ReadState(n, state_data.data());
         Scatter(last.memory, n.memory, group.Rows(data(kFinalMemory),
                                                   n.memory));
         Scatter(last.registers, n.registers,
                 group.Rows(data(kFinalRegisters), n.registers));
         for (int lane = 0; lane < group.count; ++lane) {
-          steps[group.first + lane] = steps_taken[lane];
+          steps[group.first + lane] = LaneTraits<V>::Get(steps_taken, lane);
         }
       }
     };
-    ParallelFor(context, n.groups, kLanes * GroupCost(n), run_groups);
+    ParallelFor(context, n.groups, n.width * GroupCost(n), run_groups);
   }
 
- private:
   int64_t max_steps_;
   float eta_stop_;
   bool trace_memory_;
@@ -631,117 +666,22 @@ class AncMachineRunGradOp : public OpKernel {
                                 ::tensorflow::DT_FLOAT,
                                 TensorShape({n.batch, n.logits}),
                                 &example_grad_logits));
-    const Lanes* saved = reinterpret_cast<const Lanes*>(
-        context->input(kForwardSaved).flat<float>().data());
-    const bool* running = running_tensor.flat<bool>().data();
     auto gradient = [&gradients](int input) {
       return gradients[input]->flat<float>().data();
     };
-
-    auto differentiate_groups = [&](int64_t begin, int64_t end) {
-      StepScratch<Lanes> scratch(n.step);
-      std::vector<Lanes> logits(n.logits), grad_logits(n.logits),
-          grad_command(n.command.size);
-      // The states before the steps from a checkpoint to the next one.
-      std::vector<Lanes> segment(kCheckpointInterval * n.state);
-      // The gradients with respect to the state after the step being undone
-      // and before it; swapped after each step.
-      std::vector<Lanes> after(n.state), before(n.state);
-      for (int64_t g = begin; g < end; ++g) {
-        const Group group(n, g);
-        const SavedRun<const Lanes> run(n, saved, g);
-        GatherLogits(n, group, packed_logits.flat<float>().data(),
-                     logits.data());
-        std::fill(grad_logits.begin(), grad_logits.end(), Lanes{});
-        std::fill(after.begin(), after.end(), Lanes{});
-        MutableState<Lanes> grad = WriteState(n, after.data());
-        if (grad_final_memory != nullptr) {
-          AddGathered(group.Rows(grad_final_memory, n.memory), n.memory,
-                      grad.memory);
-        }
-        if (grad_final_registers != nullptr) {
-          AddGathered(group.Rows(grad_final_registers, n.registers),
-                      n.registers, grad.registers);
-        }
-        auto running_at = [&](int64_t t) {
-          LaneMask lanes = {};
-          for (int lane = 0; lane < group.count; ++lane) {
-            lanes[lane] = running[(group.first + lane) * n.steps + t] ? -1 : 0;
-          }
-          return lanes;
-        };
-        for (int64_t checkpoint = n.checkpoints - 1; checkpoint >= 0;
-             --checkpoint) {
-          // Replays the forward pass from the checkpoint: segment holds the
-          // state before each step t in [first, last).
-          const int64_t first = checkpoint * kCheckpointInterval;
-          const int64_t last = std::min(n.steps, first + kCheckpointInterval);
-          std::copy_n(run.Checkpoint(checkpoint), n.state, segment.data());
-          for (int64_t t = first; t + 1 < last; ++t) {
-            const Lanes* state_data = &segment[(t - first) * n.state];
-            Lanes* next_data = &segment[(t + 1 - first) * n.state];
-            const LaneMask running_now = running_at(t);
-            if (AnyLane(running_now)) {
-              const Lanes* command = run.Record(t);
-              ApplyStep(n.step, ReadState(n, state_data),
-                        n.command.Read(command),
-                        StepValues<const Lanes>(n.step,
-                                                command + n.command.size),
-                        WriteState(n, next_data));
-              if (!AllLanes(running_now)) {
-                KeepWhere(running_now, n.state, state_data, next_data);
-              }
-            } else {
-              std::copy_n(state_data, n.state, next_data);
-            }
-          }
-          for (int64_t t = last - 1; t >= first; --t) {
-            grad = WriteState(n, after.data());
-            if (grad_halting != nullptr) {
-              AddGathered(group.Rows(grad_halting, n.steps, t), 1,
-                          grad.halting);
-            }
-            if (grad_memory_trace != nullptr) {
-              AddGathered(group.Rows(grad_memory_trace, n.steps * n.memory,
-                                     t * n.memory),
-                          n.memory, grad.memory);
-            }
-            const LaneMask running_now = running_at(t);
-            if (!AnyLane(running_now)) continue;  // the gradient passes
-            const State<Lanes> state =
-                ReadState(n, &segment[(t - first) * n.state]);
-            const Lanes* command = run.Record(t);
-            StepBackward(n.step, state, n.command.Read(command),
-                         StepValues<const Lanes>(n.step,
-                                                 command + n.command.size),
-                         ReadState(n, after.data()), &scratch,
-                         WriteState(n, before.data()),
-                         n.command.Write(grad_command.data()));
-            ControllerBackward(
-                n, logits.data(), state.instruction_register, command,
-                running_now, grad_command.data(), grad_logits.data(),
-                WriteState(n, before.data()).instruction_register);
-            if (!AllLanes(running_now)) {  // halted lanes: the gradient passes
-              KeepWhere(running_now, n.state, after.data(), before.data());
-            }
-            std::swap(after, before);
-          }
-        }
-        const State<Lanes> initial_gradient = ReadState(n, after.data());
-        Scatter(initial_gradient.memory, n.memory,
-                group.Rows(gradient(kMemory), n.memory));
-        Scatter(initial_gradient.registers, n.registers,
-                group.Rows(gradient(kRegisters), n.registers));
-        Scatter(initial_gradient.instruction_register, n.step.memory,
-                group.Rows(gradient(kInstructionRegister), n.step.memory));
-        Scatter(&after[n.state - 1], 1, group.Rows(gradient(kHalting), 1));
-        Scatter(grad_logits.data(), n.logits,
-                group.Rows(example_grad_logits.flat<float>().data(),
-                           n.logits));
-      }
-    };
-    ParallelFor(context, n.groups, 2 * kLanes * GroupCost(n),
-                   differentiate_groups);
+    const Sources sources{packed_logits.flat<float>().data(),
+                          running_tensor.flat<bool>().data(),
+                          grad_final_memory,
+                          grad_final_registers,
+                          grad_halting,
+                          grad_memory_trace,
+                          gradients,
+                          example_grad_logits.flat<float>().data()};
+    if (n.width == 1) {
+      Differentiate<float>(context, n, sources);
+    } else {
+      Differentiate<Lanes>(context, n, sources);
+    }
 
     // Each restart's logits gradient: its examples' sum, unpacked.
     const int64_t examples_per_restart = n.batch / n.restarts;
@@ -768,6 +708,141 @@ class AncMachineRunGradOp : public OpKernel {
   }
 
  private:
+  // What Differentiate reads and where it writes.
+  struct Sources {
+    const float* packed_logits;  // PackLogits
+    const bool* running;         // the forward op's running
+    // The output gradients, or null where absent (zero).
+    const float* grad_final_memory;
+    const float* grad_final_registers;
+    const float* grad_halting;
+    const float* grad_memory_trace;
+    Tensor* const* gradients;    // the op's eight outputs
+    float* example_grad_logits;  // [B, M * N]: each example's
+  };
+
+  // Differentiates every group, n.width = LaneTraits<V>::kWidth examples at
+  // a time: all gradients but the logits', which it leaves per example.
+  template <typename V>
+  void Differentiate(OpKernelContext* context, const RunSizes& n,
+                     const Sources& sources) const {
+    const V* saved = reinterpret_cast<const V*>(
+        context->input(kForwardSaved).flat<float>().data());
+    const bool* running = sources.running;
+    const float* grad_final_memory = sources.grad_final_memory;
+    const float* grad_final_registers = sources.grad_final_registers;
+    const float* grad_halting = sources.grad_halting;
+    const float* grad_memory_trace = sources.grad_memory_trace;
+    auto gradient = [&sources](int input) {
+      return sources.gradients[input]->flat<float>().data();
+    };
+
+    auto differentiate_groups = [&](int64_t begin, int64_t end) {
+      StepScratch<V> scratch(n.step);
+      std::vector<V> logits(n.logits), grad_logits(n.logits),
+          grad_command(n.command.size);
+      // The states before the steps from a checkpoint to the next one.
+      std::vector<V> segment(kCheckpointInterval * n.state);
+      // The gradients with respect to the state after the step being undone
+      // and before it; swapped after each step.
+      std::vector<V> after(n.state), before(n.state);
+      for (int64_t g = begin; g < end; ++g) {
+        const Group<V> group(n, g);
+        const SavedRun<const V> run(n, saved, g);
+        GatherLogits(n, group, sources.packed_logits, logits.data());
+        std::fill(grad_logits.begin(), grad_logits.end(), V{});
+        std::fill(after.begin(), after.end(), V{});
+        MutableState<V> grad = WriteState(n, after.data());
+        if (grad_final_memory != nullptr) {
+          AddGathered(group.Rows(grad_final_memory, n.memory), n.memory,
+                      grad.memory);
+        }
+        if (grad_final_registers != nullptr) {
+          AddGathered(group.Rows(grad_final_registers, n.registers),
+                      n.registers, grad.registers);
+        }
+        auto running_at = [&](int64_t t) {
+          Mask<V> lanes = {};
+          for (int lane = 0; lane < group.count; ++lane) {
+            LaneTraits<V>::Set(
+                lanes, lane,
+                running[(group.first + lane) * n.steps + t] ? -1 : 0);
+          }
+          return lanes;
+        };
+        for (int64_t checkpoint = n.checkpoints - 1; checkpoint >= 0;
+             --checkpoint) {
+          // Replays the forward pass from the checkpoint: segment holds the
+          // state before each step t in [first, last).
+          const int64_t first = checkpoint * kCheckpointInterval;
+          const int64_t last = std::min(n.steps, first + kCheckpointInterval);
+          std::copy_n(run.Checkpoint(checkpoint), n.state, segment.data());
+          for (int64_t t = first; t + 1 < last; ++t) {
+            const V* state_data = &segment[(t - first) * n.state];
+            V* next_data = &segment[(t + 1 - first) * n.state];
+            const Mask<V> running_now = running_at(t);
+            if (AnyLane<V>(running_now)) {
+              const V* command = run.Record(t);
+              ApplyStep(n.step, ReadState(n, state_data),
+                        n.command.Read<V>(command),
+                        StepValues<const V>(n.step,
+                                                command + n.command.size),
+                        WriteState(n, next_data));
+              if (!AllLanes<V>(running_now)) {
+                KeepWhere<V>(running_now, n.state, state_data, next_data);
+              }
+            } else {
+              std::copy_n(state_data, n.state, next_data);
+            }
+          }
+          for (int64_t t = last - 1; t >= first; --t) {
+            grad = WriteState(n, after.data());
+            if (grad_halting != nullptr) {
+              AddGathered(group.Rows(grad_halting, n.steps, t), 1,
+                          grad.halting);
+            }
+            if (grad_memory_trace != nullptr) {
+              AddGathered(group.Rows(grad_memory_trace, n.steps * n.memory,
+                                     t * n.memory),
+                          n.memory, grad.memory);
+            }
+            const Mask<V> running_now = running_at(t);
+            if (!AnyLane<V>(running_now)) continue;  // the gradient passes
+            const State<V> state =
+                ReadState(n, &segment[(t - first) * n.state]);
+            const V* command = run.Record(t);
+            StepBackward(n.step, state, n.command.Read<V>(command),
+                         StepValues<const V>(n.step,
+                                                 command + n.command.size),
+                         ReadState(n, after.data()), &scratch,
+                         WriteState(n, before.data()),
+                         n.command.Write<V>(grad_command.data()));
+            ControllerBackward(
+                n, logits.data(), state.instruction_register, command,
+                running_now, grad_command.data(), grad_logits.data(),
+                WriteState(n, before.data()).instruction_register);
+            if (!AllLanes<V>(running_now)) {  // halted lanes: gradient passes
+              KeepWhere<V>(running_now, n.state, after.data(), before.data());
+            }
+            std::swap(after, before);
+          }
+        }
+        const State<V> initial_gradient = ReadState(n, after.data());
+        Scatter(initial_gradient.memory, n.memory,
+                group.Rows(gradient(kMemory), n.memory));
+        Scatter(initial_gradient.registers, n.registers,
+                group.Rows(gradient(kRegisters), n.registers));
+        Scatter(initial_gradient.instruction_register, n.step.memory,
+                group.Rows(gradient(kInstructionRegister), n.step.memory));
+        Scatter(&after[n.state - 1], 1, group.Rows(gradient(kHalting), 1));
+        Scatter(grad_logits.data(), n.logits,
+                group.Rows(sources.example_grad_logits, n.logits));
+      }
+    };
+    ParallelFor(context, n.groups, 2 * n.width * GroupCost(n),
+                differentiate_groups);
+  }
+
   static constexpr const char* kGradInputNames[kNumGradInputs - kNumInputs] =
       {"running", "saved", "gradient of final_memory",
        "gradient of final_registers", "gradient of halting_probabilities",
@@ -804,13 +879,15 @@ REGISTER_OP("AncMachineRun")
       TF_RETURN_IF_ERROR(c->GetAttr("max_steps", &max_steps));
       TF_RETURN_IF_ERROR(c->GetAttr("trace_memory", &trace_memory));
       const DimensionHandle steps = c->MakeDim(max_steps);
-      DimensionHandle groups = c->UnknownDim(), saved_group = c->UnknownDim();
+      DimensionHandle groups = c->UnknownDim(), saved_group = c->UnknownDim(),
+                      width = c->UnknownDim();
       if (c->ValueKnown(batch) && c->ValueKnown(memory_size) &&
           c->ValueKnown(num_registers)) {
         const RunSizes n(c->Value(batch), 1, max_steps,
                          {c->Value(memory_size), c->Value(num_registers)});
         groups = c->MakeDim(n.groups);
         saved_group = c->MakeDim(n.saved_group);
+        width = c->MakeDim(n.width);
       }
       c->set_output(kFinalMemory,
                     c->MakeShape({batch, memory_size, memory_size}));
@@ -822,8 +899,7 @@ REGISTER_OP("AncMachineRun")
       c->set_output(kMemoryTrace,
                     c->MakeShape({batch, trace_memory ? steps : c->MakeDim(0),
                                   memory_size, memory_size}));
-      c->set_output(kSaved,
-                    c->MakeShape({groups, saved_group, kLanes}));
+      c->set_output(kSaved, c->MakeShape({groups, saved_group, width}));
       return absl::OkStatus();
     })
     .Doc(R"doc(
@@ -841,8 +917,8 @@ steps: [B], the steps each example executed.
 memory_trace: [B, T, M, M], the memory after each step (a halted example's
   repeats); [B, 0, M, M] unless trace_memory.
 saved: what AncMachineRunGrad reads, by groups of examples (8 with AVX,
-  else 4): the state every 8 steps and what each step computed on the way;
-  no gradient.
+  else 4; 1 for a batch under half that): the state every 8 steps and what
+  each step computed on the way; no gradient.
 )doc");
 
 REGISTER_OP("AncMachineRunGrad")

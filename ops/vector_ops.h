@@ -6,6 +6,7 @@
 #ifndef TF_ANC_OPS_VECTOR_OPS_H_
 #define TF_ANC_OPS_VECTOR_OPS_H_
 
+#include <cmath>
 #include <cstdint>
 
 namespace tf_anc {
@@ -42,16 +43,64 @@ inline V Dot(int64_t n, const V* __restrict a, const V* __restrict b) {
   return sum;
 }
 
+// Per-lane access for V = Lanes and V = float (one lane), so that code runs
+// either kLanes examples at a time or one.
+template <typename V>
+struct LaneTraits;
+
+template <>
+struct LaneTraits<Lanes> {
+  using Mask = LaneMask;
+  static constexpr int kWidth = kLanes;
+  static float Get(const Lanes& values, int lane) { return values[lane]; }
+  static void Set(Lanes& values, int lane, float value) {  // NOLINT
+    values[lane] = value;
+  }
+  static int32_t Get(const LaneMask& mask, int lane) { return mask[lane]; }
+  static void Set(LaneMask& mask, int lane, int32_t value) {  // NOLINT
+    mask[lane] = value;
+  }
+  static LaneMask Less(const Lanes& a, const Lanes& b) { return a < b; }
+};
+
+template <>
+struct LaneTraits<float> {
+  using Mask = int32_t;
+  static constexpr int kWidth = 1;
+  static float Get(float value, int) { return value; }
+  static void Set(float& values, int, float value) {  // NOLINT
+    values = value;
+  }
+  static int32_t Get(int32_t mask, int) { return mask; }
+  static void Set(int32_t& mask, int, int32_t value) {  // NOLINT
+    mask = value;
+  }
+  static int32_t Less(float a, float b) { return a < b ? -1 : 0; }
+};
+
+// A condition per lane: all bits set where true, as comparisons give.
+template <typename V>
+using Mask = typename LaneTraits<V>::Mask;
+
+inline float Max(float a, float b) { return a > b ? a : b; }
+
 inline Lanes Max(const Lanes& a, const Lanes& b) { return a > b ? a : b; }
 
+// ln FLT_MIN: e^x is denormal below it, and TF's kernels flush denormals to
+// zero.
+constexpr float kLogSmallestNormal = -87.336544f;
+
+inline float Exp(float x) {
+  return x < kLogSmallestNormal ? 0.0f : std::exp(x);
+}
+
 // e^x per lane, within 2 ulp of std::exp for x in [ln FLT_MIN, 88]; 0 below
-// (e^x would be denormal there, and TF's kernels flush denormals to zero),
-// e^88 above, NaN for NaN. Cephes' expf: e^x = 2^k e^r, |r| <= ln(2) / 2,
-// with e^r as a polynomial (std::exp one lane at a time costs more than a
-// step's arithmetic).
+// (as Exp(float)), e^88 above, NaN for NaN. Cephes' expf: e^x = 2^k e^r,
+// |r| <= ln(2) / 2, with e^r as a polynomial (std::exp one lane at a time
+// costs more than a step's arithmetic).
 inline Lanes Exp(const Lanes& x) {
   const Lanes high = Lanes{} + 88.0f;
-  const Lanes low = Lanes{} - 87.336544f;  // ln FLT_MIN
+  const Lanes low = Lanes{} + kLogSmallestNormal;
   Lanes clamped = x > high ? high : x;
   clamped = clamped < low ? low : clamped;
   // k = round(x / ln 2), then r = x - k ln 2 in two parts for precision.
