@@ -3,7 +3,7 @@
 VENV ?= .venv
 PYTHON := $(VENV)/bin/python
 export TF_CPP_MIN_LOG_LEVEL ?= 2
-# The fused machine-step op (ops/*.cc), compiled against the installed TF.
+# The fused machine ops (ops/*.cc), compiled against the installed TF.
 OP_LIBRARY := tf_anc/ops/_machine_ops.so
 
 .PHONY: install train test
@@ -20,7 +20,7 @@ $(VENV)/.installed: setup.py
 	touch $@
 
 # pip builds in isolation, without TensorFlow: compile the op afterwards.
-$(OP_LIBRARY): $(VENV)/.installed $(wildcard ops/*.cc) tf_anc/ops/build.py
+$(OP_LIBRARY): $(VENV)/.installed $(wildcard ops/*.cc ops/*.h) tf_anc/ops/build.py
 	$(PYTHON) -m tf_anc.ops.build
 
 # The main job: adapt the generic ListK program to biased lists with the

@@ -8,7 +8,7 @@ from setuptools.command.build_py import build_py
 
 
 class BuildPyWithOps(build_py):
-  """Also compiles the fused-step op library when TensorFlow is importable.
+  """Also compiles the fused machine op library when TensorFlow is importable.
 
   pip's isolated build has no TensorFlow; there `make install` (or
   `python -m tf_anc.ops.build`) compiles the library after installation.
@@ -20,7 +20,7 @@ class BuildPyWithOps(build_py):
       import tensorflow  # pylint: disable=g-import-not-at-top,unused-import
     except ImportError:
       print("tf_anc: TensorFlow is not importable at build time; run "
-            "`python -m tf_anc.ops.build` after installing for the fused step")
+            "`python -m tf_anc.ops.build` after installing for the fused ops")
       return
     # Run as a file: importing tf_anc here would need its dependencies.
     ops_build = runpy.run_path(os.path.join("tf_anc", "ops", "build.py"))

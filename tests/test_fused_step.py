@@ -1,8 +1,8 @@
 """The fused step op computes exactly what the plain-TF step computes.
 
 Values to 1e-5 and gradients to 1e-4 of their scale, on random soft states
-and commands (halted examples included); a numeric gradient check; the
-choice of implementation and its fallback when the op library is missing.
+and commands (halted examples included), and a numeric gradient check.
+tests/test_fused_run.py checks the whole-run op that SoftMachine uses.
 """
 
 import numpy as np
@@ -10,11 +10,8 @@ import pytest
 import tensorflow as tf
 
 from tf_anc import isa
-from tf_anc import lang
 from tf_anc import ops
-from tf_anc import tasks
-from tf_anc.lang.compiler import compile_program
-from tf_anc.machine import Command, MachineState, SoftMachine, fused, step
+from tf_anc.machine import Command, MachineState, fused, step
 
 requires_library = pytest.mark.skipif(
     not fused.fused_available(),
@@ -131,101 +128,3 @@ def test_inconsistent_shapes_are_invalid_arguments(bad_input, shape):
   inputs[bad_input] = tf.zeros(shape)
   with pytest.raises((tf.errors.InvalidArgumentError, ValueError)):
     ops.load().anc_machine_step(**inputs)
-
-
-def listk_machine(**kwargs):
-  task = tasks.TASKS["listk"]
-  program = lang.load_program(tasks.program_path(task), task.memory_size)
-  return SoftMachine.from_weights(compile_program(program), task.max_steps,
-                                  **kwargs)
-
-
-def listk_inputs(num_examples):
-  task = tasks.TASKS["listk"]
-  return tasks.sample("listk", task.distributions[0], num_examples, seed=3)
-
-
-def assert_runs_listk(machine):
-  inputs, targets, masks = listk_inputs(4)
-  memory = np.argmax(machine(inputs)["memory"], axis=-1)
-  np.testing.assert_array_equal(memory * masks, targets * masks)
-
-
-@requires_library
-def test_soft_machine_runs_a_compiled_program_alike_with_either_step():
-  # Random memories make the program wander and loop, as well as halt.
-  memories = np.random.default_rng(3).integers(0, 20, size=[64, 20])
-  memories = memories.astype(np.int32)
-  fused_machine = listk_machine(step_impl="fused")
-  plain_machine = listk_machine(step_impl="tf")
-  fused_outputs = tf.function(fused_machine)(memories)
-  plain_outputs = tf.function(plain_machine)(memories)
-  for name in ("memory", "registers", "halting_probabilities"):
-    np.testing.assert_allclose(fused_outputs[name], plain_outputs[name],
-                               atol=1e-5)
-  for name in ("steps", "halted", "running"):
-    np.testing.assert_array_equal(fused_outputs[name], plain_outputs[name])
-
-
-@requires_library
-def test_soft_machine_trains_alike_with_either_step():
-  # A random soft program: gradients flow through every term of the step.
-  rng = np.random.default_rng(4)
-  memories = rng.integers(0, 8, size=[16, 8]).astype(np.int32)
-  gradients = {}
-  for step_impl in ("fused", "tf"):
-    machine = SoftMachine(8, ["a", "b", "c"], max_steps=12,
-                          step_impl=step_impl)
-    machine.build()
-    for variable in machine.trainable_variables:
-      variable.assign(np.random.default_rng(5).normal(size=variable.shape))
-    with tf.GradientTape() as tape:
-      loss = tf.reduce_sum(machine(memories)["memory"][:, :, 0])
-    gradients[step_impl] = tape.gradient(loss, machine.trainable_variables)
-  assert_gradients_close(gradients["fused"], gradients["tf"], 1e-4)
-
-
-@requires_library
-def test_auto_and_the_environment_variable_choose_the_step(monkeypatch):
-  monkeypatch.delenv(fused.ENV_VAR, raising=False)
-  assert fused.step_function() is ops.machine_step
-  monkeypatch.setenv(fused.ENV_VAR, "tf")
-  assert fused.step_function() is step.machine_step
-  assert fused.step_function("fused") is ops.machine_step
-  assert fused.step_function("fused", tf.float64) is step.machine_step
-
-
-def test_unknown_step_implementations_are_rejected(monkeypatch):
-  with pytest.raises(ValueError, match="cuda"):
-    SoftMachine(4, ["a"], 3, step_impl="cuda")
-  monkeypatch.setenv(fused.ENV_VAR, "cuda")
-  with pytest.raises(ValueError, match=fused.ENV_VAR):
-    fused.step_function()
-
-
-@pytest.fixture
-def missing_library(monkeypatch, tmp_path):
-  monkeypatch.setattr(ops, "LIBRARY_PATH", str(tmp_path / "missing.so"))
-  ops.load.cache_clear()
-  yield
-  ops.load.cache_clear()
-
-
-def test_a_missing_library_falls_back_to_the_plain_step_with_one_warning(
-    missing_library, monkeypatch, caplog):
-  del missing_library
-  monkeypatch.delenv(fused.ENV_VAR, raising=False)
-  assert fused.step_function() is step.machine_step
-  assert fused.step_function("auto") is step.machine_step
-  assert len([record for record in caplog.records
-              if "plain-TF step" in record.getMessage()]) == 1
-  with pytest.raises(RuntimeError, match="did not load"):
-    fused.step_function("fused")
-  assert_runs_listk(listk_machine())
-
-
-def test_forcing_the_plain_step_needs_no_library(missing_library,
-                                                 monkeypatch):
-  del missing_library
-  monkeypatch.setenv(fused.ENV_VAR, "tf")
-  assert_runs_listk(listk_machine())

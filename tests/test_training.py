@@ -1,5 +1,6 @@
 """The trainer: restarts, checkpoints and resuming, results, summaries, export."""
 
+import dataclasses
 import json
 import os
 import signal
@@ -11,6 +12,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from tf_anc.machine import fused
 from tf_anc.training.config import LossWeights, TrainingConfig
 from tf_anc.training.trainer import Trainer, resolve
 from tf_anc.training.trainer import train_and_evaluate
@@ -176,6 +178,19 @@ def test_a_memory_size_that_does_not_match_the_task_is_refused(tmp_path):
   with pytest.raises(ValueError, match="M = 10"):
     resolve(TrainingConfig(task="access", model_dir=str(tmp_path),
                            memory_size=12))
+
+
+@pytest.mark.skipif(not fused.fused_available(),
+                    reason="the fused op library is not built")
+def test_the_training_step_runs_the_fused_op_unless_told_otherwise(
+    tmp_path, monkeypatch):
+  monkeypatch.delenv(fused.ENV_VAR, raising=False)
+  config = TrainingConfig(task="access", model_dir=str(tmp_path))
+  # The fused op has no XLA kernel: by default the step is not XLA-compiled.
+  assert resolve(config).jit_compile is False
+  assert resolve(dataclasses.replace(config, jit_compile=True)).jit_compile
+  monkeypatch.setenv(fused.ENV_VAR, "tf")
+  assert resolve(config).jit_compile is True  # the plain-TF machine: XLA
 
 
 @pytest.mark.parametrize("args, words", [

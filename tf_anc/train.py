@@ -185,8 +185,11 @@ _EXPORT_ALL_RESTARTS = flags.DEFINE_bool(
     "export_all_restarts", False, "Export every restart, not just the best.")
 _JIT_COMPILE = flags.DEFINE_bool(
     "jit_compile", _DEFAULT.jit_compile,
-    "XLA-compile the training step (plain-TF machine step); without it the "
-    "step runs in graph mode with the fused op when it is built.")
+    "XLA-compile the training step. The fused machine op (tf_anc/ops) has "
+    "no XLA kernel, so an XLA step runs the plain-TF machine. Default: off "
+    "when the fused op loads (the fastest path: one op runs the machine), "
+    "on when the plain-TF machine runs anyway (TF_ANC_STEP=tf or no op "
+    "library). NTPT default: off.")
 
 
 def _config():

@@ -26,8 +26,9 @@ _MEMORY_SIZES = flags.DEFINE_list("memory_sizes", ["10", "20", "40", "80"],
 _BATCHES = flags.DEFINE_list("batches", ["1", "32", "256"], "Batch sizes.")
 _IMPLS = flags.DEFINE_list(
     "impls", ["tf", "xla", "fused"],
-    "tf: plain-TF step in a graph; xla: the same, jit-compiled; fused: the "
-    "C++ step op (tf_anc/ops) in a graph.")
+    "tf: the plain-TF step in a tf.while_loop, in a graph; xla: the same, "
+    "jit-compiled; fused: the whole run as one C++ op (tf_anc/ops) in a "
+    "graph.")
 _REGISTERS = flags.DEFINE_integer("registers", 7, "R.", lower_bound=1)
 _STEPS = flags.DEFINE_integer("steps", 75, "Steps per execution (T).",
                               lower_bound=1)
@@ -80,11 +81,13 @@ def _timed_call(machine, impl, mode):
 def measure(impl, memory_size, batch, num_registers, steps, mode,
             min_seconds):
   """Examples per second of one implementation at one shape."""
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
   machine = _random_machine(memory_size, num_registers, steps, seed=0,
                             step_impl="fused" if impl == "fused" else "tf")
   call = _timed_call(machine, impl, mode)
-  memory = np.random.default_rng(1).integers(
-      0, memory_size, [batch, memory_size]).astype(np.int32)
+  # A tensor, so that no call pays for converting it.
+  memory = tf.constant(np.random.default_rng(1).integers(
+      0, memory_size, [batch, memory_size]), tf.int32)
   _block(call(memory))  # trace and compile outside the timing
   calls, start = 0, time.perf_counter()
   while True:

@@ -73,8 +73,10 @@ class Controller(keras.layers.Layer):
 
     def per_example(logits):
       values = tf.nn.softmax(logits, axis=-1)[:, None]  # [K, 1, ...]
-      tiled = tf.repeat(values, examples_per_restart, axis=1)
-      return tf.reshape(tiled, tf.concat([[-1], tf.shape(logits)[1:]], 0))
+      per_restart = logits.shape[1:].as_list()
+      tiled = tf.broadcast_to(
+          values, [self.num_restarts, examples_per_restart] + per_restart)
+      return tf.reshape(tiled, [-1] + per_restart)
 
     return MachineState(
         memory=memory,

@@ -1,12 +1,13 @@
-"""Chooses the machine step: the plain-TF ops or the fused C++ op.
+"""Chooses how the soft machine runs: plain-TF ops or the fused C++ op.
 
   TF_ANC_STEP=tf|fused|auto   (default auto: fused when the library loads)
 
-`SoftMachine(step_impl=...)` overrides the variable. Both steps have the
-signature `(MachineState, Command) -> MachineState` and agree to float
-rounding (tests/test_fused_step.py). The fused op is float32-only and has no
-XLA kernel, so other dtypes and machines traced under `jit_compile=True`
-always take the plain-TF step.
+`SoftMachine(step_impl=...)` overrides the variable. "tf" unrolls the
+plain-TF step in a `tf.while_loop`; "fused" runs the whole execution,
+controller and halting included, as one op (tf_anc.ops.machine_run). Both
+agree to float rounding (tests/test_fused_run.py). The fused op is
+float32-only and has no XLA kernel, so other dtypes and machines traced
+under `jit_compile=True` always take the plain-TF loop.
 """
 
 import os
@@ -16,7 +17,6 @@ import tensorflow as tf
 from tensorflow.python.ops import control_flow_util  # pylint: disable=g-direct-tensorflow-import
 
 from tf_anc import ops
-from tf_anc.machine import step
 
 ENV_VAR = "TF_ANC_STEP"
 STEP_IMPLS = ("tf", "fused", "auto")
@@ -42,11 +42,9 @@ def resolve_step_impl(step_impl=None) -> str:
   return "tf"
 
 
-def step_function(step_impl=None, dtype=tf.float32):
-  """The `(state, command) -> state` function to trace now, for `dtype`."""
+def use_fused(step_impl=None, dtype=tf.float32) -> bool:
+  """Whether a machine traced now, in `dtype`, runs as the fused op."""
   in_xla = control_flow_util.GraphOrParentsInXlaContext(
       tf.compat.v1.get_default_graph())
   fits = tf.as_dtype(dtype) == tf.float32 and not in_xla
-  if resolve_step_impl(step_impl) == "fused" and fits:
-    return ops.machine_step
-  return step.machine_step
+  return resolve_step_impl(step_impl) == "fused" and fits

@@ -3,14 +3,16 @@
 Like `keras.layers.RNN` around a cell: the step is a pure function of
 (state, command); this layer owns the `tf.while_loop`, `T_max` and the
 per-example halting mask that freezes examples once their halting
-probability reaches `eta_stop`. The step itself is the plain-TF one or the
-fused op (tf_anc.machine.fused, `step_impl`).
+probability reaches `eta_stop`. With the fused implementation
+(tf_anc.machine.fused, `step_impl`) one op runs that whole loop instead.
 """
 
 import keras
 import tensorflow as tf
 
+from tf_anc import ops
 from tf_anc.machine import fused
+from tf_anc.machine import step
 from tf_anc.machine.controller import Controller
 from tf_anc.weights import ControllerWeights
 
@@ -37,8 +39,9 @@ class SoftMachine(keras.layers.Layer):
     memory_trace: `[B, T_max, M, M]`, memory after each step; only with
       `trace_memory=True` (the confidence loss needs it).
 
-  `step_impl`: "tf", "fused" or "auto" (fused when its library loads);
-  None defers to $TF_ANC_STEP, itself "auto" by default.
+  `step_impl`: "tf" (the plain-TF loop), "fused" (the whole run as one
+  op) or "auto" (fused when its library loads); None defers to
+  $TF_ANC_STEP, itself "auto" by default.
   """
 
   def __init__(self, memory_size, register_names, max_steps,
@@ -50,6 +53,8 @@ class SoftMachine(keras.layers.Layer):
     self.step_impl = step_impl
     self.memory_size = int(memory_size)
     self.max_steps = int(max_steps)
+    if self.max_steps < 1:
+      raise ValueError(f"max_steps must be at least 1, got {max_steps}")
     self.eta_stop = float(eta_stop)
     self.trace_memory = bool(trace_memory)
     self.num_restarts = None if num_restarts is None else int(num_restarts)
@@ -76,10 +81,40 @@ class SoftMachine(keras.layers.Layer):
     if memory.dtype.is_integer:
       memory = tf.one_hot(memory, self.memory_size, dtype=self.compute_dtype)
     memory = tf.cast(memory, self.compute_dtype)
-    machine_step = fused.step_function(self.step_impl, self.compute_dtype)
     if self.num_restarts is not None:  # [K, B, ...] -> restart-major [K*B, ...]
       memory = tf.reshape(memory, [-1, self.memory_size, self.memory_size])
     state = self.controller.initial_state(memory)
+    if fused.use_fused(self.step_impl, self.compute_dtype):
+      outputs = self._fused_run(state)
+    else:
+      outputs = self._unrolled_run(state)
+    if self.num_restarts is not None:
+      outputs = {name: tf.reshape(value, [self.num_restarts, -1] +
+                                  value.shape[1:].as_list())
+                 for name, value in outputs.items()}
+    return outputs
+
+  def _fused_run(self, state):
+    controller = self.controller
+    run = ops.machine_run(
+        state, (controller.instruction_logits,
+                controller.first_argument_logits,
+                controller.second_argument_logits, controller.output_logits),
+        self.max_steps, self.eta_stop, trace_memory=self.trace_memory)
+    outputs = {
+        "memory": run.final_memory,
+        "registers": run.final_registers,
+        "halting_probabilities": run.halting_probabilities,
+        "running": run.running,
+        "steps": run.steps,
+        "halted": tf.logical_not(
+            run.halting_probabilities[:, -1] < self.eta_stop),
+    }
+    if self.trace_memory:
+      outputs["memory_trace"] = run.memory_trace
+    return outputs
+
+  def _unrolled_run(self, state):
     not_running = tf.zeros_like(state.halting_probability, tf.bool)
     traced = ["halting_probabilities", "running"]
     if self.trace_memory:
@@ -98,7 +133,8 @@ class SoftMachine(keras.layers.Layer):
 
     def loop_body(t, state, steps, trace_arrays):
       running = is_running(state)
-      stepped = machine_step(state, self.controller(state.instruction_register))
+      stepped = step.machine_step(
+          state, self.controller(state.instruction_register))
       state = tf.nest.map_structure(
           lambda new, old: _where_running(running, new, old), stepped, state)
       steps += tf.cast(running, tf.int32)
@@ -132,10 +168,6 @@ class SoftMachine(keras.layers.Layer):
           tf.reshape(reached, [-1] + [1] * final.shape.rank),
           array.stack(), final[None])
       outputs[name] = _batch_major(time_major)
-    if self.num_restarts is not None:
-      outputs = {name: tf.reshape(value, [self.num_restarts, -1] +
-                                  value.shape[1:].as_list())
-                 for name, value in outputs.items()}
     return outputs
 
   def get_config(self):

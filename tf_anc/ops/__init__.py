@@ -1,8 +1,11 @@
-"""The fused machine-step op (ops/machine_step.cc) and its gradient.
+"""The fused machine ops (ops/*.cc) and their gradients.
 
+`machine_run` is a whole run of the soft machine (controller, steps and
+halting mask; ops/machine_run.cc), what SoftMachine uses when fused;
+`machine_step` is one step (ops/machine_step.cc), for loops of one's own.
 `load()` returns the op library, or None (with one logged warning) when it
 is not built or does not load; tf_anc.machine.fused then picks the plain-TF
-step. The op has no XLA kernel.
+loop. The ops have no XLA kernels.
 """
 
 import functools
@@ -49,3 +52,45 @@ def _machine_step_gradient(op, *output_gradients):
       tf.zeros_like(output) if gradient is None else gradient
       for output, gradient in zip(op.outputs, output_gradients)]
   return load().anc_machine_step_grad(*op.inputs, *output_gradients)
+
+
+def machine_run(state, logits, max_steps, eta_stop, trace_memory=False):
+  """Runs the soft machine from `state` for up to `max_steps` steps.
+
+  Args:
+    state: the initial MachineState of a restart-major batch of B examples.
+    logits: the controller's (instruction, first_argument, second_argument,
+      output) logits, [K, M, 11] and three [K, M, R]; example b runs restart
+      b // (B // K).
+    max_steps: T_max, at least 1.
+    eta_stop: examples stop once their halting probability reaches it.
+    trace_memory: whether to output the memory after every step.
+
+  Returns:
+    The op's outputs as a namedtuple: final_memory, final_registers,
+    halting_probabilities [B, T], running [B, T], steps [B], memory_trace
+    ([B, T, M, M], or [B, 0, M, M] without trace_memory) and saved, what
+    the gradient reads.
+  """
+  return load().anc_machine_run(
+      state.memory, state.registers, state.instruction_register,
+      state.halting_probability, *logits, max_steps=max_steps,
+      eta_stop=eta_stop, trace_memory=trace_memory)
+
+
+# AncMachineRun's outputs by index: those its gradient op reads (running and
+# saved), and the float ones it takes gradients of (final memory and
+# registers, halting probabilities and the memory trace), in op order.
+_RUNNING, _SAVED = 3, 6
+_DIFFERENTIABLE_OUTPUTS = (0, 1, 2, 5)
+
+
+@tf.RegisterGradient("AncMachineRun")
+def _machine_run_gradient(op, *output_gradients):
+  # An output nobody used has no gradient: the op reads an empty one as zero
+  # (cheaper than zeros the size of a trace).
+  gradients = [tf.zeros([0]) if output_gradients[index] is None
+               else output_gradients[index]
+               for index in _DIFFERENTIABLE_OUTPUTS]
+  return load().anc_machine_run_grad(
+      *op.inputs, op.outputs[_RUNNING], op.outputs[_SAVED], *gradients)

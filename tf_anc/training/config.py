@@ -45,6 +45,8 @@ class TrainingConfig:
   test_examples: int = 1000
   data_dir: Optional[str] = None
   export_all_restarts: bool = False
-  # XLA-compile the training step (with the plain-TF machine step, since the
-  # fused op has no XLA kernel): the fastest path measured on CPU.
-  jit_compile: bool = True
+  # XLA-compile the training step. The fused machine op has no XLA kernel,
+  # so an XLA-compiled step runs the plain-TF machine; None: XLA only when
+  # that runs anyway (TF_ANC_STEP=tf or no op library), else the fused op in
+  # graph mode, the fastest path measured on CPU (trainer.resolve decides).
+  jit_compile: Optional[bool] = None

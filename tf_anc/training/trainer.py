@@ -22,6 +22,7 @@ from tf_anc import tasks
 from tf_anc.export import export_saved_model
 from tf_anc.lang.compiler import compile_program
 from tf_anc.machine import SoftMachine
+from tf_anc.machine import fused
 from tf_anc.training import checkpoints
 from tf_anc.training import evaluation
 from tf_anc.training import summaries
@@ -57,9 +58,12 @@ def resolve(config: TrainingConfig) -> TrainingConfig:
   program = config.program or str(tasks.program_path(task))
   if not os.path.exists(program):
     raise ValueError(f"program file not found: {program}")
+  jit_compile = config.jit_compile
+  if jit_compile is None:
+    jit_compile = fused.resolve_step_impl() == "tf"
   return dataclasses.replace(
       config, program=program, memory_size=task.memory_size,
-      max_steps=config.max_steps or task.max_steps)
+      max_steps=config.max_steps or task.max_steps, jit_compile=jit_compile)
 
 
 def _arrays(dataset):

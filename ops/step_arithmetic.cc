@@ -1,0 +1,338 @@
+#include "ops/step_arithmetic.h"
+
+#include <algorithm>
+
+#include "ops/vector_ops.h"
+
+namespace tf_anc {
+namespace {
+
+// selected = sum_r selection[r] registers[r].
+template <typename V>
+void SelectRegister(const Sizes& n, const V* registers, const V* selection,
+                    V* selected) {
+  std::fill_n(selected, n.memory, V{});
+  for (int64_t r = 0; r < n.registers; ++r) {
+    Axpy(n.memory, selection[r], registers + r * n.memory, selected);
+  }
+}
+
+// reversed[j] = values[-j mod M]: the distribution of -v for v ~ values.
+template <typename V>
+void ReverseCyclically(int64_t size, const V* values, V* reversed) {
+  reversed[0] = values[0];
+  for (int64_t j = 1; j < size; ++j) reversed[j] = values[size - j];
+}
+
+// padded[c + 1] = values[c mod M] for c in [-1, M].
+template <typename V>
+void PadCyclically(int64_t size, const V* values, V* padded) {
+  padded[0] = values[size - 1];
+  std::copy_n(values, size, padded + 1);
+  padded[size + 1] = values[0];
+}
+
+// MIN: P(min = c) = x_c P(y >= c) + P(x > c) y_c; MAX symmetrically. O(M),
+// so the backward pass recomputes them rather than keeping them.
+template <typename V>
+void ComputeMinimumAndMaximum(int64_t size, const V* x, const V* y,
+                              StepScratch<V>* s) {
+  V x_suffix = {}, y_suffix = {};
+  for (int64_t c = size - 1; c >= 0; --c) {
+    s->x_above[c] = x_suffix;
+    x_suffix += x[c];
+    y_suffix += y[c];
+    s->y_at_or_above[c] = y_suffix;
+  }
+  V x_prefix = {}, y_prefix = {};
+  for (int64_t c = 0; c < size; ++c) {
+    s->x_below[c] = x_prefix;
+    x_prefix += x[c];
+    y_prefix += y[c];
+    s->y_at_or_below[c] = y_prefix;
+  }
+  for (int64_t c = 0; c < size; ++c) {
+    s->minimum[c] = x[c] * s->y_at_or_above[c] + s->x_above[c] * y[c];
+    s->maximum[c] = x[c] * s->y_at_or_below[c] + s->x_below[c] * y[c];
+  }
+}
+
+}  // namespace
+
+template <typename V>
+StepScratch<V>::StepScratch(const Sizes& n)
+    : y_reversed(n.memory), add_unfolded(2 * n.memory),
+      sub_unfolded(2 * n.memory), x_padded(n.memory + 2), minimum(n.memory),
+      maximum(n.memory), x_above(n.memory), x_below(n.memory),
+      y_at_or_above(n.memory), y_at_or_below(n.memory),
+      add_gradient_doubled(2 * n.memory), sub_gradient_doubled(2 * n.memory),
+      grad_out_padded(n.memory + 2), grad_x(n.memory), grad_y(n.memory),
+      grad_y_reversed(n.memory), grad_out(n.memory) {}
+
+template <typename V>
+void ComputeStepValues(const Sizes& n, const State<V>& state,
+                       const Command<V>& command, StepScratch<V>* s,
+                       const StepValues<V>& v) {
+  const int64_t size = n.memory;
+  SelectRegister(n, state.registers, command.first_argument, v.x);
+  SelectRegister(n, state.registers, command.second_argument, v.y);
+  // ADD: P(x + y = c) = sum_{i + j = c mod M} x_i y_j, a cyclic convolution;
+  // SUB: x - y = x + (-y), the convolution with y reversed. Each is a plain
+  // convolution into 2M values, folded back modulo M.
+  V* __restrict add = s->add_unfolded.data();
+  V* __restrict sub = s->sub_unfolded.data();
+  const V* __restrict y = v.y;
+  const V* __restrict y_reversed = s->y_reversed.data();
+  ReverseCyclically(size, v.y, s->y_reversed.data());
+  std::fill_n(add, 2 * size, V{});
+  std::fill_n(sub, 2 * size, V{});
+  std::fill_n(v.read, size, V{});
+  for (int64_t i = 0; i < size; ++i) {
+    const V x_i = v.x[i];
+    for (int64_t j = 0; j < size; ++j) {
+      add[i + j] += x_i * y[j];
+      sub[i + j] += x_i * y_reversed[j];
+    }
+    // READ: P(mem[x] = c) = sum_i x_i memory[i, c] (the memory before WRITE).
+    Axpy(size, x_i, state.memory + i * size, v.read);
+  }
+  for (int64_t c = 0; c < size; ++c) {
+    v.add[c] = add[c] + add[c + size];
+    v.sub[c] = sub[c] + sub[c + size];
+  }
+  ComputeMinimumAndMaximum(size, v.x, v.y, s);
+  // out = sum_k e_k out_k; INC's out[c] = x[c - 1], DEC's x[c + 1]. STOP,
+  // ZERO, WRITE and JEZ all yield the value 0.
+  const V* e = command.instruction;
+  const V* x_padded = s->x_padded.data();
+  PadCyclically(size, v.x, s->x_padded.data());
+  for (int64_t c = 0; c < size; ++c) {
+    v.out[c] = e[kInc] * x_padded[c] + e[kAdd] * v.add[c] +
+               e[kSub] * v.sub[c] + e[kDec] * x_padded[c + 2] +
+               e[kMin] * s->minimum[c] + e[kMax] * s->maximum[c] +
+               e[kRead] * v.read[c];
+  }
+  v.out[0] += e[kStop] + e[kZero] + e[kWrite] + e[kJez];
+}
+
+template <typename V>
+void ApplyStep(const Sizes& n, const State<V>& state,
+               const Command<V>& command, const StepValues<const V>& v,
+               const MutableState<V>& next) {
+  const int64_t size = n.memory;
+  const V* e = command.instruction;
+  // WRITE: row i keeps 1 - x_i of itself and takes x_i of y.
+  for (int64_t i = 0; i < size; ++i) {
+    const V write = e[kWrite] * v.x[i];
+    const V* __restrict row = state.memory + i * size;
+    const V* __restrict y = v.y;
+    V* __restrict next_row = next.memory + i * size;
+    for (int64_t c = 0; c < size; ++c) {
+      next_row[c] = (1.0f - write) * row[c] + write * y[c];
+    }
+  }
+  const V* o = command.output;
+  for (int64_t r = 0; r < n.registers; ++r) {
+    const V* __restrict row = state.registers + r * size;
+    const V* __restrict out = v.out;
+    V* __restrict next_row = next.registers + r * size;
+    for (int64_t c = 0; c < size; ++c) {
+      next_row[c] = (1.0f - o[r]) * row[c] + o[r] * out[c];
+    }
+  }
+  // JEZ jumps to y with the probability that it runs and x == 0; otherwise
+  // the IR moves on by one.
+  const V jump = e[kJez] * v.x[0];
+  const V* ir = state.instruction_register;
+  next.instruction_register[0] = jump * v.y[0] + (1.0f - jump) * ir[size - 1];
+  for (int64_t c = 1; c < size; ++c) {
+    next.instruction_register[c] = jump * v.y[c] + (1.0f - jump) * ir[c - 1];
+  }
+  *next.halting = state.halting + (1.0f - state.halting) * e[kStop];
+}
+
+template <typename V>
+void StepBackward(const Sizes& n, const State<V>& state,
+                  const Command<V>& command, const StepValues<const V>& v,
+                  const State<V>& grad_next, StepScratch<V>* s,
+                  const MutableState<V>& grad_state,
+                  const MutableCommand<V>& grad_command) {
+  const int64_t size = n.memory;
+  const V* e = command.instruction;
+  const V* __restrict x = v.x;
+  const V* __restrict y = v.y;
+  V* __restrict grad_x = s->grad_x.data();
+  V* __restrict grad_y = s->grad_y.data();
+  V* __restrict grad_out = s->grad_out.data();
+  V* ge = grad_command.instruction;
+  std::fill_n(grad_x, size, V{});
+  std::fill_n(grad_y, size, V{});
+  std::fill_n(grad_out, size, V{});
+  std::fill_n(ge, kNumInstructions, V{});
+
+  // Halting: p' = p + (1 - p) e_STOP.
+  *grad_state.halting = grad_next.halting * (1.0f - e[kStop]);
+  ge[kStop] += grad_next.halting * (1.0f - state.halting);
+
+  // IR: ir'[c] = jump y[c] + (1 - jump) ir[c - 1], jump = e_JEZ x[0].
+  const V jump = e[kJez] * x[0];
+  const V* g_ir = grad_next.instruction_register;
+  const V* ir = state.instruction_register;
+  const V grad_jump = Dot(size, g_ir, y) - g_ir[0] * ir[size - 1] -
+                      Dot(size - 1, g_ir + 1, ir);
+  Axpy(size, jump, g_ir, grad_y);
+  for (int64_t c = 0; c + 1 < size; ++c) {
+    grad_state.instruction_register[c] = (1.0f - jump) * g_ir[c + 1];
+  }
+  grad_state.instruction_register[size - 1] = (1.0f - jump) * g_ir[0];
+  ge[kJez] += grad_jump * x[0];
+  grad_x[0] += grad_jump * e[kJez];
+
+  // Registers: reg'[r] = (1 - o_r) reg[r] + o_r out.
+  const V* o = command.output;
+  for (int64_t r = 0; r < n.registers; ++r) {
+    const V* __restrict row = state.registers + r * size;
+    const V* __restrict g_row = grad_next.registers + r * size;
+    const V* __restrict out = v.out;
+    V* __restrict grad_row = grad_state.registers + r * size;
+    const V o_r = o[r];
+    V grad_o = {};
+#pragma omp simd reduction(+ : grad_o)
+    for (int64_t c = 0; c < size; ++c) {
+      grad_o += g_row[c] * (out[c] - row[c]);
+      grad_out[c] += o_r * g_row[c];
+      grad_row[c] = (1.0f - o_r) * g_row[c];
+    }
+    grad_command.output[r] = grad_o;
+  }
+
+  // Memory: mem'[i] = (1 - e_WRITE x_i) mem[i] + e_WRITE x_i y, and READ's
+  // out = sum_i e_READ x_i mem[i].
+  for (int64_t i = 0; i < size; ++i) {
+    const V write = e[kWrite] * x[i];
+    const V read_weight = e[kRead] * x[i];
+    const V* __restrict row = state.memory + i * size;
+    const V* __restrict g_row = grad_next.memory + i * size;
+    V* __restrict grad_row = grad_state.memory + i * size;
+    V grad_write = {}, grad_read = {};
+#pragma omp simd reduction(+ : grad_write, grad_read)
+    for (int64_t c = 0; c < size; ++c) {
+      grad_write += g_row[c] * (y[c] - row[c]);
+      grad_read += grad_out[c] * row[c];
+      grad_y[c] += write * g_row[c];
+      grad_row[c] = (1.0f - write) * g_row[c] + read_weight * grad_out[c];
+    }
+    grad_x[i] += e[kWrite] * grad_write + e[kRead] * grad_read;
+    ge[kWrite] += x[i] * grad_write;
+  }
+
+  // ALU: de_k = <grad_out, out_k>, then back through each out_k. INC:
+  // out[c] = x[c - 1], so de_INC = sum_i x_i grad_out[i + 1] and grad_x[i]
+  // takes grad_out[i + 1]; DEC the other way round.
+  V* grad_out_padded = s->grad_out_padded.data();
+  PadCyclically(size, grad_out, grad_out_padded);
+  const V zero_weight = grad_out[0];
+  ge[kStop] += zero_weight;
+  ge[kZero] += zero_weight;
+  ge[kWrite] += zero_weight;
+  ge[kJez] += zero_weight;
+  ge[kInc] += Dot(size, x, grad_out_padded + 2);
+  ge[kDec] += Dot(size, x, grad_out_padded);
+  ge[kAdd] += Dot(size, grad_out, v.add);
+  ge[kSub] += Dot(size, grad_out, v.sub);
+  ComputeMinimumAndMaximum(size, x, y, s);
+  ge[kMin] += Dot(size, grad_out, s->minimum.data());
+  ge[kMax] += Dot(size, grad_out, s->maximum.data());
+  ge[kRead] += Dot(size, grad_out, v.read);
+  Axpy(size, e[kInc], grad_out_padded + 2, grad_x);
+  Axpy(size, e[kDec], grad_out_padded, grad_x);
+
+  // ADD and SUB, the convolutions of x with y and with y reversed:
+  // d x_i = sum_j y_j g[i + j] and d y_j = sum_i x_i g[i + j] (mod M), read
+  // from the output gradient doubled.
+  V* __restrict add_gradient = s->add_gradient_doubled.data();
+  V* __restrict sub_gradient = s->sub_gradient_doubled.data();
+  for (int64_t c = 0; c < size; ++c) {
+    add_gradient[c] = add_gradient[c + size] = e[kAdd] * grad_out[c];
+    sub_gradient[c] = sub_gradient[c + size] = e[kSub] * grad_out[c];
+  }
+  const V* __restrict y_reversed = s->y_reversed.data();
+  V* __restrict grad_y_reversed = s->grad_y_reversed.data();
+  ReverseCyclically(size, y, s->y_reversed.data());
+  std::fill_n(grad_y_reversed, size, V{});
+  for (int64_t i = 0; i < size; ++i) {
+    const V x_i = x[i];
+    const V* __restrict add_row = add_gradient + i;
+    const V* __restrict sub_row = sub_gradient + i;
+    V grad_x_i = {};
+#pragma omp simd reduction(+ : grad_x_i)
+    for (int64_t j = 0; j < size; ++j) {
+      grad_y[j] += x_i * add_row[j];
+      grad_y_reversed[j] += x_i * sub_row[j];
+      grad_x_i += y[j] * add_row[j] + y_reversed[j] * sub_row[j];
+    }
+    grad_x[i] += grad_x_i;
+  }
+  grad_y[0] += grad_y_reversed[0];
+  for (int64_t j = 1; j < size; ++j) grad_y[size - j] += grad_y_reversed[j];
+
+  // MIN = x_c Y>=[c] + X>[c] y_c and MAX = x_c Y<=[c] + X<[c] y_c, where the
+  // cumulative sums spread their gradient over prefixes (MIN) and suffixes
+  // (MAX) of c.
+  V min_x_prefix = {}, min_y_prefix = {};
+  for (int64_t c = 0; c < size; ++c) {
+    const V g_min = e[kMin] * grad_out[c];
+    const V g_max = e[kMax] * grad_out[c];
+    grad_x[c] += g_min * s->y_at_or_above[c] + g_max * s->y_at_or_below[c] +
+                 min_y_prefix;
+    min_x_prefix += g_min * x[c];  // Y>=[c'] for c' <= c holds y_c
+    grad_y[c] += g_min * s->x_above[c] + g_max * s->x_below[c] + min_x_prefix;
+    min_y_prefix += g_min * y[c];  // X>[c'] for c' < c holds x_c
+  }
+  V max_x_suffix = {}, max_y_suffix = {};
+  for (int64_t c = size - 1; c >= 0; --c) {
+    const V g_max = e[kMax] * grad_out[c];
+    grad_x[c] += max_y_suffix;
+    max_x_suffix += g_max * x[c];  // Y<=[c'] for c' >= c holds y_c
+    grad_y[c] += max_x_suffix;
+    max_y_suffix += g_max * y[c];  // X<[c'] for c' > c holds x_c
+  }
+
+  // Argument selection: x = sum_r a_r reg[r], y = sum_r b_r reg[r].
+  const V* a = command.first_argument;
+  const V* b = command.second_argument;
+  for (int64_t r = 0; r < n.registers; ++r) {
+    const V* __restrict row = state.registers + r * size;
+    V* __restrict grad_row = grad_state.registers + r * size;
+    const V a_r = a[r], b_r = b[r];
+    V grad_a = {}, grad_b = {};
+#pragma omp simd reduction(+ : grad_a, grad_b)
+    for (int64_t c = 0; c < size; ++c) {
+      grad_a += grad_x[c] * row[c];
+      grad_b += grad_y[c] * row[c];
+      grad_row[c] += a_r * grad_x[c] + b_r * grad_y[c];
+    }
+    grad_command.first_argument[r] = grad_a;
+    grad_command.second_argument[r] = grad_b;
+  }
+}
+
+// One example at a time (the step ops) and kLanes at a time (the run ops).
+#define TF_ANC_INSTANTIATE_STEP(V)                                            \
+  template struct StepScratch<V>;                                             \
+  template void ComputeStepValues<V>(const Sizes&, const State<V>&,           \
+                                     const Command<V>&, StepScratch<V>*,      \
+                                     const StepValues<V>&);                   \
+  template void ApplyStep<V>(const Sizes&, const State<V>&,                   \
+                             const Command<V>&, const StepValues<const V>&,   \
+                             const MutableState<V>&);                         \
+  template void StepBackward<V>(const Sizes&, const State<V>&,                \
+                                const Command<V>&,                            \
+                                const StepValues<const V>&, const State<V>&,  \
+                                StepScratch<V>*, const MutableState<V>&,      \
+                                const MutableCommand<V>&);
+TF_ANC_INSTANTIATE_STEP(float)
+TF_ANC_INSTANTIATE_STEP(Lanes)
+#undef TF_ANC_INSTANTIATE_STEP
+
+}  // namespace tf_anc

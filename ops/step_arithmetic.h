@@ -1,0 +1,138 @@
+// The arithmetic of one step of the differentiable machine (spec section 2),
+// forward and backward: the shared core of the step ops (machine_step.cc,
+// one example at a time: V = float) and the whole-run ops (machine_run.cc,
+// kLanes examples at a time: V = Lanes). No TensorFlow here; pointers
+// address one example's (or one group of lanes') values.
+//
+// Every value is a distribution over [0, M). A step costs O(M^2 + R M): the
+// ADD/SUB convolutions, READ and WRITE are the M^2 terms, MIN/MAX use
+// cumulative sums. The M^2 loops run over contiguous arrays (the cyclic
+// convolutions over doubled arrays) so that they vectorise.
+
+#ifndef TF_ANC_OPS_STEP_ARITHMETIC_H_
+#define TF_ANC_OPS_STEP_ARITHMETIC_H_
+
+#include <cstdint>
+#include <vector>
+
+#include "ops/vector_ops.h"
+
+namespace tf_anc {
+
+// Instruction indices, in tf_anc/isa.py's order.
+enum Instruction {
+  kStop, kZero, kInc, kAdd, kSub, kDec, kMin, kMax, kRead, kWrite, kJez,
+  kNumInstructions
+};
+
+struct Sizes {
+  int64_t memory;     // M
+  int64_t registers;  // R
+};
+
+// The machine state, or the gradient of a loss with respect to it.
+template <typename V>
+struct State {
+  const V* memory;                // [M, M]
+  const V* registers;             // [R, M]
+  const V* instruction_register;  // [M]
+  V halting;
+};
+
+// Where a step writes the next state (or a state's gradient).
+template <typename V>
+struct MutableState {
+  V* memory;
+  V* registers;
+  V* instruction_register;
+  V* halting;
+};
+
+// A command: the controller's four distributions.
+template <typename V>
+struct Command {
+  const V* instruction;      // [kNumInstructions], e
+  const V* first_argument;   // [R], a: selects x
+  const V* second_argument;  // [R], b: selects y
+  const V* output;           // [R], o: the register written
+};
+
+template <typename V>
+struct MutableCommand {
+  V* instruction;
+  V* first_argument;
+  V* second_argument;
+  V* output;
+};
+
+// What a step computes on the way to the next state that its backward pass
+// reads again and would otherwise recompute at an O(M^2) cost: x, y, the
+// mixed result and the results of ADD, SUB and READ; M values each,
+// StepValuesSize() in all. `T` is V (written by ComputeStepValues) or
+// const V.
+template <typename T>
+struct StepValues {
+  StepValues(const Sizes& n, T* data)
+      : x(data), y(x + n.memory), out(y + n.memory), add(out + n.memory),
+        sub(add + n.memory), read(sub + n.memory) {}
+
+  T* x;
+  T* y;
+  T* out;
+  T* add;
+  T* sub;
+  T* read;
+};
+
+inline int64_t StepValuesSize(const Sizes& n) { return 6 * n.memory; }
+
+// Scratch space for one step; one per thread, reused across steps.
+template <typename V>
+struct StepScratch {
+  explicit StepScratch(const Sizes& n);
+
+  // Forward: y reversed cyclically (SUB is the convolution of x with it),
+  // the convolutions before folding, x padded cyclically by one each side.
+  std::vector<V> y_reversed, add_unfolded, sub_unfolded, x_padded;
+  // Both ways: MIN's and MAX's results and the cumulative sums behind them.
+  std::vector<V> minimum, maximum, x_above, x_below, y_at_or_above,
+      y_at_or_below;
+  // Backward: the output gradient doubled (for ADD and SUB) and padded,
+  // and the gradients of x, y, y reversed and the mixed result.
+  std::vector<V> add_gradient_doubled, sub_gradient_doubled, grad_out_padded,
+      grad_x, grad_y, grad_y_reversed, grad_out;
+};
+
+// Rough cycles of one step (forward or backward) of one example: the M^2
+// loops dominate.
+inline int64_t StepCost(const Sizes& sizes) {
+  return 6 * sizes.memory * sizes.memory + 6 * sizes.registers * sizes.memory;
+}
+
+// Fills `values` for `state` and `command`.
+template <typename V>
+void ComputeStepValues(const Sizes& n, const State<V>& state,
+                       const Command<V>& command, StepScratch<V>* scratch,
+                       const StepValues<V>& values);
+
+// next = step(state, command), from the step's values. `next` must not
+// alias `state`.
+template <typename V>
+void ApplyStep(const Sizes& n, const State<V>& state,
+               const Command<V>& command, const StepValues<const V>& values,
+               const MutableState<V>& next);
+
+// From the gradient with respect to the next state, writes (overwrites) the
+// gradients with respect to the state and the command. `values` are the
+// step's (ComputeStepValues). Outputs must not alias inputs.
+template <typename V>
+void StepBackward(const Sizes& n, const State<V>& state,
+                  const Command<V>& command,
+                  const StepValues<const V>& values,
+                  const State<V>& grad_next, StepScratch<V>* scratch,
+                  const MutableState<V>& grad_state,
+                  const MutableCommand<V>& grad_command);
+
+}  // namespace tf_anc
+
+#endif  // TF_ANC_OPS_STEP_ARITHMETIC_H_

@@ -1,0 +1,294 @@
+"""The fused whole-run op computes exactly what the plain-TF loop computes.
+
+SoftMachine with step_impl="fused" (one AncMachineRun op) against
+step_impl="tf" (the plain-TF step in a tf.while_loop): outputs to 1e-5 and
+gradients to 1e-4 of their scale, on random controllers and random memory
+distributions, with restarts, examples that halt early and examples that
+never halt; a numeric gradient check of the op; the choice of
+implementation and its fallbacks (no library, XLA, float64).
+"""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tf_anc import isa
+from tf_anc import lang
+from tf_anc import ops
+from tf_anc import tasks
+from tf_anc.lang.compiler import compile_program
+from tf_anc.machine import MachineState, SoftMachine, fused
+from tests.test_fused_step import assert_gradients_close, random_distributions
+
+requires_library = pytest.mark.skipif(
+    not fused.fused_available(),
+    reason="the fused op library is not built (python -m tf_anc.ops.build)")
+
+
+def random_machine(memory_size, num_registers, max_steps, num_restarts,
+                   step_impl, seed, eta_stop=0.9):
+  """A machine whose restarts are random soft programs.
+
+  Restart 0 never stops (its STOP logits are very low), so its examples run
+  to T_max; the others stop with a probability that varies with the
+  instruction register, so their examples halt after differing numbers of
+  steps.
+  """
+  machine = SoftMachine(
+      memory_size, [f"r{i}" for i in range(num_registers)], max_steps,
+      eta_stop=eta_stop, trace_memory=True, num_restarts=num_restarts,
+      step_impl=step_impl)
+  machine.build()
+  rng = np.random.default_rng(seed)
+  for variable in machine.trainable_variables:
+    variable.assign(rng.normal(0.0, 2.0, variable.shape))
+  stop = machine.controller.instruction_logits[:, :, isa.STOP]
+  stop_logits = rng.normal(1.0, 2.0, stop.shape)
+  stop_logits[0] = -30.0
+  machine.controller.instruction_logits[:, :, isa.STOP].assign(stop_logits)
+  return machine
+
+
+def outputs_and_gradients(machine, memory, seed):
+  """The machine's outputs and d(random linear loss)/d(weights, memory)."""
+  memory = tf.constant(memory)
+  with tf.GradientTape() as tape:
+    tape.watch(memory)
+    outputs = machine(memory)
+    rng = np.random.default_rng(seed)
+    loss = sum(
+        tf.reduce_sum(rng.normal(size=outputs[name].shape).astype(np.float32)
+                      * outputs[name])
+        for name in ("memory", "registers", "halting_probabilities",
+                     "memory_trace"))
+  sources = machine.trainable_variables + [memory]
+  return outputs, tape.gradient(loss, sources)
+
+
+def listk_machine(**kwargs):
+  task = tasks.TASKS["listk"]
+  program = lang.load_program(tasks.program_path(task), task.memory_size)
+  return SoftMachine.from_weights(compile_program(program), task.max_steps,
+                                  **kwargs)
+
+
+def assert_runs_listk(machine):
+  """`machine` computes ListK on a few examples of its distribution."""
+  task = tasks.TASKS["listk"]
+  inputs, targets, masks = tasks.sample("listk", task.distributions[0], 4,
+                                        seed=3)
+  memory = np.argmax(machine(inputs)["memory"], axis=-1)
+  np.testing.assert_array_equal(memory * masks, targets * masks)
+
+
+# (restarts K, batch per restart, M, R, T_max). The op runs batches under 4
+# one example at a time and larger ones in groups of 8 (4 without AVX),
+# idle lanes included.
+RUN_SHAPES = [
+    (1, 1, 1, 1, 3), (2, 1, 8, 3, 12), (3, 1, 10, 7, 15), (1, 4, 3, 2, 5),
+    (2, 3, 8, 3, 12), (3, 2, 10, 7, 15), (2, 4, 20, 7, 20), (1, 9, 5, 1, 8)]
+
+
+@requires_library
+@pytest.mark.parametrize("restarts,batch,memory_size,num_registers,max_steps",
+                         RUN_SHAPES)
+def test_values_and_gradients_match_the_plain_loop(restarts, batch,
+                                                   memory_size, num_registers,
+                                                   max_steps):
+  seed = restarts * 1000 + batch * 100 + memory_size * 10 + num_registers
+  memory = random_distributions(np.random.default_rng(seed), restarts, batch,
+                                memory_size, memory_size).numpy()
+  results = {}
+  for step_impl in ("fused", "tf"):
+    machine = random_machine(memory_size, num_registers, max_steps, restarts,
+                             step_impl, seed, eta_stop=0.5)
+    results[step_impl] = outputs_and_gradients(machine, memory, seed)
+  (fused_outputs, fused_gradients), (outputs, gradients) = (
+      results["fused"], results["tf"])
+  assert set(fused_outputs) == set(outputs)
+  for name in ("memory", "registers", "halting_probabilities",
+               "memory_trace"):
+    np.testing.assert_allclose(fused_outputs[name], outputs[name], atol=1e-5,
+                               err_msg=name)
+  for name in ("steps", "halted", "running"):
+    np.testing.assert_array_equal(fused_outputs[name], outputs[name],
+                                  err_msg=name)
+  assert_gradients_close(fused_gradients, gradients, 1e-4)
+  if restarts > 1 and memory_size > 1:  # both kinds of example were run
+    steps = np.asarray(outputs["steps"])
+    assert np.all(steps[0] == max_steps) and not np.any(outputs["halted"][0])
+    assert np.any(steps[1:] < max_steps) and np.any(outputs["halted"][1:])
+
+
+@requires_library
+def test_a_compiled_program_runs_alike_in_a_graph():
+  # Random memories make ListK wander and loop, as well as halt.
+  memories = np.random.default_rng(3).integers(0, 20, size=[64, 20])
+  memories = memories.astype(np.int32)
+  outputs = {step_impl: tf.function(listk_machine(step_impl=step_impl))(
+      memories) for step_impl in ("fused", "tf")}
+  for name in ("memory", "registers", "halting_probabilities"):
+    np.testing.assert_allclose(outputs["fused"][name], outputs["tf"][name],
+                               atol=1e-5)
+  for name in ("steps", "halted", "running"):
+    np.testing.assert_array_equal(outputs["fused"][name], outputs["tf"][name])
+  steps = np.asarray(outputs["tf"]["steps"])
+  assert 0 < np.sum(steps < 75) < len(steps)  # some halt, some loop
+
+
+def random_run_inputs(rng, batch, memory_size, num_registers, restarts):
+  state = MachineState(
+      memory=random_distributions(rng, batch, memory_size, memory_size),
+      registers=random_distributions(rng, batch, num_registers, memory_size),
+      instruction_register=random_distributions(rng, batch, memory_size),
+      halting_probability=tf.zeros([batch]))
+  logits = [tf.constant(rng.normal(0.0, 2.0, [restarts, memory_size, width]),
+                        tf.float32)
+            for width in (isa.NUM_INSTRUCTIONS, num_registers,
+                          num_registers, num_registers)]
+  return state, logits
+
+
+@requires_library
+def test_gradient_matches_finite_differences():
+  state, logits = random_run_inputs(np.random.default_rng(1), 2, 3, 2, 2)
+  # Example 1 starts halted: every step passes its state through.
+  state = state._replace(halting_probability=tf.constant([0.2, 0.95]))
+  max_steps, eta_stop = 3, 0.9
+  run = ops.machine_run(state, logits, max_steps, eta_stop, trace_memory=True)
+  assert run.running.numpy().tolist() == [[True] * 3, [False] * 3]
+  # Far from eta_stop, so that no finite difference changes which examples
+  # run.
+  assert np.max(run.halting_probabilities[0]) < eta_stop - 0.1
+
+  def float_outputs(*inputs):
+    run = ops.machine_run(MachineState(*inputs[:4]), inputs[4:], max_steps,
+                          eta_stop, trace_memory=True)
+    return tf.concat([tf.reshape(value, [-1]) for value in (
+        run.final_memory, run.final_registers, run.halting_probabilities,
+        run.memory_trace)], 0)
+
+  theoretical, numerical = tf.test.compute_gradient(
+      float_outputs, list(state) + logits, delta=1e-2)
+  for analytic, numeric in zip(theoretical, numerical):
+    np.testing.assert_allclose(analytic, numeric, atol=3e-3)
+
+
+@requires_library
+def test_unused_outputs_have_zero_gradients():
+  state, logits = random_run_inputs(np.random.default_rng(2), 4, 5, 3, 2)
+  with tf.GradientTape(persistent=True) as tape:
+    tape.watch(logits)
+    run = ops.machine_run(state, logits, 6, 0.9, trace_memory=True)
+    only_final = tf.reduce_sum(run.final_memory)
+    with_zero_trace = only_final + tf.reduce_sum(0.0 * run.memory_trace)
+  for alone, zero_added in zip(tape.gradient(only_final, logits),
+                               tape.gradient(with_zero_trace, logits)):
+    np.testing.assert_allclose(alone, zero_added, atol=1e-6)
+
+
+@requires_library
+@pytest.mark.parametrize("bad_input,shape,message", [
+    ("memory", [4, 4, 5], "memory must have shape"),
+    ("memory", [3, 4, 4], "multiple of the number of restarts"),
+    ("registers", [4, 3, 5], "registers must have shape"),
+    ("halting", [3], "halting must have shape"),
+    ("instruction_logits", [2, 4, 5], "instruction_logits must have shape"),
+    ("output_logits", [2, 4, 2], "output_logits must have shape"),
+])
+def test_inconsistent_inputs_are_invalid_arguments(bad_input, shape, message):
+  state, logits = random_run_inputs(np.random.default_rng(3), 4, 4, 3, 2)
+  inputs = dict(zip(["memory", "registers", "instruction_register",
+                     "halting", "instruction_logits", "first_argument_logits",
+                     "second_argument_logits", "output_logits"],
+                    list(state) + logits))
+  inputs[bad_input] = tf.zeros(shape)
+
+  def run():
+    return ops.load().anc_machine_run(**inputs, max_steps=3, eta_stop=0.9)
+
+  # Eagerly the kernel's checks answer; in a graph the shape function
+  # rejects the inputs before they run.
+  with pytest.raises(tf.errors.InvalidArgumentError, match=message):
+    run()
+  with pytest.raises((ValueError, tf.errors.InvalidArgumentError)):
+    tf.function(run)()
+
+
+@requires_library
+def test_the_gradient_op_checks_what_it_reads():
+  state, logits = random_run_inputs(np.random.default_rng(4), 4, 4, 3, 2)
+  run = ops.machine_run(state, logits, 3, 0.9)
+  empty = tf.zeros([0])
+  with pytest.raises(tf.errors.InvalidArgumentError,
+                     match="gradient of final_memory must have shape"):
+    ops.load().anc_machine_run_grad(
+        *state, *logits, run.running, run.saved, tf.zeros([4, 4, 3]), empty,
+        empty, empty)
+  with pytest.raises(tf.errors.InvalidArgumentError,
+                     match="saved must have shape"):
+    ops.load().anc_machine_run_grad(
+        *state, *logits, run.running, run.saved[:, :2], empty, empty, empty,
+        empty)
+
+
+@requires_library
+def test_xla_and_float64_machines_take_the_plain_loop(monkeypatch):
+  machine = listk_machine(step_impl="fused")
+
+  def fused_run(state):
+    raise AssertionError(f"the fused op was traced for {state}")
+
+  monkeypatch.setattr(machine, "_fused_run", fused_run)
+  assert_runs_listk(tf.function(machine, jit_compile=True))
+  assert not fused.use_fused("fused", tf.float64)
+  assert fused.use_fused("fused", tf.float32)
+
+
+@requires_library
+def test_auto_and_the_environment_variable_choose_the_run(monkeypatch):
+  monkeypatch.delenv(fused.ENV_VAR, raising=False)
+  assert fused.use_fused()
+  monkeypatch.setenv(fused.ENV_VAR, "tf")
+  assert not fused.use_fused()
+  assert fused.use_fused("fused")
+
+
+def test_unknown_implementations_are_rejected(monkeypatch):
+  with pytest.raises(ValueError, match="cuda"):
+    SoftMachine(4, ["a"], 3, step_impl="cuda")
+  monkeypatch.setenv(fused.ENV_VAR, "cuda")
+  with pytest.raises(ValueError, match=fused.ENV_VAR):
+    fused.use_fused()
+
+
+def test_a_run_has_at_least_one_step():
+  with pytest.raises(ValueError, match="max_steps"):
+    SoftMachine(4, ["a"], 0)
+
+
+@pytest.fixture
+def missing_library(monkeypatch, tmp_path):
+  monkeypatch.setattr(ops, "LIBRARY_PATH", str(tmp_path / "missing.so"))
+  ops.load.cache_clear()
+  yield
+  ops.load.cache_clear()
+
+
+def test_a_missing_library_falls_back_to_the_plain_loop_with_one_warning(
+    missing_library, monkeypatch, caplog):
+  del missing_library
+  monkeypatch.delenv(fused.ENV_VAR, raising=False)
+  assert not fused.use_fused()
+  assert not fused.use_fused("auto")
+  assert len([record for record in caplog.records
+              if "plain-TF step" in record.getMessage()]) == 1
+  with pytest.raises(RuntimeError, match="did not load"):
+    fused.use_fused("fused")
+  assert_runs_listk(listk_machine())
+
+
+def test_forcing_the_plain_loop_needs_no_library(missing_library, monkeypatch):
+  del missing_library
+  monkeypatch.setenv(fused.ENV_VAR, "tf")
+  assert_runs_listk(listk_machine())
