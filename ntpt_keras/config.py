@@ -37,6 +37,11 @@ class NtptConfig:
   param_init_stddev: float = 1.0
   seed: int = 0
   library_dir: Optional[str] = None
+  # "output:v1,v2,...": a curriculum. Stage i (`curriculum_steps` steps)
+  # draws only instances whose scalar Output `output` is at most v_i; then
+  # all of them.
+  curriculum: Optional[str] = None
+  curriculum_steps: int = 300
   checkpoint_every: int = 200
   log_every: int = 100
   jit_compile: bool = False
@@ -52,7 +57,22 @@ def resolve(config: NtptConfig) -> NtptConfig:
   for pair in config.tensor_labels:
     if pair.count(":") != 1:
       raise ValueError(f"--tensor_labels takes tensor:feature, got {pair!r}")
+  if config.curriculum is not None:
+    curriculum_stages(config.curriculum)  # raises on a malformed one
   if config.neural_learning_rate is None:
     config = dataclasses.replace(config,
                                  neural_learning_rate=config.learning_rate)
   return config
+
+
+def curriculum_stages(curriculum: str):
+  """`"output:v1,v2"` → `("output", [v1, v2])`; ValueError if malformed."""
+  output, _, values = curriculum.partition(":")
+  try:
+    stages = [int(v) for v in values.split(",")]
+  except ValueError:
+    stages = []
+  if not output or not stages:
+    raise ValueError(f"--curriculum takes output:v1,v2,..., got "
+                     f"{curriculum!r}")
+  return output, stages

@@ -27,7 +27,7 @@ import tensorflow as tf
 from ntpt_keras import data as data_lib
 from ntpt_keras import evaluation
 from ntpt_keras import export
-from ntpt_keras.config import NtptConfig, resolve
+from ntpt_keras.config import NtptConfig, curriculum_stages, resolve
 from ntpt_keras.lang import compiler
 from ntpt_keras.lang import source
 from ntpt_keras.library import NeuralLibrary, check_untrained
@@ -111,14 +111,30 @@ class Trainer:
       raise ValueError("there are no training instances")
     return train, test
 
+  def _pool(self, step: int) -> np.ndarray:
+    """The training instances `step` draws from (see `curriculum`)."""
+    everything = np.arange(len(self.train_data))
+    if self.config.curriculum is None:
+      return everything
+    output, stages = curriculum_stages(self.config.curriculum)
+    stage = step // self.config.curriculum_steps
+    if stage >= len(stages):
+      return everything
+    values = self.train_data.outputs[output]
+    if values.ndim != 1:
+      raise ValueError(f"--curriculum needs a scalar Output; {output} has "
+                       f"shape {values.shape[1:]}")
+    pool = np.flatnonzero(values <= stages[stage])
+    return pool if len(pool) else everything
+
   def _batch(self, step: int) -> data_lib.Instances:
     """The instances of `step`: a pure function of seed and step, so a
     resumed run sees the data the interrupted one would have."""
-    size = len(self.train_data)
-    if self.config.batch_size >= size:
-      return self.train_data
-    indices = np.random.default_rng([self.config.seed, step]).integers(
-        0, size, self.config.batch_size)
+    pool = self._pool(step)
+    if self.config.batch_size >= len(pool):
+      return self.train_data.take(pool)
+    indices = np.random.default_rng([self.config.seed, step]).choice(
+        pool, self.config.batch_size)
     return self.train_data.take(indices)
 
   def _train_step_eager(self, inputs, observed):

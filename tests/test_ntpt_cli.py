@@ -65,3 +65,8 @@ def test_a_model_bringing_two_untrained_networks_is_refused(tmp_path):
                 f"--hypers_file={DATA}/2x2_hypers.json", "--hypers=choice",
                 "--dataset=grids2x2/add2x2_top", f"--model_dir={tmp_path}")
   assert_usage_error(result, "2 untrained networks (net_0, net_1)")
+
+
+def test_a_malformed_curriculum_is_one_line(tmp_path):
+  result = tool("train", *_circuit_flags(tmp_path), "--curriculum=path_len")
+  assert_usage_error(result, "--curriculum takes output:v1,v2")

@@ -131,3 +131,30 @@ def test_the_maze_trains_from_the_sign_grid_dataset(tmp_path):
   assert report["train_examples"] == 16 and report["test_examples"] == 8
   assert 0.0 <= report["network_test_accuracy"]["LOOK/img_grid"] <= 1.0
   assert os.path.exists(tmp_path / "run" / "results.json")
+
+
+def _add2x2_ints(model_dir, **overrides):
+  return NtptConfig(model_file=f"{MODELS}/add2x2_ints.py",
+                    data_file=f"{DATA}/add2x2_ints_data.json",
+                    train_batch="top_train", test_batch="top_test",
+                    model_dir=str(model_dir), restarts=1, batch_size=8,
+                    **overrides)
+
+
+def test_a_curriculum_stage_draws_only_instances_up_to_its_value(tmp_path):
+  trainer = training.Trainer(_add2x2_ints(
+      tmp_path, curriculum="answer:2,5", curriculum_steps=10),
+                             log=lambda _: None)
+  answers = trainer.train_data.outputs["answer"]
+  for step, most in ((0, 2), (9, 2), (10, 5), (19, 5)):
+    assert np.all(trainer._batch(step).outputs["answer"] <= most)
+  drawn = np.concatenate([trainer._batch(step).outputs["answer"]
+                          for step in range(20, 60)])
+  assert drawn.max() > 5 and answers.max() == drawn.max()
+
+
+def test_without_a_curriculum_batches_draw_from_every_instance(tmp_path):
+  trainer = training.Trainer(_add2x2_ints(tmp_path), log=lambda _: None)
+  drawn = np.concatenate([trainer._batch(step).outputs["answer"]
+                          for step in range(40)])
+  assert drawn.max() > 5

@@ -82,6 +82,12 @@ _NEURAL_LEARNING_RATE = flags.DEFINE_float(
 _PARAM_INIT_STDDEV = flags.DEFINE_float(
     "param_init_stddev", 1.0, "NTPT: std of the params' initial logits.",
     lower_bound=0.0)
+_CURRICULUM = flags.DEFINE_string(
+    "curriculum", None, "NTPT: output:v1,v2,...: stage i draws only training "
+    "instances whose scalar Output is at most v_i; then all of them.")
+_CURRICULUM_STEPS = flags.DEFINE_integer(
+    "curriculum_steps", 300, "NTPT: training steps per curriculum stage.",
+    lower_bound=1)
 _LIBRARY_DIR = flags.DEFINE_string(
     "library_dir", None, "NTPT: a neural library: its networks are bound "
     "before training and the best restart's are saved back.")
@@ -217,7 +223,8 @@ _ANC_ONLY = (_TASK, _DISTRIBUTION, _PROGRAM, _MEMORY_SIZE, _MAX_STEPS,
              _EXPORT_ALL_RESTARTS)
 _NTPT_ONLY = (_HYPERS_FILE, _HYPERS, _DATA_FILE, _TRAIN_BATCH, _TEST_BATCH,
               _DATASET, _TRAIN_EXAMPLES, _TENSOR_LABELS,
-              _NEURAL_LEARNING_RATE, _PARAM_INIT_STDDEV, _LIBRARY_DIR)
+              _NEURAL_LEARNING_RATE, _PARAM_INIT_STDDEV, _LIBRARY_DIR,
+              _CURRICULUM, _CURRICULUM_STEPS)
 
 
 _LIFELONG_ONLY = (_LEARNERS, _LIFELONG_TASKS, _LIFELONG_EXAMPLES,
@@ -269,7 +276,8 @@ def _ntpt_config():
       tensor_labels=tuple(_TENSOR_LABELS.value),
       neural_learning_rate=_NEURAL_LEARNING_RATE.value,
       param_init_stddev=_PARAM_INIT_STDDEV.value,
-      library_dir=_LIBRARY_DIR.value, **shared)
+      library_dir=_LIBRARY_DIR.value, curriculum=_CURRICULUM.value,
+      curriculum_steps=_CURRICULUM_STEPS.value, **shared)
 
 
 def _train_ntpt():
