@@ -48,6 +48,17 @@ def load_tfds(name: str, split: str, data_dir=None, num_examples=None):
   return next(iter(tfds.as_numpy(dataset.batch(1 << 30))))
 
 
+def apply_gradients(tape, loss, groups) -> None:
+  """One gradient of `loss`, each `(optimizer, variables)` group's part
+  applied by its own optimizer."""
+  variables = [v for _, group in groups for v in group]
+  gradients = tape.gradient(loss, variables)
+  start = 0
+  for optimizer, group in groups:
+    optimizer.apply_gradients(zip(gradients[start:start + len(group)], group))
+    start += len(group)
+
+
 class Trainer:
   """Owns the model, its optimizers, the instances and the checkpoints."""
 
@@ -64,6 +75,7 @@ class Trainer:
     check_untrained([config.model_file], [self.program.called_functions()],
                     self.library.functions() if self.library else ())
     self.train_data, self.test_data = self._instances()
+    self._stage_pools = self._curriculum_pools()
     self.model = NeuralProgram(self.program, restarts=config.restarts,
                                param_init_stddev=config.param_init_stddev,
                                seed=config.seed)
@@ -111,26 +123,24 @@ class Trainer:
       raise ValueError("there are no training instances")
     return train, test
 
-  def _pool(self, step: int) -> np.ndarray:
-    """The training instances `step` draws from (see `curriculum`)."""
-    everything = np.arange(len(self.train_data))
+  def _curriculum_pools(self):
+    """The training instances of each curriculum stage (see `curriculum`)."""
     if self.config.curriculum is None:
-      return everything
+      return []
     output, stages = curriculum_stages(self.config.curriculum)
-    stage = step // self.config.curriculum_steps
-    if stage >= len(stages):
-      return everything
-    values = self.train_data.outputs[output]
-    if values.ndim != 1:
-      raise ValueError(f"--curriculum needs a scalar Output; {output} has "
-                       f"shape {values.shape[1:]}")
-    pool = np.flatnonzero(values <= stages[stage])
-    return pool if len(pool) else everything
+    values = self.train_data.outputs.get(output)
+    if values is None or values.ndim != 1:
+      raise ValueError(f"--curriculum needs a scalar Output; the model's "
+                       f"are {', '.join(self.train_data.outputs)}")
+    pools = [np.flatnonzero(values <= most) for most in stages]
+    return [pool if len(pool) else np.arange(len(values)) for pool in pools]
 
   def _batch(self, step: int) -> data_lib.Instances:
     """The instances of `step`: a pure function of seed and step, so a
     resumed run sees the data the interrupted one would have."""
-    pool = self._pool(step)
+    stage = step // self.config.curriculum_steps
+    pool = (self._stage_pools[stage] if stage < len(self._stage_pools)
+            else np.arange(len(self.train_data)))
     if self.config.batch_size >= len(pool):
       return self.train_data.take(pool)
     indices = np.random.default_rng([self.config.seed, step]).choice(
@@ -142,13 +152,7 @@ class Trainer:
       per_restart = self.model.negative_log_likelihood(inputs, observed)
       # Restarts share no weights: the sum gives each its own gradient.
       loss = tf.reduce_sum(per_restart)
-    variables = [v for _, group in self.groups for v in group]
-    gradients = tape.gradient(loss, variables)
-    start = 0
-    for optimizer, group in self.groups:
-      optimizer.apply_gradients(zip(gradients[start:start + len(group)],
-                                    group))
-      start += len(group)
+    apply_gradients(tape, loss, self.groups)
     self.step.assign_add(1)
     return per_restart
 

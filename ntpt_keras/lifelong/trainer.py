@@ -29,6 +29,7 @@ import numpy as np
 import tensorflow as tf
 
 from ntpt_keras import export as export_lib
+from ntpt_keras import training
 from ntpt_keras.lifelong import baselines
 from ntpt_keras.lifelong import learners as learners_lib
 from ntpt_keras.lifelong import report as report_lib
@@ -107,20 +108,17 @@ class LifelongTrainer:
     self.learners = [make_learner(name, self.tasks, config)
                      for name in config.learners]
     self.optimizers = {}
+    self.step = tf.Variable(0, dtype=tf.int64, name="step")
+    trackables = {}
     for learner in self.learners:
       for group_name, group in learner.groups.items():
         optimizer = tf.keras.optimizers.Adam(group.learning_rate)
         # Slots now, not at the first step, so a checkpoint restores them.
         optimizer.build(group.variables)
         self.optimizers[(learner.name, group_name)] = optimizer
-    self.step = tf.Variable(0, dtype=tf.int64, name="step")
-    trackables = {}
-    for learner in self.learners:
-      for group_name, group in learner.groups.items():
         key = f"{learner.name}_{group_name}"
         trackables[f"variables_{key}"] = list(group.variables)
-        trackables[f"optimizer_{key}"] = self.optimizers[(learner.name,
-                                                          group_name)]
+        trackables[f"optimizer_{key}"] = optimizer
     self.checkpoint = tf.train.Checkpoint(step=self.step, **trackables)
     self.checkpoints = tf.train.CheckpointManager(
         self.checkpoint, os.path.join(config.model_dir, "checkpoints"),
@@ -147,15 +145,9 @@ class LifelongTrainer:
                 for name in learner.task_groups(task)]
 
       def train_step(batch):
-        variables = [v for _, group in groups for v in group]
         with tf.GradientTape() as tape:
           loss = learner.loss(task, batch)
-        gradients = tape.gradient(loss, variables)
-        start = 0
-        for optimizer, group in groups:
-          optimizer.apply_gradients(zip(gradients[start:start + len(group)],
-                                        group))
-          start += len(group)
+        training.apply_gradients(tape, loss, groups)
         return loss
 
       self._train_steps[key] = tf.function(
@@ -176,15 +168,13 @@ class LifelongTrainer:
     for learner in self.learners:
       if hasattr(learner, "choose"):
         for task, arrays in enumerate(self.train_data):
-          number = min(self.config.eval_examples, len(arrays["answer"]))
-          learner.choose(task, _batch(arrays, self.tasks[task],
-                                      np.arange(number)))
+          learner.choose(task, _batch(arrays, self.tasks[task], np.arange(
+              _first(arrays, self.config.eval_examples))))
 
   def accuracy(self, learner, task: int, num_examples=None) -> float:
     """`learner`'s share of right answers on `task`'s test grids."""
     arrays = self.test_data[task]
-    number = len(arrays["answer"]) if num_examples is None else min(
-        num_examples, len(arrays["answer"]))
+    number = _first(arrays, num_examples)
     right = 0
     for start in range(0, number, _CHUNK):
       indices = np.arange(start, min(start + _CHUNK, number))
@@ -208,8 +198,7 @@ class LifelongTrainer:
       if task is None or name not in ntpt.networks:
         continue
       arrays = self.test_data[task]
-      number = len(arrays["answer"]) if num_examples is None else min(
-          num_examples, len(arrays["answer"]))
+      number = _first(arrays, num_examples)
       images = arrays["grid"][:number].reshape(number * 4, -1)
       predicted = np.argmax(ntpt.network(name).predict(images, verbose=0,
                                                        batch_size=4096), -1)
@@ -279,22 +268,22 @@ class LifelongTrainer:
           self.train_data[0]["answer"]))
       batch = _batch(self.train_data[task], self.tasks[task], indices)
       for learner in self.learners:
-        loss = self._train_step(learner, task)(batch)
-        losses[learner.name].append(float(loss))
+        losses[learner.name].append(self._train_step(learner, task)(batch))
       step += 1
       self.step.assign(step)
       if step % eval_steps == 0 or step == total:
         self._measure(step)
       if step % config.log_every == 0 or step == total:
         examples = step * config.batch_size
-        for learner in self.learners:
-          with self.writers[learner.name].as_default():
-            tf.summary.scalar("loss", np.mean(losses[learner.name]),
-                              step=examples)
+        means = {name: float(tf.reduce_mean(values))
+                 for name, values in losses.items()}
+        for name, mean in means.items():
+          with self.writers[name].as_default():
+            tf.summary.scalar("loss", mean, step=examples)
         rate = (step - start_step) * config.batch_size / (
             time.perf_counter() - started)
-        mean_losses = ", ".join(f"{name} {np.mean(values):.3f}"
-                                for name, values in losses.items())
+        mean_losses = ", ".join(f"{name} {mean:.3f}"
+                                for name, mean in means.items())
         self.log(f"step {step}/{total} ({examples} examples, {rate:.0f} "
                  f"examples/s); loss {mean_losses}")
         losses = {name: [] for name in losses}
@@ -339,16 +328,22 @@ class LifelongTrainer:
     return report
 
   def export(self) -> Dict[str, str]:
-    """NTPT's model of every task as a SavedModel, `saved_model/<task>`."""
+    """NTPT's model of every task as a SavedModel, `saved_model/<task>`:
+    the candidate `evaluate` (or `choose`) picked."""
     ntpt = self._learner("ntpt")
     if ntpt is None:
       return {}
-    self.choose()
     return {task: export_lib.export_saved_model(
         model, int(chosen.numpy()),
         os.path.join(self.config.model_dir, "saved_model", task))
             for task, model, chosen in zip(self.tasks, ntpt.models,
                                            ntpt.chosen)}
+
+
+def _first(arrays, num_examples=None) -> int:
+  """How many examples "the first `num_examples`" (None: all) is."""
+  size = len(arrays["answer"])
+  return size if num_examples is None else min(num_examples, size)
 
 
 def _batch_signature(task: str) -> Dict[str, tf.TensorSpec]:
