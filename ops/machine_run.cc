@@ -413,6 +413,17 @@ template <typename V>
 void GatherLogits(const RunSizes& n, const Group<V>& group,
                   const float* packed, V* logits) {
   const int64_t examples_per_restart = n.batch / n.restarts;
+  const int64_t first_restart = group.first / examples_per_restart;
+  if ((group.first + group.count - 1) / examples_per_restart ==
+      first_restart) {
+    // The usual case, one restart for the whole group: broadcast its logits
+    // (idle lanes too, where they meet a zero state and stay unread).
+    const float* restart_logits = packed + first_restart * n.logits;
+    for (int64_t e = 0; e < n.logits; ++e) {
+      logits[e] = V{} + restart_logits[e];
+    }
+    return;
+  }
   std::vector<const float*> rows(group.count);
   for (int lane = 0; lane < group.count; ++lane) {
     rows[lane] = packed + (group.first + lane) / examples_per_restart *
@@ -428,9 +439,8 @@ void ControllerForward(const RunSizes& n, const V* logits,
                        const V* instruction_register, V* command) {
   const int64_t size = n.command.size;
   std::fill_n(command, size, V{});
-  for (int64_t m = 0; m < n.step.memory; ++m) {
-    Axpy(size, instruction_register[m], logits + m * size, command);
-  }
+  StridedDots(size, n.step.memory, instruction_register, logits, size,
+              command);
   for (int i = 0; i < kNumDistributions; ++i) {
     V* p = n.command.At(command, i);
     const int64_t width = n.command.widths[i];
@@ -916,9 +926,9 @@ halting_probabilities, running: [B, T], the halting probability after step t
 steps: [B], the steps each example executed.
 memory_trace: [B, T, M, M], the memory after each step (a halted example's
   repeats); [B, 0, M, M] unless trace_memory.
-saved: what AncMachineRunGrad reads, by groups of examples (8 with AVX,
-  else 4; 1 for a batch under half that): the state every 8 steps and what
-  each step computed on the way; no gradient.
+saved: what AncMachineRunGrad reads, by groups of examples (16 with
+  AVX-512, 8 with AVX, else 4; 1 for a batch under half that): the state
+  every 8 steps and what each step computed on the way; no gradient.
 )doc");
 
 REGISTER_OP("AncMachineRunGrad")

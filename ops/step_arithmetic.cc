@@ -12,16 +12,21 @@ template <typename V>
 void SelectRegister(const Sizes& n, const V* registers, const V* selection,
                     V* selected) {
   std::fill_n(selected, n.memory, V{});
-  for (int64_t r = 0; r < n.registers; ++r) {
-    Axpy(n.memory, selection[r], registers + r * n.memory, selected);
-  }
+  StridedDots(n.memory, n.registers, selection, registers, n.memory,
+              selected);
 }
 
-// reversed[j] = values[-j mod M]: the distribution of -v for v ~ values.
+// doubled[k] = values[k mod M] for k in [0, 2M): a cyclic index c - i or
+// i + j becomes a plain one, so that the convolutions vectorise. With
+// `reversed`, values[-k mod M] instead: the distribution of -v for
+// v ~ values.
 template <typename V>
-void ReverseCyclically(int64_t size, const V* values, V* reversed) {
-  reversed[0] = values[0];
-  for (int64_t j = 1; j < size; ++j) reversed[j] = values[size - j];
+void DoubleCyclically(int64_t size, const V* values, bool reversed,
+                      V* doubled) {
+  for (int64_t k = 0; k < size; ++k) {
+    doubled[k] = doubled[k + size] =
+        reversed ? values[(size - k) % size] : values[k];
+  }
 }
 
 // padded[c + 1] = values[c mod M] for c in [-1, M].
@@ -61,8 +66,8 @@ void ComputeMinimumAndMaximum(int64_t size, const V* x, const V* y,
 
 template <typename V>
 StepScratch<V>::StepScratch(const Sizes& n)
-    : y_reversed(n.memory), add_unfolded(2 * n.memory),
-      sub_unfolded(2 * n.memory), x_padded(n.memory + 2), minimum(n.memory),
+    : y_doubled(2 * n.memory), y_reversed_doubled(2 * n.memory),
+      x_padded(n.memory + 2), minimum(n.memory),
       maximum(n.memory), x_above(n.memory), x_below(n.memory),
       y_at_or_above(n.memory), y_at_or_below(n.memory),
       add_gradient_doubled(2 * n.memory), sub_gradient_doubled(2 * n.memory),
@@ -76,30 +81,18 @@ void ComputeStepValues(const Sizes& n, const State<V>& state,
   const int64_t size = n.memory;
   SelectRegister(n, state.registers, command.first_argument, v.x);
   SelectRegister(n, state.registers, command.second_argument, v.y);
-  // ADD: P(x + y = c) = sum_{i + j = c mod M} x_i y_j, a cyclic convolution;
-  // SUB: x - y = x + (-y), the convolution with y reversed. Each is a plain
-  // convolution into 2M values, folded back modulo M.
-  V* __restrict add = s->add_unfolded.data();
-  V* __restrict sub = s->sub_unfolded.data();
-  const V* __restrict y = v.y;
-  const V* __restrict y_reversed = s->y_reversed.data();
-  ReverseCyclically(size, v.y, s->y_reversed.data());
-  std::fill_n(add, 2 * size, V{});
-  std::fill_n(sub, 2 * size, V{});
+  // ADD: P(x + y = c) = sum_i x_i y[c - i mod M], a cyclic convolution;
+  // SUB: x - y = x + (-y), the convolution with y reversed. READ:
+  // P(mem[x] = c) = sum_i x_i memory[i, c] (the memory before WRITE).
+  DoubleCyclically(size, v.y, false, s->y_doubled.data());
+  DoubleCyclically(size, v.y, true, s->y_reversed_doubled.data());
+  std::fill_n(v.add, size, V{});
+  std::fill_n(v.sub, size, V{});
   std::fill_n(v.read, size, V{});
-  for (int64_t i = 0; i < size; ++i) {
-    const V x_i = v.x[i];
-    for (int64_t j = 0; j < size; ++j) {
-      add[i + j] += x_i * y[j];
-      sub[i + j] += x_i * y_reversed[j];
-    }
-    // READ: P(mem[x] = c) = sum_i x_i memory[i, c] (the memory before WRITE).
-    Axpy(size, x_i, state.memory + i * size, v.read);
-  }
-  for (int64_t c = 0; c < size; ++c) {
-    v.add[c] = add[c] + add[c + size];
-    v.sub[c] = sub[c] + sub[c + size];
-  }
+  StridedDots(size, size, v.x, s->y_doubled.data() + size, -1, v.add);
+  StridedDots(size, size, v.x, s->y_reversed_doubled.data() + size, -1,
+              v.sub);
+  StridedDots(size, size, v.x, state.memory, size, v.read);
   ComputeMinimumAndMaximum(size, v.x, v.y, s);
   // out = sum_k e_k out_k; INC's out[c] = x[c - 1], DEC's x[c + 1]. STOP,
   // ZERO, WRITE and JEZ all yield the value 0.
@@ -250,29 +243,20 @@ void StepBackward(const Sizes& n, const State<V>& state,
   // ADD and SUB, the convolutions of x with y and with y reversed:
   // d x_i = sum_j y_j g[i + j] and d y_j = sum_i x_i g[i + j] (mod M), read
   // from the output gradient doubled.
-  V* __restrict add_gradient = s->add_gradient_doubled.data();
-  V* __restrict sub_gradient = s->sub_gradient_doubled.data();
+  V* add_gradient = s->add_gradient_doubled.data();
+  V* sub_gradient = s->sub_gradient_doubled.data();
   for (int64_t c = 0; c < size; ++c) {
     add_gradient[c] = add_gradient[c + size] = e[kAdd] * grad_out[c];
     sub_gradient[c] = sub_gradient[c + size] = e[kSub] * grad_out[c];
   }
-  const V* __restrict y_reversed = s->y_reversed.data();
-  V* __restrict grad_y_reversed = s->grad_y_reversed.data();
-  ReverseCyclically(size, y, s->y_reversed.data());
+  const V* y_reversed = s->y_reversed_doubled.data();
+  DoubleCyclically(size, y, true, s->y_reversed_doubled.data());
+  V* grad_y_reversed = s->grad_y_reversed.data();
   std::fill_n(grad_y_reversed, size, V{});
-  for (int64_t i = 0; i < size; ++i) {
-    const V x_i = x[i];
-    const V* __restrict add_row = add_gradient + i;
-    const V* __restrict sub_row = sub_gradient + i;
-    V grad_x_i = {};
-#pragma omp simd reduction(+ : grad_x_i)
-    for (int64_t j = 0; j < size; ++j) {
-      grad_y[j] += x_i * add_row[j];
-      grad_y_reversed[j] += x_i * sub_row[j];
-      grad_x_i += y[j] * add_row[j] + y_reversed[j] * sub_row[j];
-    }
-    grad_x[i] += grad_x_i;
-  }
+  StridedDots(size, size, x, add_gradient, 1, grad_y);
+  StridedDots(size, size, x, sub_gradient, 1, grad_y_reversed);
+  StridedDots(size, size, y, add_gradient, 1, grad_x);
+  StridedDots(size, size, y_reversed, sub_gradient, 1, grad_x);
   grad_y[0] += grad_y_reversed[0];
   for (int64_t j = 1; j < size; ++j) grad_y[size - j] += grad_y_reversed[j];
 

@@ -91,9 +91,9 @@ template <typename V>
 struct StepScratch {
   explicit StepScratch(const Sizes& n);
 
-  // Forward: y reversed cyclically (SUB is the convolution of x with it),
-  // the convolutions before folding, x padded cyclically by one each side.
-  std::vector<V> y_reversed, add_unfolded, sub_unfolded, x_padded;
+  // Both ways: y and y reversed (SUB convolves x with it), each doubled
+  // cyclically. Forward: x padded cyclically by one each side.
+  std::vector<V> y_doubled, y_reversed_doubled, x_padded;
   // Both ways: MIN's and MAX's results and the cumulative sums behind them.
   std::vector<V> minimum, maximum, x_above, x_below, y_at_or_above,
       y_at_or_below;

@@ -13,8 +13,11 @@ namespace tf_anc {
 
 // kLanes examples' values of one quantity, one example per lane: every
 // operation acts on each lane alone (GCC/Clang vector extensions). One
-// vector register's worth: 8 floats with AVX, else 4 (SSE, NEON).
-#ifdef __AVX__
+// vector register's worth: 16 floats with AVX-512, 8 with AVX, else 4 (SSE,
+// NEON).
+#if defined(__AVX512F__)
+constexpr int kLanes = 16;
+#elif defined(__AVX__)
 constexpr int kLanes = 8;
 #else
 constexpr int kLanes = 4;
@@ -41,6 +44,40 @@ inline V Dot(int64_t n, const V* __restrict a, const V* __restrict b) {
 #pragma omp simd reduction(+ : sum)
   for (int64_t i = 0; i < n; ++i) sum += a[i] * b[i];
   return sum;
+}
+
+// out[c] += sum_{k < count} weights[k] table[c + k stride] for c in
+// [0, size): a matrix-vector product (stride = the row length), or a
+// convolution (stride +-1 over a doubled array). Four outputs at a time,
+// their sums held in registers: the table is loaded once per multiply-add
+// and nothing is stored inside the loop, where a row-by-row Axpy loads and
+// stores an output at every multiply-add (the machine's loops are bound by
+// those loads and stores, not by the arithmetic).
+template <typename V>
+inline void StridedDots(int64_t size, int64_t count,
+                        const V* __restrict weights,
+                        const V* __restrict table, int64_t stride,
+                        V* __restrict out) {
+  constexpr int kBlock = 4;
+  int64_t c = 0;
+  for (; c + kBlock <= size; c += kBlock) {
+    V sum[kBlock] = {};
+    for (int64_t k = 0; k < count; ++k) {
+      const V weight = weights[k];
+      const V* slice = table + c + k * stride;
+#pragma GCC unroll 4
+      for (int b = 0; b < kBlock; ++b) sum[b] += weight * slice[b];
+    }
+#pragma GCC unroll 4
+    for (int b = 0; b < kBlock; ++b) out[c + b] += sum[b];
+  }
+  for (; c < size; ++c) {
+    V sum = {};
+    for (int64_t k = 0; k < count; ++k) {
+      sum += weights[k] * table[c + k * stride];
+    }
+    out[c] += sum;
+  }
 }
 
 // Per-lane access for V = Lanes and V = float (one lane), so that code runs

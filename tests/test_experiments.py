@@ -5,6 +5,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from tf_anc.experiments import table1
 from tf_anc.machine import fused
 
@@ -51,3 +53,17 @@ def test_machine_benchmark_prints_and_writes_rows(tmp_path):
   assert set(rows[0]) == {"impl", "memory_size", "registers", "steps",
                           "batch", "examples_per_second"}
   assert all(row["examples_per_second"] > 0 for row in rows)
+
+
+@pytest.mark.skipif(not fused.fused_available(),
+                    reason="the fused op library is not built")
+def test_machine_benchmark_breakdown_splits_the_fused_call():
+  result = subprocess.run(
+      [sys.executable, "-m", "tf_anc.benchmarks.machine",
+       "--memory_sizes=5", "--batches=2", "--steps=3", "--min_seconds=0",
+       "--impls=xla,fused", "--breakdown"],
+      capture_output=True, text=True, cwd=REPO, timeout=300, check=True)
+  line = result.stdout.splitlines()[-1]
+  assert "TensorFlow's floor" in line and "op fixed" in line
+  assert "3 steps x" in line
+  assert "an op of zero cost would be" in line

@@ -10,6 +10,12 @@ Controllers are random soft programs whose STOP logits are pushed down, so
 every example runs all `--steps` steps. Prints examples/s and the cost per
 example per step, whose growth with M shows the step's O(M^2) arithmetic,
 and, when both are timed, the speed-up of the fused op over XLA.
+
+`--breakdown` also splits the fused op's time per call into TensorFlow's
+cost of calling a traced function that returns the same gradients and
+computes nothing (the floor every implementation pays), the op's fixed
+cost and the steps' arithmetic, and prints the fused/XLA ratio that an op
+of zero cost would reach.
 """
 
 import json
@@ -37,6 +43,10 @@ _MODE = flags.DEFINE_enum("mode", "train", ["train", "forward"],
 _MIN_SECONDS = flags.DEFINE_float(
     "min_seconds", 1.0, "Repeat each measurement for at least this long.")
 _OUTPUT = flags.DEFINE_string("output", None, "Also write the rows as JSON.")
+_BREAKDOWN = flags.DEFINE_bool(
+    "breakdown", False,
+    "After each fused row, split its time per call: TensorFlow's per-call "
+    "floor, the op's fixed cost (a 1-step run) and the steps' arithmetic.")
 
 IMPLS = ("tf", "xla", "fused")
 
@@ -78,13 +88,34 @@ def _timed_call(machine, impl, mode):
                      jit_compile=(impl == "xla"))
 
 
+def _floor_call(machine, mode):
+  """A traced function with _timed_call's inputs and outputs, no machine."""
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+
+  def forward(memory):
+    return tf.one_hot(memory, machine.memory_size)
+
+  def train(memory):
+    del memory
+    with tf.GradientTape() as tape:
+      loss = tf.add_n([tf.reduce_sum(v) for v in machine.trainable_variables])
+    return tape.gradient(loss, machine.trainable_variables)
+
+  return tf.function(forward if mode == "forward" else train)
+
+
 def measure(impl, memory_size, batch, num_registers, steps, mode,
             min_seconds):
-  """Examples per second of one implementation at one shape."""
+  """Examples per second of one implementation at one shape.
+
+  impl "floor": TensorFlow calling a traced function that computes nothing
+  but returns what the timed call returns.
+  """
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
   machine = _random_machine(memory_size, num_registers, steps, seed=0,
                             step_impl="fused" if impl == "fused" else "tf")
-  call = _timed_call(machine, impl, mode)
+  call = (_floor_call(machine, mode) if impl == "floor" else
+          _timed_call(machine, impl, mode))
   # A tensor, so that no call pays for converting it.
   memory = tf.constant(np.random.default_rng(1).integers(
       0, memory_size, [batch, memory_size]), tf.int32)
@@ -96,6 +127,37 @@ def measure(impl, memory_size, batch, num_registers, steps, mode,
     elapsed = time.perf_counter() - start
     if elapsed >= min_seconds and calls >= 3:
       return calls * batch / elapsed
+
+
+def breakdown(memory_size, batch, num_registers, steps, mode, min_seconds,
+              fused_speed, xla_speed=None):
+  """Splits the fused op's time per call (ms), measured at `fused_speed`."""
+  def milliseconds(impl, run_steps):
+    return 1e3 * batch / measure(impl, memory_size, batch, num_registers,
+                                 run_steps, mode, min_seconds)
+
+  total = 1e3 * batch / fused_speed
+  floor = milliseconds("floor", steps)
+  one_step = milliseconds("fused", 1)
+  per_step = (total - one_step) / (steps - 1) if steps > 1 else one_step
+  parts = {"floor_ms": floor, "op_fixed_ms": one_step - per_step - floor,
+           "per_step_ms": per_step, "steps_ms": steps * per_step,
+           "total_ms": total}
+  if xla_speed:
+    parts["xla_ms"] = 1e3 * batch / xla_speed
+    parts["zero_cost_ratio"] = parts["xla_ms"] / floor
+  return parts
+
+
+def _print_breakdown(steps, parts):
+  line = (f"      per call {parts['total_ms']:.2f} ms = TensorFlow's floor "
+          f"{parts['floor_ms']:.2f} + op fixed {parts['op_fixed_ms']:.2f} + "
+          f"{steps} steps x {1e3 * parts['per_step_ms']:.1f} us "
+          f"({parts['steps_ms']:.2f})")
+  if "xla_ms" in parts:
+    line += (f"; XLA {parts['xla_ms']:.2f} ms: an op of zero cost would be "
+             f"{parts['zero_cost_ratio']:.0f}x XLA")
+  print(line, flush=True)
 
 
 def _block(result):
@@ -137,6 +199,10 @@ def main(argv):
                  if impl == "fused" and "xla" in speeds else "")
         print(f"{impl:<5s} {memory_size:>4d} {batch:>6d} {speed:>12.1f} "
               f"{per_step:>16.2f} {ratio:>10s}", flush=True)
+        if impl == "fused" and _BREAKDOWN.value:
+          _print_breakdown(_STEPS.value, breakdown(
+              memory_size, batch, _REGISTERS.value, _STEPS.value,
+              _MODE.value, _MIN_SECONDS.value, speed, speeds.get("xla")))
   if _OUTPUT.value:
     with open(_OUTPUT.value, "w") as f:
       json.dump(rows, f, indent=1)
