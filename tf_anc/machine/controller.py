@@ -72,7 +72,11 @@ class Controller(keras.layers.Layer):
     examples_per_restart = tf.shape(memory)[0] // self.num_restarts
 
     def per_example(logits):
-      values = tf.nn.softmax(logits, axis=-1)[:, None]  # [K, 1, ...]
+      # softmax, spelled out: TF's oneDNN softmax kernel costs about 0.1 ms
+      # a call on these few values, a tenth of a whole fused ListK run.
+      values = tf.exp(logits - tf.reduce_logsumexp(logits, axis=-1,
+                                                   keepdims=True))
+      values = values[:, None]  # [K, 1, ...]
       per_restart = logits.shape[1:].as_list()
       tiled = tf.broadcast_to(
           values, [self.num_restarts, examples_per_restart] + per_restart)
