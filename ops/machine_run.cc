@@ -18,6 +18,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -40,29 +41,32 @@ using ::tensorflow::shape_inference::DimensionHandle;
 using ::tensorflow::shape_inference::InferenceContext;
 using ::tensorflow::shape_inference::ShapeHandle;
 
-// The run's eight inputs, in op order: the initial state, then the logits
-// of the four command distributions.
+// The run's inputs, in op order: the initial state, then the logits of the
+// four command distributions (the kNumInputs that have gradients), then
+// the target of the per-step errors and its mask (empty unless
+// trace_errors).
 enum Input {
   kMemory, kRegisters, kInstructionRegister, kHalting, kInstructionLogits,
-  kFirstArgumentLogits, kSecondArgumentLogits, kOutputLogits, kNumInputs
+  kFirstArgumentLogits, kSecondArgumentLogits, kOutputLogits, kNumInputs,
+  kErrorTarget = kNumInputs, kErrorMask, kNumRunInputs
 };
 constexpr int kNumDistributions = 4;
-constexpr const char* kInputNames[kNumInputs] = {
+constexpr const char* kInputNames[kNumRunInputs] = {
     "memory", "registers", "instruction_register", "halting",
     "instruction_logits", "first_argument_logits", "second_argument_logits",
-    "output_logits"};
+    "output_logits", "error_target", "error_mask"};
 
 // The forward op's outputs, in op order.
 enum Output {
   kFinalMemory, kFinalRegisters, kHaltingProbabilities, kRunning, kSteps,
-  kMemoryTrace, kSaved, kNumOutputs
+  kMemoryTrace, kStepErrors, kSaved, kNumOutputs
 };
-// The gradient op's inputs after the forward op's eight: two forward
-// outputs, then the gradients of the four float outputs other than saved.
+// The gradient op's inputs after the forward op's ten: two forward
+// outputs, then the gradients of the five float outputs other than saved.
 enum GradInput {
-  kForwardRunning = kNumInputs, kForwardSaved, kGradFinalMemory,
+  kForwardRunning = kNumRunInputs, kForwardSaved, kGradFinalMemory,
   kGradFinalRegisters, kGradHaltingProbabilities, kGradMemoryTrace,
-  kNumGradInputs
+  kGradStepErrors, kNumGradInputs
 };
 
 // A command's four distributions side by side, e (kNumInstructions values),
@@ -199,7 +203,8 @@ absl::Status InferRunInputShapes(InferenceContext* c, DimensionHandle* batch,
   return absl::OkStatus();
 }
 
-// The shapes of the eight inputs and of the seven outputs of a run.
+// The shapes of the ten inputs (with trace_errors) and of the eight
+// outputs of a run.
 std::vector<TensorShape> RunInputShapes(const RunSizes& n) {
   const int64_t m = n.step.memory, r = n.step.registers;
   return {TensorShape({n.batch, m, m}),
@@ -209,11 +214,13 @@ std::vector<TensorShape> RunInputShapes(const RunSizes& n) {
           TensorShape({n.restarts, m, kNumInstructions}),
           TensorShape({n.restarts, m, r}),
           TensorShape({n.restarts, m, r}),
-          TensorShape({n.restarts, m, r})};
+          TensorShape({n.restarts, m, r}),
+          TensorShape({n.batch, m, m}),
+          TensorShape({n.batch, m})};
 }
 
-std::vector<TensorShape> RunOutputShapes(const RunSizes& n,
-                                         bool trace_memory) {
+std::vector<TensorShape> RunOutputShapes(const RunSizes& n, bool trace_memory,
+                                         bool trace_errors) {
   const int64_t m = n.step.memory, r = n.step.registers;
   return {TensorShape({n.batch, m, m}),
           TensorShape({n.batch, r, m}),
@@ -221,13 +228,15 @@ std::vector<TensorShape> RunOutputShapes(const RunSizes& n,
           TensorShape({n.batch, n.steps}),
           TensorShape({n.batch}),
           TensorShape({n.batch, trace_memory ? n.steps : 0, m, m}),
+          TensorShape({n.batch, trace_errors ? n.steps : 0}),
           TensorShape({n.groups, n.saved_group, n.width})};
 }
 
-// Validates the eight run inputs at run time (shape functions only see
-// static shapes); reads B, K, M and R from them.
+// Validates the run inputs at run time (shape functions only see static
+// shapes), the error target and mask only with `trace_errors`; reads B, K,
+// M and R from them.
 absl::Status ValidateRunInputs(OpKernelContext* context, int64_t steps,
-                               RunSizes* sizes) {
+                               bool trace_errors, RunSizes* sizes) {
   const Tensor& memory = context->input(kMemory);
   const Tensor& registers = context->input(kRegisters);
   const Tensor& instruction_logits = context->input(kInstructionLogits);
@@ -252,7 +261,8 @@ absl::Status ValidateRunInputs(OpKernelContext* context, int64_t steps,
         "dimension), and K positive");
   }
   const std::vector<TensorShape> expected = RunInputShapes(*sizes);
-  for (int input = 0; input < kNumInputs; ++input) {
+  for (int input = 0; input < (trace_errors ? kNumRunInputs : kNumInputs);
+       ++input) {
     if (context->input(input).shape() != expected[input]) {
       return absl::InvalidArgumentError(
           std::string(kInputNames[input]) + " must have shape " +
@@ -391,6 +401,53 @@ void GatherInitialState(OpKernelContext* context, const RunSizes& n,
   Gather(rows(kHalting, 1), 1, initial.halting);
 }
 
+// A group's per-step error target and mask, in lanes: the error of a
+// memory is sum_i mask_i sum_c (memory[i, c] - target[i, c])^2, what the
+// confidence loss charges each step (tf_anc/training/loss.py). The op
+// computes it so that training needs no [B, T, M, M] memory trace.
+template <typename V>
+struct ErrorTarget {
+  ErrorTarget(OpKernelContext* context, const RunSizes& n,
+              const Group<V>& group)
+      : target(n.memory), mask(n.step.memory) {
+    auto rows = [&](int input, int64_t size) {
+      return group.Rows(context->input(input).flat<float>().data(), size);
+    };
+    Gather(rows(kErrorTarget, n.memory), n.memory, target.data());
+    Gather(rows(kErrorMask, n.step.memory), n.step.memory, mask.data());
+  }
+
+  V Error(const RunSizes& n, const V* memory) const {
+    const int64_t size = n.step.memory;
+    V error = {};
+    for (int64_t i = 0; i < size; ++i) {
+      V row_error = {};
+      for (int64_t c = 0; c < size; ++c) {
+        const V difference = memory[i * size + c] - target[i * size + c];
+        row_error += difference * difference;
+      }
+      error += mask[i] * row_error;
+    }
+    return error;
+  }
+
+  // grad_memory += d (gradient * Error(memory)) / d memory.
+  void AddGradient(const RunSizes& n, const V& gradient, const V* memory,
+                   V* grad_memory) const {
+    const int64_t size = n.step.memory;
+    for (int64_t i = 0; i < size; ++i) {
+      const V row_gradient = 2.0f * gradient * mask[i];
+      for (int64_t c = 0; c < size; ++c) {
+        grad_memory[i * size + c] +=
+            row_gradient * (memory[i * size + c] - target[i * size + c]);
+      }
+    }
+  }
+
+  std::vector<V> target;  // [M, M]
+  std::vector<V> mask;    // [M]
+};
+
 // ---------------------------------------------------------------------------
 // The controller.
 
@@ -495,12 +552,15 @@ class AncMachineRunOp : public OpKernel {
     OP_REQUIRES_OK(context, context->GetAttr("max_steps", &max_steps_));
     OP_REQUIRES_OK(context, context->GetAttr("eta_stop", &eta_stop_));
     OP_REQUIRES_OK(context, context->GetAttr("trace_memory", &trace_memory_));
+    OP_REQUIRES_OK(context, context->GetAttr("trace_errors", &trace_errors_));
   }
 
   void Compute(OpKernelContext* context) override {
     RunSizes n(0, 1, 0, {0, 0});
-    OP_REQUIRES_OK(context, ValidateRunInputs(context, max_steps_, &n));
-    const std::vector<TensorShape> shapes = RunOutputShapes(n, trace_memory_);
+    OP_REQUIRES_OK(context,
+                   ValidateRunInputs(context, max_steps_, trace_errors_, &n));
+    const std::vector<TensorShape> shapes =
+        RunOutputShapes(n, trace_memory_, trace_errors_);
     Tensor* outputs[kNumOutputs];
     for (int output = 0; output < kNumOutputs; ++output) {
       OP_REQUIRES_OK(context, context->allocate_output(
@@ -530,6 +590,7 @@ class AncMachineRunOp : public OpKernel {
     V* saved = reinterpret_cast<V*>(data(kSaved));
     float* halting = data(kHaltingProbabilities);
     float* memory_trace = data(kMemoryTrace);
+    float* step_errors = data(kStepErrors);
     bool* running = outputs[kRunning]->flat<bool>().data();
     int32_t* steps = outputs[kSteps]->flat<int32_t>().data();
     const V eta_stop = V{} + eta_stop_;
@@ -543,6 +604,10 @@ class AncMachineRunOp : public OpKernel {
         const SavedRun<V> run(n, saved, g);
         GatherInitialState(context, n, group, state_data.data());
         GatherLogits(n, group, packed_logits, logits.data());
+        const std::unique_ptr<const ErrorTarget<V>> errors =
+            trace_errors_ ? std::make_unique<const ErrorTarget<V>>(
+                                context, n, group)
+                          : nullptr;
         Mask<V> steps_taken = {};
         for (int64_t t = 0; t < n.steps; ++t) {
           if (t % kCheckpointInterval == 0) {
@@ -582,6 +647,10 @@ class AncMachineRunOp : public OpKernel {
                     group.Rows(memory_trace, n.steps * n.memory,
                                t * n.memory));
           }
+          if (errors != nullptr) {
+            const V error = errors->Error(n, next.memory);
+            Scatter(&error, 1, group.Rows(step_errors, n.steps, t));
+          }
         }
         const State<V> last = ReadState(n, state_data.data());
         Scatter(last.memory, n.memory, group.Rows(data(kFinalMemory),
@@ -599,6 +668,7 @@ class AncMachineRunOp : public OpKernel {
   int64_t max_steps_;
   float eta_stop_;
   bool trace_memory_;
+  bool trace_errors_;
 };
 
 // ---------------------------------------------------------------------------
@@ -615,13 +685,17 @@ class AncMachineRunGradOp : public OpKernel {
                 absl::InvalidArgumentError(
                     "running must have shape [batch, steps], got " +
                     running_tensor.shape().DebugString()));
+    // The error target and mask matter only to a step errors' gradient.
+    const bool errors = context->input(kGradStepErrors).NumElements() > 0;
     RunSizes n(0, 1, 0, {0, 0});
     OP_REQUIRES_OK(context, ValidateRunInputs(
-                                context, running_tensor.dim_size(1), &n));
-    const std::vector<TensorShape> forward_shapes = RunOutputShapes(n, true);
+                                context, running_tensor.dim_size(1), errors,
+                                &n));
+    const std::vector<TensorShape> forward_shapes =
+        RunOutputShapes(n, true, true);
     // The forward outputs and the gradients this op reads; a gradient may be
     // empty, standing for zeros (an output nobody used), and the memory
-    // trace's is empty when the run kept no trace.
+    // trace's and step errors' are empty when the run kept none.
     struct Expected {
       int input;
       Output output;
@@ -633,7 +707,8 @@ class AncMachineRunGradOp : public OpKernel {
              Expected{kGradFinalMemory, kFinalMemory, true},
              Expected{kGradFinalRegisters, kFinalRegisters, true},
              Expected{kGradHaltingProbabilities, kHaltingProbabilities, true},
-             Expected{kGradMemoryTrace, kMemoryTrace, true}}) {
+             Expected{kGradMemoryTrace, kMemoryTrace, true},
+             Expected{kGradStepErrors, kStepErrors, true}}) {
       const Tensor& value = context->input(expected.input);
       const TensorShape& shape = forward_shapes[expected.output];
       OP_REQUIRES(
@@ -641,7 +716,7 @@ class AncMachineRunGradOp : public OpKernel {
           value.shape() == shape ||
               (expected.may_be_empty && value.NumElements() == 0),
           absl::InvalidArgumentError(
-              std::string(kGradInputNames[expected.input - kNumInputs]) +
+              std::string(kGradInputNames[expected.input - kNumRunInputs]) +
               " must have shape " + shape.DebugString() +
               (expected.may_be_empty ? " or be empty (zero)" : "") +
               ", got " + value.shape().DebugString()));
@@ -655,6 +730,7 @@ class AncMachineRunGradOp : public OpKernel {
     const float* grad_final_registers = gradient_or_null(kGradFinalRegisters);
     const float* grad_halting = gradient_or_null(kGradHaltingProbabilities);
     const float* grad_memory_trace = gradient_or_null(kGradMemoryTrace);
+    const float* grad_step_errors = gradient_or_null(kGradStepErrors);
 
     const std::vector<TensorShape> input_shapes = RunInputShapes(n);
     Tensor* gradients[kNumInputs];
@@ -685,6 +761,7 @@ class AncMachineRunGradOp : public OpKernel {
                           grad_final_registers,
                           grad_halting,
                           grad_memory_trace,
+                          grad_step_errors,
                           gradients,
                           example_grad_logits.flat<float>().data()};
     if (n.width == 1) {
@@ -727,6 +804,7 @@ class AncMachineRunGradOp : public OpKernel {
     const float* grad_final_registers;
     const float* grad_halting;
     const float* grad_memory_trace;
+    const float* grad_step_errors;
     Tensor* const* gradients;    // the op's eight outputs
     float* example_grad_logits;  // [B, M * N]: each example's
   };
@@ -743,6 +821,7 @@ class AncMachineRunGradOp : public OpKernel {
     const float* grad_final_registers = sources.grad_final_registers;
     const float* grad_halting = sources.grad_halting;
     const float* grad_memory_trace = sources.grad_memory_trace;
+    const float* grad_step_errors = sources.grad_step_errors;
     auto gradient = [&sources](int input) {
       return sources.gradients[input]->flat<float>().data();
     };
@@ -751,8 +830,10 @@ class AncMachineRunGradOp : public OpKernel {
       StepScratch<V> scratch(n.step);
       std::vector<V> logits(n.logits), grad_logits(n.logits),
           grad_command(n.command.size);
-      // The states before the steps from a checkpoint to the next one.
-      std::vector<V> segment(kCheckpointInterval * n.state);
+      // The states before the steps from a checkpoint to the next one, and
+      // after the last of them (the step errors' gradient reads the states
+      // after each step).
+      std::vector<V> segment((kCheckpointInterval + 1) * n.state);
       // The gradients with respect to the state after the step being undone
       // and before it; swapped after each step.
       std::vector<V> after(n.state), before(n.state);
@@ -760,6 +841,10 @@ class AncMachineRunGradOp : public OpKernel {
         const Group<V> group(n, g);
         const SavedRun<const V> run(n, saved, g);
         GatherLogits(n, group, sources.packed_logits, logits.data());
+        const std::unique_ptr<const ErrorTarget<V>> errors =
+            grad_step_errors != nullptr
+                ? std::make_unique<const ErrorTarget<V>>(context, n, group)
+                : nullptr;
         std::fill(grad_logits.begin(), grad_logits.end(), V{});
         std::fill(after.begin(), after.end(), V{});
         MutableState<V> grad = WriteState(n, after.data());
@@ -783,11 +868,13 @@ class AncMachineRunGradOp : public OpKernel {
         for (int64_t checkpoint = n.checkpoints - 1; checkpoint >= 0;
              --checkpoint) {
           // Replays the forward pass from the checkpoint: segment holds the
-          // state before each step t in [first, last).
+          // state before each step t in [first, last), and after step
+          // last - 1 too when there are step errors.
           const int64_t first = checkpoint * kCheckpointInterval;
           const int64_t last = std::min(n.steps, first + kCheckpointInterval);
+          const int64_t replayed = errors != nullptr ? last : last - 1;
           std::copy_n(run.Checkpoint(checkpoint), n.state, segment.data());
-          for (int64_t t = first; t + 1 < last; ++t) {
+          for (int64_t t = first; t < replayed; ++t) {
             const V* state_data = &segment[(t - first) * n.state];
             V* next_data = &segment[(t + 1 - first) * n.state];
             const Mask<V> running_now = running_at(t);
@@ -815,6 +902,15 @@ class AncMachineRunGradOp : public OpKernel {
               AddGathered(group.Rows(grad_memory_trace, n.steps * n.memory,
                                      t * n.memory),
                           n.memory, grad.memory);
+            }
+            if (errors != nullptr) {
+              V grad_error = {};
+              AddGathered(group.Rows(grad_step_errors, n.steps, t), 1,
+                          &grad_error);
+              errors->AddGradient(
+                  n, grad_error,
+                  ReadState(n, &segment[(t + 1 - first) * n.state]).memory,
+                  grad.memory);
             }
             const Mask<V> running_now = running_at(t);
             if (!AnyLane<V>(running_now)) continue;  // the gradient passes
@@ -853,10 +949,11 @@ class AncMachineRunGradOp : public OpKernel {
                 differentiate_groups);
   }
 
-  static constexpr const char* kGradInputNames[kNumGradInputs - kNumInputs] =
-      {"running", "saved", "gradient of final_memory",
-       "gradient of final_registers", "gradient of halting_probabilities",
-       "gradient of memory_trace"};
+  static constexpr const char* kGradInputNames[kNumGradInputs -
+                                               kNumRunInputs] = {
+      "running", "saved", "gradient of final_memory",
+      "gradient of final_registers", "gradient of halting_probabilities",
+      "gradient of memory_trace", "gradient of step_errors"};
 };
 
 }  // namespace
@@ -870,24 +967,38 @@ REGISTER_OP("AncMachineRun")
     .Input("first_argument_logits: float")
     .Input("second_argument_logits: float")
     .Input("output_logits: float")
+    .Input("error_target: float")
+    .Input("error_mask: float")
     .Attr("max_steps: int >= 1")
     .Attr("eta_stop: float")
     .Attr("trace_memory: bool = false")
+    .Attr("trace_errors: bool = false")
     .Output("final_memory: float")
     .Output("final_registers: float")
     .Output("halting_probabilities: float")
     .Output("running: bool")
     .Output("steps: int32")
     .Output("memory_trace: float")
+    .Output("step_errors: float")
     .Output("saved: float")
     .SetShapeFn([](InferenceContext* c) {
       DimensionHandle batch, memory_size, num_registers;
       TF_RETURN_IF_ERROR(
           InferRunInputShapes(c, &batch, &memory_size, &num_registers));
       int64_t max_steps;
-      bool trace_memory;
+      bool trace_memory, trace_errors;
       TF_RETURN_IF_ERROR(c->GetAttr("max_steps", &max_steps));
       TF_RETURN_IF_ERROR(c->GetAttr("trace_memory", &trace_memory));
+      TF_RETURN_IF_ERROR(c->GetAttr("trace_errors", &trace_errors));
+      if (trace_errors) {
+        ShapeHandle unused;
+        TF_RETURN_IF_ERROR(c->Merge(
+            c->input(kErrorTarget),
+            c->MakeShape({batch, memory_size, memory_size}), &unused));
+        TF_RETURN_IF_ERROR(c->Merge(c->input(kErrorMask),
+                                    c->MakeShape({batch, memory_size}),
+                                    &unused));
+      }
       const DimensionHandle steps = c->MakeDim(max_steps);
       DimensionHandle groups = c->UnknownDim(), saved_group = c->UnknownDim(),
                       width = c->UnknownDim();
@@ -909,6 +1020,8 @@ REGISTER_OP("AncMachineRun")
       c->set_output(kMemoryTrace,
                     c->MakeShape({batch, trace_memory ? steps : c->MakeDim(0),
                                   memory_size, memory_size}));
+      c->set_output(kStepErrors,
+                    c->MakeShape({batch, trace_errors ? steps : c->MakeDim(0)}));
       c->set_output(kSaved, c->MakeShape({groups, saved_group, width}));
       return absl::OkStatus();
     })
@@ -924,8 +1037,13 @@ final_memory, final_registers: the state after the run.
 halting_probabilities, running: [B, T], the halting probability after step t
   and whether the example executed step t (p < eta_stop before it).
 steps: [B], the steps each example executed.
+error_target, error_mask: [B, M, M] and [B, M] with trace_errors, else
+  ignored (pass empty tensors).
 memory_trace: [B, T, M, M], the memory after each step (a halted example's
   repeats); [B, 0, M, M] unless trace_memory.
+step_errors: [B, T], the error of the memory after each step,
+  sum_i error_mask[i] sum_c (memory[i, c] - error_target[i, c])^2 (the
+  confidence loss's); [B, 0] unless trace_errors.
 saved: what AncMachineRunGrad reads, by groups of examples (16 with
   AVX-512, 8 with AVX, else 4; 1 for a batch under half that): the state
   every 8 steps and what each step computed on the way; no gradient.
@@ -940,12 +1058,15 @@ REGISTER_OP("AncMachineRunGrad")
     .Input("first_argument_logits: float")
     .Input("second_argument_logits: float")
     .Input("output_logits: float")
+    .Input("error_target: float")
+    .Input("error_mask: float")
     .Input("running: bool")
     .Input("saved: float")
     .Input("grad_final_memory: float")
     .Input("grad_final_registers: float")
     .Input("grad_halting_probabilities: float")
     .Input("grad_memory_trace: float")
+    .Input("grad_step_errors: float")
     .Output("grad_memory: float")
     .Output("grad_registers: float")
     .Output("grad_instruction_register: float")
@@ -964,10 +1085,11 @@ REGISTER_OP("AncMachineRunGrad")
       return absl::OkStatus();
     })
     .Doc(R"doc(
-The gradient of AncMachineRun with respect to its eight inputs, from the
-forward op's inputs, its running and saved outputs and the gradients of its
-final_memory, final_registers, halting_probabilities and memory_trace. An
-empty gradient (e.g. shape [0]) stands for zeros: an output nobody used.
+The gradient of AncMachineRun with respect to its first eight inputs (the
+error target and mask have none), from the forward op's inputs, its running
+and saved outputs and the gradients of its final_memory, final_registers,
+halting_probabilities, memory_trace and step_errors. An empty gradient (e.g.
+shape [0]) stands for zeros: an output nobody used.
 )doc");
 
 REGISTER_KERNEL_BUILDER(

@@ -49,18 +49,25 @@ def random_machine(memory_size, num_registers, max_steps, num_restarts,
   return machine
 
 
-def outputs_and_gradients(machine, memory, seed):
-  """The machine's outputs and d(random linear loss)/d(weights, memory)."""
+TRACED = ("memory", "registers", "halting_probabilities", "memory_trace",
+          "step_errors")
+
+
+def outputs_and_gradients(machine, memory, seed, loss_outputs=TRACED):
+  """The machine's outputs, with step errors against a random target and
+  mask, and d(random linear loss of `loss_outputs`)/d(weights, memory)."""
   memory = tf.constant(memory)
+  rng = np.random.default_rng(seed)
+  error_target = rng.integers(0, memory.shape[-1], memory.shape[:-1])
+  error_mask = rng.random(memory.shape[:-1]) < 0.5
   with tf.GradientTape() as tape:
     tape.watch(memory)
-    outputs = machine(memory)
-    rng = np.random.default_rng(seed)
+    outputs = machine(memory, error_target=error_target,
+                      error_mask=error_mask)
     loss = sum(
         tf.reduce_sum(rng.normal(size=outputs[name].shape).astype(np.float32)
                       * outputs[name])
-        for name in ("memory", "registers", "halting_probabilities",
-                     "memory_trace"))
+        for name in loss_outputs)
   sources = machine.trainable_variables + [memory]
   return outputs, tape.gradient(loss, sources)
 
@@ -81,12 +88,14 @@ def assert_runs_listk(machine):
   np.testing.assert_array_equal(memory * masks, targets * masks)
 
 
-# (restarts K, batch per restart, M, R, T_max). The op runs batches under 4
-# one example at a time and larger ones in groups of 8 (4 without AVX),
-# idle lanes included.
+# (restarts K, batch per restart, M, R, T_max). The op runs batches under
+# half a group one example at a time and larger ones in groups of 16 with
+# AVX-512 (8 with AVX, else 4), idle lanes included, a group's lanes from
+# one restart or from several.
 RUN_SHAPES = [
     (1, 1, 1, 1, 3), (2, 1, 8, 3, 12), (3, 1, 10, 7, 15), (1, 4, 3, 2, 5),
-    (2, 3, 8, 3, 12), (3, 2, 10, 7, 15), (2, 4, 20, 7, 20), (1, 9, 5, 1, 8)]
+    (2, 3, 8, 3, 12), (3, 2, 10, 7, 15), (2, 4, 20, 7, 20), (1, 9, 5, 1, 8),
+    (3, 7, 6, 2, 10), (1, 40, 4, 2, 6)]
 
 
 @requires_library
@@ -106,8 +115,7 @@ def test_values_and_gradients_match_the_plain_loop(restarts, batch,
   (fused_outputs, fused_gradients), (outputs, gradients) = (
       results["fused"], results["tf"])
   assert set(fused_outputs) == set(outputs)
-  for name in ("memory", "registers", "halting_probabilities",
-               "memory_trace"):
+  for name in TRACED:
     np.testing.assert_allclose(fused_outputs[name], outputs[name], atol=1e-5,
                                err_msg=name)
   for name in ("steps", "halted", "running"):
@@ -155,6 +163,8 @@ def test_gradient_matches_finite_differences():
   # Example 1 starts halted: every step passes its state through.
   state = state._replace(halting_probability=tf.constant([0.2, 0.95]))
   max_steps, eta_stop = 3, 0.9
+  error_target = tf.one_hot([[0, 2, 1], [1, 1, 0]], 3)
+  error_mask = tf.constant([[1.0, 0.0, 1.0], [1.0, 1.0, 0.0]])
   run = ops.machine_run(state, logits, max_steps, eta_stop, trace_memory=True)
   assert run.running.numpy().tolist() == [[True] * 3, [False] * 3]
   # Far from eta_stop, so that no finite difference changes which examples
@@ -163,10 +173,11 @@ def test_gradient_matches_finite_differences():
 
   def float_outputs(*inputs):
     run = ops.machine_run(MachineState(*inputs[:4]), inputs[4:], max_steps,
-                          eta_stop, trace_memory=True)
+                          eta_stop, trace_memory=True,
+                          error_target=error_target, error_mask=error_mask)
     return tf.concat([tf.reshape(value, [-1]) for value in (
         run.final_memory, run.final_registers, run.halting_probabilities,
-        run.memory_trace)], 0)
+        run.memory_trace, run.step_errors)], 0)
 
   theoretical, numerical = tf.test.compute_gradient(
       float_outputs, list(state) + logits, delta=1e-2)
@@ -195,17 +206,21 @@ def test_unused_outputs_have_zero_gradients():
     ("halting", [3], "halting must have shape"),
     ("instruction_logits", [2, 4, 5], "instruction_logits must have shape"),
     ("output_logits", [2, 4, 2], "output_logits must have shape"),
+    ("error_target", [4, 4, 3], "error_target must have shape"),
+    ("error_mask", [3, 4], "error_mask must have shape"),
 ])
 def test_inconsistent_inputs_are_invalid_arguments(bad_input, shape, message):
   state, logits = random_run_inputs(np.random.default_rng(3), 4, 4, 3, 2)
   inputs = dict(zip(["memory", "registers", "instruction_register",
                      "halting", "instruction_logits", "first_argument_logits",
                      "second_argument_logits", "output_logits"],
-                    list(state) + logits))
+                    list(state) + logits),
+                error_target=tf.zeros([4, 4, 4]), error_mask=tf.zeros([4, 4]))
   inputs[bad_input] = tf.zeros(shape)
 
   def run():
-    return ops.load().anc_machine_run(**inputs, max_steps=3, eta_stop=0.9)
+    return ops.load().anc_machine_run(**inputs, max_steps=3, eta_stop=0.9,
+                                      trace_errors=True)
 
   # Eagerly the kernel's checks answer; in a graph the shape function
   # rejects the inputs before they run.
@@ -223,13 +238,18 @@ def test_the_gradient_op_checks_what_it_reads():
   with pytest.raises(tf.errors.InvalidArgumentError,
                      match="gradient of final_memory must have shape"):
     ops.load().anc_machine_run_grad(
-        *state, *logits, run.running, run.saved, tf.zeros([4, 4, 3]), empty,
-        empty, empty)
+        *state, *logits, empty, empty, run.running, run.saved,
+        tf.zeros([4, 4, 3]), empty, empty, empty, empty)
   with pytest.raises(tf.errors.InvalidArgumentError,
                      match="saved must have shape"):
     ops.load().anc_machine_run_grad(
-        *state, *logits, run.running, run.saved[:, :2], empty, empty, empty,
-        empty)
+        *state, *logits, empty, empty, run.running, run.saved[:, :2], empty,
+        empty, empty, empty, empty)
+  with pytest.raises(tf.errors.InvalidArgumentError,
+                     match="error_target must have shape"):
+    ops.load().anc_machine_run_grad(
+        *state, *logits, empty, empty, run.running, run.saved, empty, empty,
+        empty, empty, tf.ones([4, 3]))
 
 
 @requires_library

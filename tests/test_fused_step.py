@@ -55,13 +55,14 @@ def assert_gradients_close(actual, expected, relative):
   """Each |actual - expected| <= relative * the scale of its tensor.
 
   A tensor whose exact gradient is 0 (e.g. the output selection when M = 1,
-  where every register already holds the result) holds only rounding noise;
-  its scale is at least 1e-3 of the largest gradient.
+  where every register already holds the result) holds only rounding noise,
+  a few float32 ulps of the largest gradient; its scale is at least 1e-2 of
+  the largest gradient (so its tolerance is 8 ulps of it).
   """
   expected = [np.asarray(gradient) for gradient in expected]
   largest = max(np.max(np.abs(gradient)) for gradient in expected)
   for actual_tensor, expected_tensor in zip(actual, expected):
-    scale = max(np.max(np.abs(expected_tensor)), 1e-3 * largest, 1e-6)
+    scale = max(np.max(np.abs(expected_tensor)), 1e-2 * largest, 1e-6)
     np.testing.assert_allclose(actual_tensor, expected_tensor, rtol=relative,
                                atol=relative * scale)
 

@@ -13,15 +13,15 @@ from tf_anc.training.loss import loss_terms, total_loss
 PROGRAM = "var v = READ(0); v = INC(v); WRITE(1, v); STOP();"
 
 
+TARGET = np.array([[3, 4, 0, 0, 0, 0]])
+MASK = np.array([[False, True, False, False, False, False]])
+
+
 def run(sharpness=100.0, max_steps=10, memory=(3, 0, 0, 0, 0, 0)):
   program = lang.parse_program(PROGRAM, 6)
   machine = SoftMachine.from_weights(compile_program(program, sharpness),
                                      max_steps, trace_memory=True)
-  return machine(np.array([memory]))
-
-
-TARGET = np.array([[3, 4, 0, 0, 0, 0]])
-MASK = np.array([[False, True, False, False, False, False]])
+  return machine(np.array([memory]), error_target=TARGET, error_mask=MASK)
 
 
 def test_an_exact_program_has_no_correctness_confidence_or_halting_loss():
@@ -67,10 +67,10 @@ def test_total_weights_the_terms():
   np.testing.assert_allclose(total_loss(terms, weights), expected)
 
 
-def test_confidence_without_a_memory_trace_is_an_error():
+def test_confidence_without_step_errors_is_an_error():
   program = lang.parse_program(PROGRAM, 6)
   outputs = SoftMachine.from_weights(compile_program(program), 10)(
       np.zeros([1, 6], np.int32))
   terms = loss_terms(outputs, TARGET, MASK, eta_stop=0.9)
-  with pytest.raises(ValueError, match="trace_memory"):
+  with pytest.raises(ValueError, match="error_target"):
     total_loss(terms, LossWeights(confidence=1.0))

@@ -7,6 +7,8 @@ probability reaches `eta_stop`. With the fused implementation
 (tf_anc.machine.fused, `step_impl`) one op runs that whole loop instead.
 """
 
+from typing import NamedTuple
+
 import keras
 import tensorflow as tf
 
@@ -37,7 +39,12 @@ class SoftMachine(keras.layers.Layer):
     steps: `[B]` int32, steps executed (the final STOP included).
     halted: `[B]` bool, whether p reached `eta_stop` within `T_max` steps.
     memory_trace: `[B, T_max, M, M]`, memory after each step; only with
-      `trace_memory=True` (the confidence loss needs it).
+      `trace_memory=True`.
+    step_errors: `[B, T_max]`, `memory_error` of the memory after each step
+      (what the confidence loss charges); only when called with
+      `error_target` (`[B, M]` int target memories) and `error_mask`
+      (`[B, M]` bool, the cells that count). Unlike a trace, this keeps
+      T_max * M^2 values per example out of the graph.
 
   `step_impl`: "tf" (the plain-TF loop), "fused" (the whole run as one
   op) or "auto" (fused when its library loads); None defers to
@@ -76,31 +83,43 @@ class SoftMachine(keras.layers.Layer):
       self.controller.build()
     super().build(input_shape)
 
-  def call(self, memory):
+  def call(self, memory, error_target=None, error_mask=None):
     memory = tf.convert_to_tensor(memory)
     if memory.dtype.is_integer:
       memory = tf.one_hot(memory, self.memory_size, dtype=self.compute_dtype)
     memory = tf.cast(memory, self.compute_dtype)
     if self.num_restarts is not None:  # [K, B, ...] -> restart-major [K*B, ...]
       memory = tf.reshape(memory, [-1, self.memory_size, self.memory_size])
+    errors = None
+    if (error_target is None) != (error_mask is None):
+      raise ValueError("error_target and error_mask go together")
+    if error_target is not None:
+      errors = ErrorTarget(
+          rows=tf.reshape(tf.one_hot(error_target, self.memory_size,
+                                     dtype=self.compute_dtype),
+                          [-1, self.memory_size, self.memory_size]),
+          mask=tf.reshape(tf.cast(error_mask, self.compute_dtype),
+                          [-1, self.memory_size]))
     state = self.controller.initial_state(memory)
     if fused.use_fused(self.step_impl, self.compute_dtype):
-      outputs = self._fused_run(state)
+      outputs = self._fused_run(state, errors)
     else:
-      outputs = self._unrolled_run(state)
+      outputs = self._unrolled_run(state, errors)
     if self.num_restarts is not None:
       outputs = {name: tf.reshape(value, [self.num_restarts, -1] +
                                   value.shape[1:].as_list())
                  for name, value in outputs.items()}
     return outputs
 
-  def _fused_run(self, state):
+  def _fused_run(self, state, errors):
     controller = self.controller
     run = ops.machine_run(
         state, (controller.instruction_logits,
                 controller.first_argument_logits,
                 controller.second_argument_logits, controller.output_logits),
-        self.max_steps, self.eta_stop, trace_memory=self.trace_memory)
+        self.max_steps, self.eta_stop, trace_memory=self.trace_memory,
+        error_target=None if errors is None else errors.rows,
+        error_mask=None if errors is None else errors.mask)
     outputs = {
         "memory": run.final_memory,
         "registers": run.final_registers,
@@ -112,17 +131,25 @@ class SoftMachine(keras.layers.Layer):
     }
     if self.trace_memory:
       outputs["memory_trace"] = run.memory_trace
+    if errors is not None:
+      outputs["step_errors"] = run.step_errors
     return outputs
 
-  def _unrolled_run(self, state):
+  def _unrolled_run(self, state, errors):
     not_running = tf.zeros_like(state.halting_probability, tf.bool)
     traced = ["halting_probabilities", "running"]
     if self.trace_memory:
       traced.append("memory_trace")
+    if errors is not None:
+      traced.append("step_errors")
 
     def traced_values(state, running):
-      return {"halting_probabilities": state.halting_probability,
-              "running": running, "memory_trace": state.memory}
+      values = {"halting_probabilities": state.halting_probability,
+                "running": running, "memory_trace": state.memory}
+      if errors is not None:
+        values["step_errors"] = memory_error(state.memory, errors.rows,
+                                             errors.mask)
+      return values
 
     def is_running(state):
       return state.halting_probability < self.eta_stop
@@ -178,6 +205,20 @@ class SoftMachine(keras.layers.Layer):
                   trace_memory=self.trace_memory,
                   num_restarts=self.num_restarts, step_impl=self.step_impl)
     return config
+
+
+class ErrorTarget(NamedTuple):
+  """What `step_errors` measures the memory against, one-hot and weighted."""
+  rows: tf.Tensor  # [B, M, M] target memory rows
+  mask: tf.Tensor  # [B, M] weight of each row (cell): 1 counts, 0 not
+
+
+def memory_error(memory, target_rows, mask):
+  """sum_i mask_i sum_c (memory[i, c] - target_rows[i, c])^2: [..., M, M],
+  [..., M, M] and [..., M] -> [...], the squared error of the cells that
+  count."""
+  cell_error = tf.reduce_sum(tf.square(memory - target_rows), axis=-1)
+  return tf.reduce_sum(cell_error * mask, axis=-1)
 
 
 def _where_running(running, new, old):

@@ -54,7 +54,8 @@ def _machine_step_gradient(op, *output_gradients):
   return load().anc_machine_step_grad(*op.inputs, *output_gradients)
 
 
-def machine_run(state, logits, max_steps, eta_stop, trace_memory=False):
+def machine_run(state, logits, max_steps, eta_stop, trace_memory=False,
+                error_target=None, error_mask=None):
   """Runs the soft machine from `state` for up to `max_steps` steps.
 
   Args:
@@ -65,24 +66,34 @@ def machine_run(state, logits, max_steps, eta_stop, trace_memory=False):
     max_steps: T_max, at least 1.
     eta_stop: examples stop once their halting probability reaches it.
     trace_memory: whether to output the memory after every step.
+    error_target, error_mask: [B, M, M] target rows and [B, M] row weights;
+      given, the op outputs each step's error of the memory against them,
+      sum_i mask_i sum_c (memory[i, c] - target[i, c])^2, without a trace.
 
   Returns:
     The op's outputs as a namedtuple: final_memory, final_registers,
     halting_probabilities [B, T], running [B, T], steps [B], memory_trace
-    ([B, T, M, M], or [B, 0, M, M] without trace_memory) and saved, what
-    the gradient reads.
+    ([B, T, M, M], or [B, 0, M, M] without trace_memory), step_errors
+    ([B, T], or [B, 0] without a target) and saved, what the gradient reads.
   """
+  trace_errors = error_target is not None
+  if trace_errors != (error_mask is not None):
+    raise ValueError("error_target and error_mask go together")
+  if not trace_errors:
+    error_target = error_mask = tf.zeros([0], state.memory.dtype)
   return load().anc_machine_run(
       state.memory, state.registers, state.instruction_register,
-      state.halting_probability, *logits, max_steps=max_steps,
-      eta_stop=eta_stop, trace_memory=trace_memory)
+      state.halting_probability, *logits, error_target, error_mask,
+      max_steps=max_steps, eta_stop=eta_stop, trace_memory=trace_memory,
+      trace_errors=trace_errors)
 
 
 # AncMachineRun's outputs by index: those its gradient op reads (running and
 # saved), and the float ones it takes gradients of (final memory and
-# registers, halting probabilities and the memory trace), in op order.
-_RUNNING, _SAVED = 3, 6
-_DIFFERENTIABLE_OUTPUTS = (0, 1, 2, 5)
+# registers, halting probabilities, the memory trace and the step errors),
+# in op order.
+_RUNNING, _SAVED = 3, 7
+_DIFFERENTIABLE_OUTPUTS = (0, 1, 2, 5, 6)
 
 
 @tf.RegisterGradient("AncMachineRun")
@@ -92,5 +103,6 @@ def _machine_run_gradient(op, *output_gradients):
   gradients = [tf.zeros([0]) if output_gradients[index] is None
                else output_gradients[index]
                for index in _DIFFERENTIABLE_OUTPUTS]
-  return load().anc_machine_run_grad(
+  input_gradients = load().anc_machine_run_grad(
       *op.inputs, op.outputs[_RUNNING], op.outputs[_SAVED], *gradients)
+  return list(input_gradients) + [None, None]  # none for the error target

@@ -10,15 +10,10 @@ that count:
 
 import tensorflow as tf
 
+from tf_anc.machine.soft_machine import memory_error
 from tf_anc.training.config import LossWeights
 
 TERMS = ("correctness", "confidence", "efficiency", "halting")
-
-
-def _masked_squared_error(memory, target_rows, mask):
-  """Sum over masked cells of the squared error; memory [..., M, M]."""
-  cell_error = tf.reduce_sum(tf.square(memory - target_rows), axis=-1)
-  return tf.reduce_sum(cell_error * mask, axis=-1)
 
 
 def loss_terms(outputs, target, mask, eta_stop):
@@ -26,8 +21,8 @@ def loss_terms(outputs, target, mask, eta_stop):
 
   Args:
     outputs: the SoftMachine's outputs. The confidence term needs
-      `memory_trace` (a machine built with `trace_memory=True`); without it
-      the term is left out.
+      `step_errors` (the machine called with `error_target=target` and
+      `error_mask=mask`); without them the term is left out.
     target: int target memories [..., M].
     mask: bool [..., M], the cells that count.
     eta_stop: the machine's halting threshold.
@@ -40,19 +35,16 @@ def loss_terms(outputs, target, mask, eta_stop):
   final_halting = halting[..., -1]
 
   terms = {
-      "correctness": _masked_squared_error(memory, target_rows, mask),
+      "correctness": memory_error(memory, target_rows, mask),
       "efficiency": tf.reduce_sum(running * (1.0 - halting), axis=-1),
       "halting": tf.where(final_halting < eta_stop, 1.0 - final_halting,
                           tf.zeros_like(final_halting)),
   }
-  if "memory_trace" in outputs:
+  if "step_errors" in outputs:
     previous = tf.concat([tf.zeros_like(halting[..., :1]), halting[..., :-1]],
                          axis=-1)
-    step_errors = _masked_squared_error(outputs["memory_trace"],
-                                        target_rows[..., None, :, :],
-                                        mask[..., None, :])
-    terms["confidence"] = tf.reduce_sum((halting - previous) * step_errors,
-                                        axis=-1)
+    terms["confidence"] = tf.reduce_sum(
+        (halting - previous) * outputs["step_errors"], axis=-1)
   return terms
 
 
@@ -64,7 +56,8 @@ def total_loss(terms, weights: LossWeights):
     if weight:
       if name not in terms:
         raise ValueError(f"the {name} term has weight {weight} but was not "
-                         f"computed (the confidence term needs a machine "
-                         f"with trace_memory=True)")
+                         f"computed (the confidence term needs the "
+                         f"machine's step_errors: call it with "
+                         f"error_target and error_mask)")
       total += weight * terms[name]
   return total

@@ -82,9 +82,7 @@ class Trainer:
     compiled = compile_program(self.program, config.sharpness)
     self.machine = SoftMachine(
         config.memory_size, compiled.register_names, config.max_steps,
-        eta_stop=config.eta_stop,
-        trace_memory=config.loss_weights.confidence != 0,
-        num_restarts=config.restarts)
+        eta_stop=config.eta_stop, num_restarts=config.restarts)
     for restart in range(config.restarts):
       self.machine.controller.set_controller_weights(
           self._noisy(compiled, restart), restart)
@@ -129,7 +127,11 @@ class Trainer:
 
   def _train_step_eager(self, inputs, targets, masks):
     with tf.GradientTape() as tape:
-      outputs = self.machine(inputs)
+      # The confidence term's per-step errors, measured in the machine's
+      # loop rather than from a [K, B, T, M, M] memory trace.
+      errors = ({"error_target": targets, "error_mask": masks}
+                if self.config.loss_weights.confidence else {})
+      outputs = self.machine(inputs, **errors)
       terms = loss_terms(outputs, targets, masks, self.config.eta_stop)
       # Mean over each restart's batch, summed over restarts: every restart
       # gets the gradient of its own loss.
