@@ -25,7 +25,7 @@ void DoubleCyclically(int64_t size, const V* values, bool reversed,
                       V* doubled) {
   for (int64_t k = 0; k < size; ++k) {
     doubled[k] = doubled[k + size] =
-        reversed ? values[(size - k) % size] : values[k];
+        reversed ? values[k == 0 ? 0 : size - k] : values[k];
   }
 }
 

@@ -139,7 +139,7 @@ def breakdown(memory_size, batch, num_registers, steps, mode, min_seconds,
   total = 1e3 * batch / fused_speed
   floor = milliseconds("floor", steps)
   one_step = milliseconds("fused", 1)
-  per_step = (total - one_step) / (steps - 1) if steps > 1 else one_step
+  per_step = (total - one_step) / (steps - 1)
   parts = {"floor_ms": floor, "op_fixed_ms": one_step - per_step - floor,
            "per_step_ms": per_step, "steps_ms": steps * per_step,
            "total_ms": total}
@@ -173,6 +173,9 @@ def main(argv):
     if impl not in IMPLS:
       raise cli.UsageError(f"unknown --impls entry {impl!r}; choose from "
                            f"{', '.join(IMPLS)}")
+  if _BREAKDOWN.value and _STEPS.value < 2:
+    raise cli.UsageError("--breakdown compares runs of 1 and --steps steps: "
+                         "give --steps of at least 2")
   try:
     memory_sizes = [int(m) for m in _MEMORY_SIZES.value]
     batches = [int(b) for b in _BATCHES.value]
