@@ -7,6 +7,10 @@ takes the model's Inputs (int32 `[B, *shape]`) and InputTensors (float32
 The graph uses only core TensorFlow ops, so loading it needs neither
 `ntpt_keras` nor `tf_anc`. The program's listing and params are written to
 `assets.extra/` beside it.
+
+Each export is a new numeric version under its base folder, `<base>/1/`,
+then `<base>/2/`, ... (`tf_anc.common.serving`), the layout TF Serving's
+`--model_base_path` expects.
 """
 
 import json
@@ -16,6 +20,7 @@ import tensorflow as tf
 
 from ntpt_keras.lang import program as ir
 from ntpt_keras.model import NeuralProgram
+from tf_anc.common import serving
 
 
 def single_restart(model: NeuralProgram, restart: int) -> NeuralProgram:
@@ -28,9 +33,12 @@ def single_restart(model: NeuralProgram, restart: int) -> NeuralProgram:
   return single
 
 
-def export_saved_model(model: NeuralProgram, restart: int,
-                       directory: str) -> str:
-  """Writes restart `restart` of `model` to `directory`; returns it."""
+def export_saved_model(model: NeuralProgram, restart: int, base: str) -> str:
+  """Writes restart `restart` of `model` as the next version under `base`.
+
+  Returns:
+    The version folder written, `<base>/<n>`; earlier versions are kept.
+  """
   single = single_restart(model, restart)
   program = model.program
   names = single.input_names()
@@ -58,11 +66,15 @@ def export_saved_model(model: NeuralProgram, restart: int,
   # hand it every variable the function captures.
   module.variables_used = [v.value for v in single.weights]
   module.serve = serve
-  tf.saved_model.save(module, directory, signatures={"serving_default": serve})
-  extra = os.path.join(directory, "assets.extra")
-  os.makedirs(extra, exist_ok=True)
-  with open(os.path.join(extra, "program.txt"), "w") as f:
-    f.write(model.discretize(restart))
-  with open(os.path.join(extra, "params.json"), "w") as f:
-    json.dump(model.discrete_params(restart), f)
-  return directory
+
+  def write(directory):
+    tf.saved_model.save(module, directory,
+                        signatures={"serving_default": serve})
+    extra = os.path.join(directory, "assets.extra")
+    os.makedirs(extra, exist_ok=True)
+    with open(os.path.join(extra, "program.txt"), "w") as f:
+      f.write(model.discretize(restart))
+    with open(os.path.join(extra, "params.json"), "w") as f:
+      json.dump(model.discrete_params(restart), f)
+
+  return serving.write_version(base, write)

@@ -246,7 +246,8 @@ class Trainer:
 
 
   def export(self, report: dict) -> str:
-    """The best restart as a SavedModel in `model_dir/saved_model`."""
+    """The best restart as the next SavedModel version under
+    `model_dir/saved_model` (`ntpt_keras.export`); returns its folder."""
     return export.export_saved_model(
         self.model, report["best_restart"],
         os.path.join(self.config.model_dir, "saved_model"))

@@ -5,6 +5,7 @@ in-process soft machine computes, and `infer` prints what `run` prints.
 """
 
 import json
+import os
 import pathlib
 import subprocess
 import sys
@@ -24,6 +25,9 @@ from tf_anc.weights import ControllerWeights
 
 MEMORY_SIZE = 20
 MAX_STEPS = 75
+# Too few for ListK on LISTK_INPUT to halt (it takes 17): an export with it
+# answers differently from one with MAX_STEPS.
+SHORT_STEPS = 5
 # Low enough that every command is a real mixture (top choice ~0.85).
 SOFT_SHARPNESS = 4.0
 
@@ -50,6 +54,15 @@ def listk_export(tmp_path_factory):
   directory = tmp_path_factory.mktemp("listk") / "saved_model"
   return export_saved_model(listk_weights(100.0), directory, MAX_STEPS,
                             program_text=pathlib.Path(LISTK).read_text())
+
+
+@pytest.fixture(scope="module")
+def two_versions(tmp_path_factory):
+  """A base: ListK with MAX_STEPS as version 1, with SHORT_STEPS as 2."""
+  base = tmp_path_factory.mktemp("versions") / "saved_model"
+  for max_steps in (MAX_STEPS, SHORT_STEPS):
+    export_saved_model(listk_weights(100.0), base, max_steps)
+  return base
 
 
 @pytest.fixture(scope="module")
@@ -120,6 +133,15 @@ def test_signature_takes_int32_memories_and_names_its_outputs(listk_export):
   }
 
 
+def test_an_export_to_a_new_base_is_its_version_1(listk_export):
+  directory = pathlib.Path(listk_export)
+  assert (directory.parent.name, directory.name) == ("saved_model", "1")
+
+
+def test_an_export_to_a_base_with_a_version_is_version_2(two_versions):
+  assert sorted(os.listdir(two_versions)) == ["1", "2"]
+
+
 def test_export_keeps_the_weights_and_the_program_text(listk_export):
   extra = pathlib.Path(listk_export) / EXTRA_DIR
   saved, compiled = ControllerWeights.load(extra), listk_weights(100.0)
@@ -142,6 +164,37 @@ def test_infer_prints_what_run_prints(listk_export, memories, tmp_path, how):
              f"--max_steps={MAX_STEPS}", input_flag)
   assert inferred.returncode == 0, inferred.stderr
   assert inferred.stdout == ran.stdout
+
+
+def run_listk(max_steps):
+  return tool("run", f"--program={LISTK}", f"--memory_size={MEMORY_SIZE}",
+              f"--max_steps={max_steps}", f"--input={LISTK_INPUT}")
+
+
+def test_infer_given_a_base_runs_its_newest_version(two_versions):
+  inferred = tool("infer", f"--saved_model={two_versions}",
+                  f"--input={LISTK_INPUT}")
+  assert inferred.returncode == 0, inferred.stderr
+  assert inferred.stdout == run_listk(SHORT_STEPS).stdout
+  assert not json.loads(inferred.stdout)["halted"]  # not version 1's answer
+
+
+def test_infer_given_a_base_and_a_version_runs_that_version(two_versions):
+  inferred = tool("infer", f"--saved_model={two_versions}", "--version=1",
+                  f"--input={LISTK_INPUT}")
+  assert inferred.returncode == 0, inferred.stderr
+  assert inferred.stdout == run_listk(MAX_STEPS).stdout
+
+
+def test_infer_base_without_versions_is_a_one_line_usage_error(tmp_path):
+  assert_usage_error(tool("infer", f"--saved_model={tmp_path}", "--input=1"),
+                     f"no SavedModel in {tmp_path}", "version folders")
+
+
+def test_infer_missing_version_is_a_one_line_usage_error(two_versions):
+  assert_usage_error(tool("infer", f"--saved_model={two_versions}",
+                          "--version=3", "--input=1"),
+                     "no version 3", "(versions: 1, 2)")
 
 
 def test_infer_missing_saved_model_is_a_one_line_usage_error(tmp_path):

@@ -267,14 +267,13 @@ def test_the_exported_task_model_answers_as_the_trained_one_without_the_project(
   inputs = {name: arrays[name][:20] for name in model.input_names()}
   expected = np.argmax(model(inputs)["answer"][int(ntpt.chosen[number])], -1)
   np.savez(tmp_path / "inputs.npz", **inputs)
+  version_1 = os.path.join(config.model_dir, "saved_model", task, "1")
   result = subprocess.run(
-      [sys.executable, "-c", _SERVE,
-       os.path.join(config.model_dir, "saved_model", task),
-       str(tmp_path / "inputs.npz")],
+      [sys.executable, "-c", _SERVE, version_1, str(tmp_path / "inputs.npz")],
       capture_output=True, text=True, check=True)
   assert json.loads(result.stdout) == expected.tolist()
-  assert os.path.exists(os.path.join(config.model_dir, "saved_model", task,
-                                     "assets.extra", "program.txt"))
+  assert os.path.exists(os.path.join(version_1, "assets.extra",
+                                     "program.txt"))
 
 
 class _Killed(Exception):

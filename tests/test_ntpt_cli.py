@@ -70,3 +70,10 @@ def test_a_model_bringing_two_untrained_networks_is_refused(tmp_path):
 def test_a_malformed_curriculum_is_one_line(tmp_path):
   result = tool("train", *_circuit_flags(tmp_path), "--curriculum=path_len")
   assert_usage_error(result, "--curriculum takes output:v1,v2")
+
+
+def test_train_prints_the_saved_model_version_it_wrote(tmp_path):
+  result = tool("train", "--flagfile=configs/ntpt/turing_invert.flags",
+                "--restarts=1", "--train_steps=1", f"--model_dir={tmp_path}")
+  assert result.returncode == 0, result.stderr
+  assert f"SavedModel: {tmp_path / 'saved_model' / '1'}," in result.stdout

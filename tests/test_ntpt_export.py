@@ -1,6 +1,7 @@
 """An exported NTPT model serves in plain TensorFlow."""
 
 import json
+import os
 import subprocess
 import sys
 
@@ -27,17 +28,20 @@ print(json.dumps({name: value.numpy().tolist()
 """
 
 
-def test_the_exported_restart_serves_without_the_project(tmp_path):
+def turing_model():
   hypers = source.read_hypers(f"{DATA}/turing_invert_hypers.json", None)
   program = compiler.compile_model("ntpt_keras/models/turing.py",
                                    hypers["values"])
-  model = NeuralProgram(program, restarts=2, seed=4)
+  return NeuralProgram(program, restarts=2, seed=4)
+
+
+def test_the_exported_restart_serves_without_the_project(tmp_path):
+  model = turing_model()
   tapes = np.random.default_rng(0).integers(0, 3, [6, 5])
   expected = model({"initial_tape": tapes})
-  export_saved_model(model, 1, str(tmp_path / "saved_model"))
+  directory = export_saved_model(model, 1, str(tmp_path / "saved_model"))
   result = subprocess.run(
-      [sys.executable, "-c", _SERVE, str(tmp_path / "saved_model"),
-       json.dumps(tapes.tolist())],
+      [sys.executable, "-c", _SERVE, directory, json.dumps(tapes.tolist())],
       capture_output=True, text=True, timeout=300, cwd=str(tmp_path))
   assert result.returncode == 0, result.stderr
   served = json.loads(result.stdout)
@@ -45,6 +49,12 @@ def test_the_exported_restart_serves_without_the_project(tmp_path):
                              expected["final_tape"][1], atol=1e-6)
   np.testing.assert_array_equal(
       served["final_tape"], np.argmax(expected["final_tape"][1], -1))
-  listing = (tmp_path / "saved_model" / "assets.extra" /
-             "program.txt").read_text()
-  assert listing == model.discretize(1)
+  with open(os.path.join(directory, "assets.extra", "program.txt")) as f:
+    assert f.read() == model.discretize(1)
+
+
+def test_exports_to_one_base_are_its_versions_1_and_2(tmp_path):
+  model, base = turing_model(), str(tmp_path / "saved_model")
+  assert export_saved_model(model, 0, base) == os.path.join(base, "1")
+  assert export_saved_model(model, 1, base) == os.path.join(base, "2")
+  assert sorted(os.listdir(base)) == ["1", "2"]

@@ -153,8 +153,8 @@ def test_the_best_restart_is_exported_and_runs_without_tf_anc(trained):
 import json, sys
 import numpy as np
 import tensorflow as tf
-serve = tf.saved_model.load({str(model_dir / 'saved_model')!r}).signatures[
-    "serving_default"]
+serve = tf.saved_model.load(
+    {str(model_dir / 'saved_model' / '1')!r}).signatures["serving_default"]
 out = serve(memory=tf.constant({memories.tolist()!r}, tf.int32))
 assert not any(name.startswith("tf_anc") for name in sys.modules)
 print(json.dumps({{name: value.numpy().tolist() for name, value in out.items()}}))
@@ -171,7 +171,17 @@ print(json.dumps({{name: value.numpy().tolist() for name, value in out.items()}}
                              outputs["memory"][best], atol=1e-5)
   assert exported["steps"] == outputs["steps"][best].numpy().tolist()
   assert os.path.isdir(model_dir / "saved_models" /
-                       f"restart_{1 - best}")
+                       f"restart_{1 - best}" / "1")
+
+
+def test_a_finished_run_started_again_exports_the_next_version(
+    tmp_path, data_dir):
+  config = access_config(tmp_path, data_dir, train_steps=3)
+  train_and_evaluate(config, log=lambda line: None)
+  first = sorted(os.listdir(tmp_path / "saved_model" / "1"))
+  train_and_evaluate(config, log=lambda line: None)
+  assert sorted(os.listdir(tmp_path / "saved_model")) == ["1", "2"]
+  assert sorted(os.listdir(tmp_path / "saved_model" / "1")) == first
 
 
 def test_a_memory_size_that_does_not_match_the_task_is_refused(tmp_path):

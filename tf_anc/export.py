@@ -1,5 +1,6 @@
 """Exports a program as a TensorFlow SavedModel that runs without tf_anc.
 
+  directory = export_saved_model(weights, base, max_steps)  # <base>/<n>
   machine = tf.saved_model.load(directory)
   outputs = machine.signatures["serving_default"](memory=memories)
 
@@ -8,6 +9,11 @@ argmax of each cell), `memory_probabilities` (`float32[B, M, M]`), `steps`
 (`int32[B]`) and `halted` (`bool[B]`). `max_steps` and `eta_stop` are fixed
 at export. The graph is plain TensorFlow (no custom ops, no Keras classes
 to register), so a process with only TensorFlow can load it.
+
+Each export is a new numeric version under `base`, `<base>/1/`, then
+`<base>/2/`, ... (`tf_anc.common.serving`), the layout TF Serving's
+`--model_base_path` expects; `python -m tf_anc.infer --saved_model=<base>`
+runs the newest.
 
 For inspection, `assets.extra/` (TensorFlow's folder for files the graph
 does not read) holds the controller weights (`ControllerWeights.load` reads
@@ -18,6 +24,7 @@ import os
 
 import tensorflow as tf
 
+from tf_anc.common import serving
 from tf_anc.machine import DEFAULT_ETA_STOP, SoftMachine
 from tf_anc.weights import ControllerWeights
 
@@ -50,17 +57,24 @@ class _ExportedMachine(tf.Module):
     }
 
 
-def export_saved_model(weights: ControllerWeights, directory, max_steps,
+def export_saved_model(weights: ControllerWeights, base, max_steps,
                        eta_stop=DEFAULT_ETA_STOP, program_text=None) -> str:
-  """Writes the machine running `weights` as a SavedModel in `directory`."""
-  directory = os.fspath(directory)
+  """Writes the machine running `weights` as the next version under `base`.
+
+  Returns:
+    The version folder written, `<base>/<n>`; earlier versions are kept.
+  """
   # The plain-TF step: the fused op would tie the SavedModel to its library.
   module = _ExportedMachine(SoftMachine.from_weights(
       weights, max_steps, eta_stop=eta_stop, step_impl="tf"))
-  tf.saved_model.save(module, directory, signatures={SIGNATURE: module.serve})
-  extra = os.path.join(directory, EXTRA_DIR)
-  weights.save(extra)
-  if program_text is not None:
-    with open(os.path.join(extra, PROGRAM_FILE), "w") as f:
-      f.write(program_text)
-  return directory
+
+  def write(directory):
+    tf.saved_model.save(module, directory,
+                        signatures={SIGNATURE: module.serve})
+    extra = os.path.join(directory, EXTRA_DIR)
+    weights.save(extra)
+    if program_text is not None:
+      with open(os.path.join(extra, PROGRAM_FILE), "w") as f:
+        f.write(program_text)
+
+  return serving.write_version(base, write)

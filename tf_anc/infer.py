@@ -1,7 +1,12 @@
 """Runs an exported machine (`tf_anc.export`) on memories.
 
-  python -m tf_anc.infer --saved_model=DIR --input=3,1,4
-  python -m tf_anc.infer --saved_model=DIR --inputs_file=F.json
+  python -m tf_anc.infer --saved_model=BASE --input=3,1,4
+  python -m tf_anc.infer --saved_model=BASE --version=1 --input=3,1,4
+  python -m tf_anc.infer --saved_model=BASE/2 --inputs_file=F.json
+
+`--saved_model` is the base folder an export writes its numbered versions
+under (`model_dir/saved_model`, see `tf_anc.export`), whose newest version
+runs unless `--version` picks one, or a version folder itself.
 
 Prints the same JSON as `python -m tf_anc.run`: `{"memory": [...],
 "steps": n, "halted": true}` for `--input`, a list for `--inputs_file`. M
@@ -13,9 +18,15 @@ from absl import flags
 import numpy as np
 
 from tf_anc import cli
+from tf_anc.common import serving
 
 _SAVED_MODEL = flags.DEFINE_string(
-    "saved_model", None, "Directory written by tf_anc.export.", required=True)
+    "saved_model", None,
+    "Base folder of versions written by tf_anc.export (the newest runs), or "
+    "one version folder.", required=True)
+_VERSION = flags.DEFINE_integer(
+    "version", None, "Run this version under --saved_model, not the newest.",
+    lower_bound=0)
 _MEMORIES = cli.MemoryFlags()
 
 
@@ -23,8 +34,6 @@ def _load_signature(directory):
   """The export's serving signature and the memory size M it takes."""
   # Imported here: flag errors should not wait for TensorFlow to load.
   tf = cli.import_tensorflow()
-  if not tf.saved_model.contains_saved_model(directory):
-    raise cli.UsageError(f"no SavedModel in {directory}")
   signatures = tf.saved_model.load(directory).signatures
   key = tf.saved_model.DEFAULT_SERVING_SIGNATURE_DEF_KEY
   if key not in signatures:
@@ -40,7 +49,11 @@ def _load_signature(directory):
 def main(argv):
   if len(argv) > 1:
     raise cli.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
-  signature, memory_size = _load_signature(_SAVED_MODEL.value)
+  try:
+    directory = serving.resolve_saved_model(_SAVED_MODEL.value, _VERSION.value)
+  except serving.NoSavedModelError as error:
+    raise cli.UsageError(str(error)) from None
+  signature, memory_size = _load_signature(directory)
   memories = _MEMORIES.read(memory_size)
   outputs = signature(memory=np.asarray(memories, np.int32))
   _MEMORIES.print_results([

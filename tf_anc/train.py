@@ -290,7 +290,7 @@ def _train_ntpt():
     raise cli.UsageError(str(error)) from None
   run.train()
   report = run.evaluate()
-  run.export(report)
+  saved_model = run.export(report)
   print(f"\n{config.model_file}: {report['solved_restarts']} of "
         f"{report['restarts']} restarts solved the training instances; best "
         f"restart {report['best_restart']}: test accuracy "
@@ -300,7 +300,7 @@ def _train_ntpt():
     print(f"network {name}: test accuracy {accuracy:.3f}")
   print(report["program"])
   print(f"results: {config.model_dir}/results.json, SavedModel: "
-        f"{config.model_dir}/saved_model, TensorBoard: "
+        f"{saved_model}, TensorBoard: "
         f"tensorboard --logdir {config.model_dir}")
 
 
@@ -344,12 +344,14 @@ def _train_lifelong():
     raise cli.UsageError(str(error)) from None
   run.train()
   report = run.evaluate()
-  run.export()
+  saved_models = run.export()
   with open(f"{config.model_dir}/figure7.md") as f:
     print("\n" + f.read())
+  # Without the NTPT learner nothing is exported.
+  listed = (f"SavedModels: {', '.join(saved_models.values())}, "
+            if saved_models else "")
   print(f"results: {config.model_dir}/results.json, plot: "
-        f"{config.model_dir}/figure6.svg, SavedModels: "
-        f"{config.model_dir}/saved_model/<task>, TensorBoard: "
+        f"{config.model_dir}/figure6.svg, {listed}TensorBoard: "
         f"tensorboard --logdir {config.model_dir}")
   return report
 
@@ -374,7 +376,7 @@ def main(argv):
     raise cli.UsageError(str(error)) from None
   run.train()
   report = run.evaluate()
-  run.export(report)
+  saved_model = run.export(report)
   best = report["restarts"][report["best_restart"]]
   print(f"\n{report['task']} ({report['distribution']}): "
         f"{sum(r['success'] for r in report['restarts'])} of "
@@ -386,7 +388,7 @@ def main(argv):
         f"faster), interpretability level {best['interpretability']}")
   print(best["program"])
   print(f"results: {config.model_dir}/results.json, SavedModel: "
-        f"{config.model_dir}/saved_model, TensorBoard: "
+        f"{saved_model}, TensorBoard: "
         f"tensorboard --logdir {config.model_dir}")
 
 

@@ -16,7 +16,9 @@ and writes `results.json` (`digit_source`, `final_accuracy: {learner:
 {task: accuracy}}`, the curves, reverse transfer, NTPT's learned programs),
 the table beside the paper's Figure 7 (`figure7.md`) and the curves like
 its Figure 6 (`figure6.svg`, `lifelong.report`); `export` writes NTPT's
-model of each task as a SavedModel (`saved_model/<task>`).
+model of each task as a SavedModel, the next numeric version under
+`saved_model/<task>` (`saved_model/<task>/1` the first time), the layout
+TF Serving's `--model_base_path` expects.
 """
 
 import dataclasses
@@ -328,8 +330,14 @@ class LifelongTrainer:
     return report
 
   def export(self) -> Dict[str, str]:
-    """NTPT's model of every task as a SavedModel, `saved_model/<task>`:
-    the candidate `evaluate` (or `choose`) picked."""
+    """NTPT's model of every task as a SavedModel, versioned for TF Serving.
+
+    Each task's model is the candidate `evaluate` (or `choose`) picked,
+    written as the next version under `model_dir/saved_model/<task>`.
+
+    Returns:
+      {task: its version folder}; empty without the NTPT learner.
+    """
     ntpt = self._learner("ntpt")
     if ntpt is None:
       return {}

@@ -202,19 +202,29 @@ class Trainer:
       json.dump(report, f, indent=1)
     return report
 
-  def export(self, report):
-    """The best restart (and, if asked, every restart) as SavedModels."""
+  def export(self, report) -> str:
+    """The best restart (and, if asked, every restart) as SavedModels.
+
+    The best restart goes to the next version under `model_dir/saved_model`,
+    each other one (with `export_all_restarts`) to the next under
+    `model_dir/saved_models/restart_<k>` (`tf_anc.export`).
+
+    Returns:
+      The best restart's version folder, `model_dir/saved_model/<n>`.
+    """
     config = self.config
-    restarts = (range(config.restarts) if config.export_all_restarts
-                else [report["best_restart"]])
+    best = report["best_restart"]
+    restarts = range(config.restarts) if config.export_all_restarts else [best]
+    written = {}
     for restart in restarts:
-      directory = (os.path.join(config.model_dir, "saved_model")
-                   if restart == report["best_restart"] else
-                   os.path.join(config.model_dir, "saved_models",
+      base = (os.path.join(config.model_dir, "saved_model") if restart == best
+              else os.path.join(config.model_dir, "saved_models",
                                 f"restart_{restart}"))
-      export_saved_model(self.machine.controller.controller_weights(restart),
-                         directory, config.max_steps, config.eta_stop,
-                         program_text=report["restarts"][restart]["program"])
+      written[restart] = export_saved_model(
+          self.machine.controller.controller_weights(restart), base,
+          config.max_steps, config.eta_stop,
+          program_text=report["restarts"][restart]["program"])
+    return written[best]
 
 
 def _jsonable(config):

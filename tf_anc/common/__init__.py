@@ -1,0 +1,1 @@
+"""What both systems stand on: the only part of tf_anc ntpt_keras imports."""
