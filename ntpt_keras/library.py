@@ -1,4 +1,6 @@
-"""The neural library: learned functions shared across models (spec 3).
+"""The neural library: learned functions shared across models.
+
+See docs/training.md, "The lifelong experiment".
 
 A library is a directory holding, for each learned function, its signature
 (`library.json`: inputs, output size, hidden sizes) and its Keras weights

@@ -22,9 +22,9 @@
 #include <string>
 #include <vector>
 
-#include "ops/parallel_for.h"
-#include "ops/step_arithmetic.h"
-#include "ops/vector_ops.h"
+#include "parallel_for.h"
+#include "step_arithmetic.h"
+#include "vector_ops.h"
 #include "tensorflow/core/framework/op.h"
 #include "tensorflow/core/framework/op_kernel.h"
 #include "tensorflow/core/framework/shape_inference.h"

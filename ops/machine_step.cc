@@ -1,4 +1,4 @@
-// One step of the differentiable machine (spec section 2) as two fused CPU
+// One step of the differentiable machine (docs/anc-machine.md) as two fused CPU
 // ops: `AncMachineStep` (the forward step) and `AncMachineStepGrad` (its
 // hand-derived backward pass). The reference is tf_anc/machine/step.py's
 // `machine_step`; the tests hold both to the same values and gradients. The
@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "ops/parallel_for.h"
-#include "ops/step_arithmetic.h"
+#include "parallel_for.h"
+#include "step_arithmetic.h"
 #include "tensorflow/core/framework/op.h"
 #include "tensorflow/core/framework/op_kernel.h"
 #include "tensorflow/core/framework/shape_inference.h"

@@ -1,8 +1,8 @@
-#include "ops/step_arithmetic.h"
+#include "step_arithmetic.h"
 
 #include <algorithm>
 
-#include "ops/vector_ops.h"
+#include "vector_ops.h"
 
 namespace tf_anc {
 namespace {

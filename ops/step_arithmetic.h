@@ -1,4 +1,4 @@
-// The arithmetic of one step of the differentiable machine (spec section 2),
+// The arithmetic of one step of the differentiable machine (docs/anc-machine.md),
 // forward and backward: the shared core of the step ops (machine_step.cc,
 // one example at a time: V = float) and the whole-run ops (machine_run.cc,
 // kLanes examples at a time: V = Lanes). No TensorFlow here; pointers
@@ -15,7 +15,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "ops/vector_ops.h"
+#include "vector_ops.h"
 
 namespace tf_anc {
 

@@ -1,4 +1,4 @@
-"""The compiler: IR -> controller logits (spec section 2, last point)."""
+"""The compiler: IR -> controller logits (docs/anc-machine.md)."""
 
 import numpy as np
 import pytest

@@ -289,7 +289,7 @@ def test_a_run_has_at_least_one_step():
 
 @pytest.fixture
 def missing_library(monkeypatch, tmp_path):
-  monkeypatch.setattr(ops, "LIBRARY_PATH", str(tmp_path / "missing.so"))
+  monkeypatch.setenv(ops.LIBRARY_ENV, str(tmp_path / "missing.so"))
   ops.load.cache_clear()
   yield
   ops.load.cache_clear()
@@ -302,7 +302,7 @@ def test_a_missing_library_falls_back_to_the_plain_loop_with_one_warning(
   assert not fused.use_fused()
   assert not fused.use_fused("auto")
   assert len([record for record in caplog.records
-              if "plain-TF step" in record.getMessage()]) == 1
+              if "plain-TF machine" in record.getMessage()]) == 1
   with pytest.raises(RuntimeError, match="did not load"):
     fused.use_fused("fused")
   assert_runs_listk(listk_machine())

@@ -1,4 +1,4 @@
-"""The four-term loss (spec section 3) on executions we can reason about."""
+"""The four-term loss (docs/anc-machine.md, "The loss") on executions we can reason about."""
 
 import numpy as np
 import pytest

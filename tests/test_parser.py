@@ -19,7 +19,7 @@ WRITE(out, head);
 STOP();
 """
 
-# Some of the generic programs of tasks.md, verbatim: (M, instructions,
+# Some of the generic programs of docs/anc-tasks.md, verbatim: (M, instructions,
 # text). All of them live in programs/*.anc.
 GENERIC_PROGRAMS = {
     "increment": (7, 7, """\

@@ -1,4 +1,4 @@
-"""The discrete machine follows spec section 1 instruction by instruction."""
+"""The discrete machine follows docs/anc-machine.md instruction by instruction."""
 
 import pytest
 

@@ -1,4 +1,4 @@
-"""The soft step against its readable definitions (spec section 2)."""
+"""The soft step against its readable definitions (docs/anc-machine.md)."""
 
 import numpy as np
 import pytest

@@ -1,4 +1,4 @@
-"""The tasks: tasks.md distributions, and the generic programs solving them."""
+"""The tasks: docs/anc-tasks.md distributions, and the generic programs solving them."""
 
 import functools
 
@@ -13,7 +13,7 @@ SEED = 0
 ALL_DISTRIBUTIONS = [(task.name, distribution)
                      for task in tasks.TASKS.values()
                      for distribution in task.distributions]
-# tasks.md's Sort T_max (75 steps) is set for the biased data the paper
+# docs/anc-tasks.md's Sort T_max (75 steps) is set for the biased data the paper
 # trains on; bubble sort of an unbiased 3-element array takes up to 91 steps
 # (see test_generic_sort_needs_up_to_91_steps_on_unbiased_inputs).
 WITHIN_T_MAX = [pair for pair in ALL_DISTRIBUTIONS
@@ -138,7 +138,7 @@ def test_unknown_distribution_is_a_value_error_naming_the_choices():
     tasks.sample("addition", "biased", 1, SEED)
 
 
-# --- the distributions, spot-checked against tasks.md ----------------------
+# --- the distributions, spot-checked against docs/anc-tasks.md ----------------------
 
 def test_biased_access_always_asks_for_the_element_at_cell_4():
   inputs, targets, masks = _sample("access", "biased")

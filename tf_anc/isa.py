@@ -1,6 +1,6 @@
 """The machine's instruction set: the 11 instructions, their arity and meaning.
 
-The order is the paper's (and the spec's), so compiled weight matrices can be
+The order is the paper's (and docs/anc-language.md's), so compiled weight matrices can be
 compared column by column with its Figure 2c. Everything else in the package
 (parser, compiler, discrete machine, soft machine, decompiler) takes the
 instruction facts from here.

@@ -1,6 +1,6 @@
 """The discrete machine: the oracle every soft-machine test trusts.
 
-Plain Python on integers, following the spec's section 1 step by step.
+Plain Python on integers, following docs/anc-machine.md's discrete machine step by step.
 """
 
 import dataclasses

@@ -1,6 +1,6 @@
 """The tasks: memory layouts, input distributions and generic programs.
 
-The six tasks of the paper's Table 1 follow `spec/tasks.md` literally: cells
+The six tasks of the paper's Table 1 follow docs/anc-tasks.md literally: cells
 are 0-based, `u` is `rng.random()` (uniform on [0, 1)) and
 `randint(a, b) = a + floor(u * (b - a))`, an integer in [a, b-1]. A cell the
 description does not mention is 0. Four more tasks come from the paper's
@@ -10,9 +10,9 @@ samplers.
 
 Every example is `(input, target, mask)`, three `[M]` arrays: the input
 memory, the input with the task's output applied, and the cells the loss and
-the correctness check look at. The generic program of a task is
-`programs/<task.program>`; it solves every input of every distribution
-within `task.max_steps` steps.
+the correctness check look at. The generic program of a task is the shipped
+`programs/<task.program>` (found through `tf_anc.data`); it solves every
+input of every distribution within `task.max_steps` steps.
 """
 
 import dataclasses
@@ -23,15 +23,15 @@ from typing import Callable, Dict, List, Sequence, Tuple, Union
 
 import numpy as np
 
+from tf_anc import data
+
 Example = Tuple[np.ndarray, np.ndarray, np.ndarray]
 Sampler = Callable[[np.random.Generator, str], Example]
 
-PROGRAMS_DIR = pathlib.Path(__file__).resolve().parents[1] / "programs"
-
 BIASED = "biased"
 UNBIASED = "unbiased"
-# ListK's other reading of tasks.md's note: L in 2..8 and k in 1..L (k
-# averages 3, so the generic program averages the paper's 18 iterations).
+# ListK's other reading of docs/anc-tasks.md's note: L in 2..8 and k in 1..L
+# (k averages 3, so the generic program averages the paper's 18 iterations).
 BIASED_K_UPTO_L = "biased_k_upto_l"
 
 
@@ -47,7 +47,7 @@ class Task:
 
 
 def _randint(rng: np.random.Generator, a: float, b: float) -> int:
-  """tasks.md's `randint(a, b) = a + floor(u * (b - a))`, in [a, b-1]."""
+  """The tasks' `randint(a, b) = a + floor(u * (b - a))`, in [a, b-1]."""
   return a + math.floor(rng.random() * (b - a))
 
 
@@ -370,7 +370,7 @@ def _task(name: str, memory_size: int, max_steps: int,
 _BOTH = (BIASED, UNBIASED)
 
 TASKS: Dict[str, Task] = {task.name: task for task in (
-    # The paper's Table 1, with tasks.md's M and T_max.
+    # The paper's Table 1, with docs/anc-tasks.md's M and T_max.
     _task("access", 10, 10, _BOTH, _access),
     _task("increment", 7, 50, _BOTH, _increment),
     _task("swap", 10, 15, _BOTH, _swap),
@@ -397,9 +397,9 @@ def get(task_name: str) -> Task:
 
 
 def program_path(task_or_name: Union[Task, str]) -> pathlib.Path:
-  """The path of a task's generic program, `<repo>/programs/<file>`."""
+  """The path of a task's generic program, a shipped `programs/<file>`."""
   task = get(task_or_name) if isinstance(task_or_name, str) else task_or_name
-  return PROGRAMS_DIR / task.program
+  return data.programs_dir() / task.program
 
 
 def sample(task_name: str, distribution: str, num_examples: int,

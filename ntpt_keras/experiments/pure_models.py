@@ -30,7 +30,7 @@ _OUTPUT_DIR = flags.DEFINE_string("output_dir", "runs/ntpt/pure_models",
                                   "Where each run and the table go.")
 
 # FMGD success rates of the TerpreT tech report, Table 3 (percent), quoted
-# from memory: the report is not in this repository (see the README).
+# from memory: the report is not in this repository (see docs/results.md).
 TECH_REPORT_FMGD = {"turing_invert": 100, "turing_prepend": 60,
                     "turing_decrement": 5}
 

@@ -36,6 +36,7 @@ answers (`choose`); its answers are those of the discretized program
 `ntpt_keras.lifelong.baselines` holds the neural baselines.
 """
 
+import importlib.resources
 import math
 import os
 from typing import List, NamedTuple, Sequence
@@ -48,8 +49,8 @@ from ntpt_keras.lang import source
 from ntpt_keras.model import NeuralProgram
 from ntpt_keras.model import make_network
 
-_MODELS = os.path.join(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__))), "models")
+# The 2x2 model files and their hypers, shipped in ntpt_keras/models.
+_MODELS = str(importlib.resources.files("ntpt_keras") / "models")
 HYPERS_FILE = os.path.join(_MODELS, "data", "2x2_hypers.json")
 
 

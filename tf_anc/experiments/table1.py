@@ -18,6 +18,7 @@ import sys
 from absl import flags
 
 from tf_anc import cli
+from tf_anc import data
 
 # Table 1 of the paper: iterations (= steps + 1) and success over 100 restarts.
 PAPER = {
@@ -28,8 +29,6 @@ PAPER = {
     "addition": {"generic": 20, "learned": 9, "ideal": 6, "success": 0.12},
     "sort": {"generic": 38, "learned": 18, "ideal": 9.5, "success": 0.74},
 }
-_REPO = os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__))))
 
 _RESTARTS = flags.DEFINE_integer("restarts", 20, "Restarts per task.",
                                  lower_bound=1)
@@ -38,7 +37,7 @@ _OUTPUT_DIR = flags.DEFINE_string("output_dir", "runs/table1",
                                   "Where runs and tables go.")
 _DATA_DIR = flags.DEFINE_string("data_dir", None, "tfds data directory.")
 _CONFIGS = flags.DEFINE_string(
-    "configs", os.path.join(_REPO, "configs", "anc"),
+    "configs", str(data.configs_dir() / "anc"),
     "Directory of the <task>.flags files to run.")
 
 

@@ -2,7 +2,7 @@
 
 Every row of a matrix is the command for one value of the instruction
 register; rows past the program's end are STOP, so a program that runs off
-its end halts (spec section 1).
+its end halts (docs/anc-machine.md).
 """
 
 import numpy as np

@@ -13,6 +13,7 @@ import dataclasses
 import re
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
+from tf_anc import data
 from tf_anc import isa
 from tf_anc.lang import ir
 from tf_anc.lang.errors import AncSyntaxError
@@ -75,7 +76,12 @@ def parse_program(text: str, memory_size: int,
 
 
 def load_program(path, memory_size: int) -> ir.Program:
-  """Reads and parses an `.anc` file; errors name `path` as given."""
+  """Reads and parses an `.anc` file, or a shipped program named by `path`.
+
+  `path` is a file, or the name of a shipped program ("listk"; see
+  `tf_anc.data.program_path`). Errors name the file read.
+  """
+  path = data.program_path(path)
   with open(path, encoding="utf-8") as source:
     text = source.read()
   return parse_program(text, memory_size, filename=str(path))

@@ -1,4 +1,4 @@
-"""One step of the differentiable machine (spec section 2), in plain TF ops.
+"""One step of the differentiable machine (docs/anc-machine.md), in plain TF ops.
 
 Every value is a distribution over [0, M). A step takes the machine state
 and the controller's command (softmaxes over instructions and registers) and

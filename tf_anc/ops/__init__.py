@@ -3,9 +3,11 @@
 `machine_run` is a whole run of the soft machine (controller, steps and
 halting mask; ops/machine_run.cc), what SoftMachine uses when fused;
 `machine_step` is one step (ops/machine_step.cc), for loops of one's own.
-`load()` returns the op library, or None (with one logged warning) when it
-is not built or does not load; tf_anc.machine.fused then picks the plain-TF
-loop. The ops have no XLA kernels.
+`load()` returns the op library, or None (with one logged line saying why)
+when it cannot be built or loaded; tf_anc.machine.fused then picks the
+plain-TF loop. The library is $TF_ANC_OP_LIBRARY when set (e.g. Bazel's
+build), else the one tf_anc.ops.build keeps in its cache for this machine,
+compiled on first use. The ops have no XLA kernels.
 """
 
 import functools
@@ -14,26 +16,27 @@ import os
 
 import tensorflow as tf
 
-# Where tf_anc/ops/build.py writes the library (setup.py, `make install`).
-LIBRARY_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                            "_machine_ops.so")
+LIBRARY_ENV = "TF_ANC_OP_LIBRARY"
 
 
 @functools.cache
 def load():
-  """The loaded op library, or None if it is missing or fails to load."""
-  if not os.path.exists(LIBRARY_PATH):
-    logging.warning("tf_anc: fused step library %s is not built (run `python "
-                    "-m tf_anc.ops.build`); using the plain-TF step",
-                    LIBRARY_PATH)
-    return None
+  """The loaded op library, or None if it cannot be built or loaded."""
+  # Imported here: `python -m tf_anc.ops.build` runs that module as
+  # __main__, after this package, which must not have imported it.
+  from tf_anc.ops import build  # pylint: disable=g-import-not-at-top
+  path = os.environ.get(LIBRARY_ENV)
   try:
-    library = tf.load_op_library(LIBRARY_PATH)
+    if not path:
+      path = build.ensure_built()
+    return tf.load_op_library(str(path))
+  except build.BuildError as error:
+    logging.warning("%s", build.not_built_notice(error))
   except (tf.errors.NotFoundError, OSError) as error:
-    logging.warning("tf_anc: cannot load the fused step library %s (%s); "
-                    "using the plain-TF step", LIBRARY_PATH, error)
-    return None
-  return library
+    logging.warning("tf_anc: cannot load the fused machine op library %s "
+                    "(%s); running the plain-TF machine", path,
+                    str(error).strip())
+  return None
 
 
 def machine_step(state, command):

@@ -14,7 +14,7 @@ from tf_anc import tasks
 
 @dataclasses.dataclass(frozen=True)
 class LossWeights:
-  """The weights of the four loss terms (spec section 3)."""
+  """The weights of the four loss terms (docs/anc-machine.md, "The loss")."""
   correctness: float = 1.0  # alpha
   confidence: float = 0.0  # beta
   efficiency: float = 0.0  # gamma

@@ -1,4 +1,4 @@
-"""The four-term loss of the paper's section 4.1 (spec section 3).
+"""The four-term loss of the paper's section 4.1 (docs/anc-machine.md).
 
 Per example, with target memory m* (one-hot rows) and a mask of the cells
 that count:

@@ -1,0 +1,85 @@
+"""Programs and flagfiles ship with the package and are found through it."""
+
+import json
+import os
+
+from ntpt_keras import config as ntpt_config
+from tf_anc import data
+from tf_anc import tasks
+from tests.test_cli import LISTK_INPUT, LISTK_RESULT, assert_usage_error, tool
+
+
+def test_a_program_name_names_the_shipped_program(monkeypatch, tmp_path):
+  monkeypatch.chdir(tmp_path)
+  assert data.program_path("listk") == data.programs_dir() / "listk.anc"
+  assert data.program_path("listk.anc") == data.programs_dir() / "listk.anc"
+
+
+def test_a_file_in_the_working_directory_wins_over_a_shipped_name(
+    monkeypatch, tmp_path):
+  monkeypatch.chdir(tmp_path)
+  (tmp_path / "listk.anc").write_text("STOP();\n")
+  assert data.program_path("listk.anc").resolve() == tmp_path / "listk.anc"
+
+
+def test_an_unknown_name_is_returned_as_given(monkeypatch, tmp_path):
+  monkeypatch.chdir(tmp_path)
+  assert str(data.program_path("nowhere.anc")) == "nowhere.anc"
+  assert str(data.program_path("sub/listk.anc")) == "sub/listk.anc"
+
+
+def test_every_task_program_is_shipped():
+  assert set(data.program_names()) >= {
+      tasks.get(name).program[:-len(data.PROGRAM_SUFFIX)]
+      for name in tasks.TASKS}
+
+
+def test_the_shipped_flagfiles_hold_one_flag_a_line():
+  files = data.flagfiles()
+  assert data.configs_dir() / "anc" / "tuned" / "listk.flags" in files
+  for path in files:
+    for line in path.read_text().splitlines():
+      assert not line or line.startswith(("#", "--")), (path, line)
+
+
+def test_the_configs_tool_lists_each_flagfile_with_its_path():
+  result = tool("configs")
+  assert result.returncode == 0, result.stderr
+  listing = dict(line.split() for line in result.stdout.splitlines())
+  assert listing["anc/listk"] == str(data.configs_dir() / "anc" /
+                                     "listk.flags")
+  assert len(listing) == len(data.flagfiles())
+
+
+def test_the_configs_tool_prints_the_path_of_a_named_flagfile():
+  result = tool("configs", "anc/tuned/listk")
+  assert result.returncode == 0, result.stderr
+  assert result.stdout.strip() == str(data.configs_dir() / "anc" / "tuned" /
+                                      "listk.flags")
+
+
+def test_the_configs_tool_refuses_an_unknown_name_in_one_line():
+  assert_usage_error(tool("configs", "anc/nothing"), "anc/nothing")
+
+
+def test_run_takes_a_shipped_programs_name_from_any_directory(tmp_path):
+  result = tool("run", "--program=listk", "--memory_size=20",
+                "--max_steps=75", f"--input={LISTK_INPUT}", cwd=tmp_path)
+  assert result.returncode == 0, result.stderr
+  assert json.loads(result.stdout) == LISTK_RESULT
+
+
+def test_an_ntpt_flagfiles_model_path_names_the_installed_copy_anywhere(
+    monkeypatch, tmp_path):
+  monkeypatch.chdir(tmp_path)
+  path = ntpt_config.shipped_file("ntpt_keras/models/turing.py")
+  assert os.path.isfile(path)
+  assert path.endswith(os.path.join("ntpt_keras", "models", "turing.py"))
+
+
+def test_an_ntpt_path_that_exists_here_is_kept(monkeypatch, tmp_path):
+  monkeypatch.chdir(tmp_path)
+  (tmp_path / "ntpt_keras" / "models").mkdir(parents=True)
+  (tmp_path / "ntpt_keras" / "models" / "turing.py").write_text("")
+  assert ntpt_config.shipped_file("ntpt_keras/models/turing.py") == (
+      "ntpt_keras/models/turing.py")
