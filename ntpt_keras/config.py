@@ -10,7 +10,7 @@ import os
 import pathlib
 from typing import Optional
 
-OPTIMIZERS = ("adam", "sgd")
+from tf_anc.common import optimizers
 
 
 @dataclasses.dataclass(frozen=True)
@@ -54,9 +54,7 @@ def resolve(config: NtptConfig) -> NtptConfig:
   """Checks a config; raises ValueError with a one-line message."""
   if (config.data_file is None) == (config.dataset is None):
     raise ValueError("give exactly one of --data_file and --dataset")
-  if config.optimizer not in OPTIMIZERS:
-    raise ValueError(f"unknown optimizer {config.optimizer!r}; choose from "
-                     f"{', '.join(OPTIMIZERS)}")
+  optimizers.check_name(config.optimizer)
   for pair in config.tensor_labels:
     if pair.count(":") != 1:
       raise ValueError(f"--tensor_labels takes tensor:feature, got {pair!r}")

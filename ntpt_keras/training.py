@@ -1,8 +1,9 @@
 """Training NTPT models: restarts side by side, checkpoints, results.json.
 
-`Trainer` (given an `ntpt_keras.config.NtptConfig`) compiles the model, trains every restart on minibatches of the training
-instances (program params and neural networks each with their own
-optimizer and learning rate), checkpoints so that a killed run resumes,
+`Trainer` (given an `ntpt_keras.config.NtptConfig`) compiles the model,
+trains every restart on minibatches of the training instances (program
+params and neural networks each with their own optimizer and learning
+rate), checkpoints so that a killed run resumes,
 logs to TensorBoard and writes `results.json`:
 
 - `restarts`, `solved_restarts` (restarts whose discretized program
@@ -20,7 +21,6 @@ import json
 import os
 import time
 
-import keras
 import numpy as np
 import tensorflow as tf
 
@@ -32,9 +32,8 @@ from ntpt_keras.lang import compiler
 from ntpt_keras.lang import source
 from ntpt_keras.library import NeuralLibrary, check_untrained
 from ntpt_keras.model import NeuralProgram
-from tf_anc.training import checkpoints
-
-_OPTIMIZERS = {"adam": keras.optimizers.Adam, "sgd": keras.optimizers.SGD}
+from tf_anc.common import checkpoints
+from tf_anc.common import optimizers
 
 
 def load_tfds(name: str, split: str, data_dir=None, num_examples=None):
@@ -46,17 +45,6 @@ def load_tfds(name: str, split: str, data_dir=None, num_examples=None):
     split = f"{split}[:{num_examples}]"
   dataset = builder.as_dataset(split=split, shuffle_files=False)
   return next(iter(tfds.as_numpy(dataset.batch(1 << 30))))
-
-
-def apply_gradients(tape, loss, groups) -> None:
-  """One gradient of `loss`, each `(optimizer, variables)` group's part
-  applied by its own optimizer."""
-  variables = [v for _, group in groups for v in group]
-  gradients = tape.gradient(loss, variables)
-  start = 0
-  for optimizer, group in groups:
-    optimizer.apply_gradients(zip(gradients[start:start + len(group)], group))
-    start += len(group)
 
 
 class Trainer:
@@ -84,14 +72,11 @@ class Trainer:
       if bound:
         log(f"bound {', '.join(bound)} from the library {config.library_dir}")
     self.groups = [
-        (_OPTIMIZERS[config.optimizer](config.learning_rate),
-         self.model.program_variables),
-        (_OPTIMIZERS[config.optimizer](config.neural_learning_rate),
-         self.model.network_variables)]
-    self.groups = [(o, v) for o, v in self.groups if v]
-    for optimizer, variables in self.groups:
-      # Slots now, not at the first step, so a checkpoint restores them too.
-      optimizer.build(variables)
+        (optimizers.make(config.optimizer, rate, variables), variables)
+        for rate, variables in (
+            (config.learning_rate, self.model.program_variables),
+            (config.neural_learning_rate, self.model.network_variables))
+        if variables]
     self.step = tf.Variable(0, dtype=tf.int64, name="step")
     self.checkpoint = tf.train.Checkpoint(
         step=self.step, model=self.model,
@@ -152,7 +137,7 @@ class Trainer:
       per_restart = self.model.negative_log_likelihood(inputs, observed)
       # Restarts share no weights: the sum gives each its own gradient.
       loss = tf.reduce_sum(per_restart)
-    apply_gradients(tape, loss, self.groups)
+    optimizers.apply_gradients(tape, loss, self.groups)
     self.step.assign_add(1)
     return per_restart
 

@@ -8,11 +8,11 @@ import tensorflow as tf
 import tensorflow_datasets as tfds
 
 import tf_anc_datasets  # Registers `anc_tasks`.
-from tf_anc import tasks
+from tf_anc_datasets import anc_distributions
 from tf_anc_datasets import anc_tasks
 
 ALL_DISTRIBUTIONS = [(task.name, distribution)
-                     for task in tasks.TASKS.values()
+                     for task in anc_distributions.TASKS.values()
                      for distribution in task.distributions]
 SMALL = 20  # Examples per split where the size does not matter.
 
@@ -98,7 +98,7 @@ def test_tfds_load_builds_a_registered_config_offline(tmp_path, offline):
   assert info.splits["train"].num_examples == 10_000
   assert info.splits["test"].num_examples == 1_000
   inputs, targets, _ = _arrays(dataset)
-  expected = tasks.sample("access", "biased", 1_000,
+  expected = anc_distributions.sample("access", "biased", 1_000,
                           anc_tasks.split_seed(0, "test"))
   np.testing.assert_array_equal(inputs, expected[0])
   np.testing.assert_array_equal(targets, expected[1])
@@ -119,7 +119,7 @@ def test_examples_are_tasks_sample_with_the_split_seed(task, distribution,
                                                        tmp_path):
   builder = _small_builder(task, distribution, tmp_path)
   for split in ("train", "test"):
-    expected = tasks.sample(task, distribution, SMALL,
+    expected = anc_distributions.sample(task, distribution, SMALL,
                             anc_tasks.split_seed(0, split))
     for got, want in zip(_split(builder, split), expected):
       np.testing.assert_array_equal(got, want)
@@ -128,7 +128,7 @@ def test_examples_are_tasks_sample_with_the_split_seed(task, distribution,
 @pytest.mark.parametrize("task,distribution", ALL_DISTRIBUTIONS)
 def test_targets_differ_from_inputs_only_on_masked_cells_and_stay_in_range(
     task, distribution, tmp_path):
-  size = tasks.TASKS[task].memory_size
+  size = anc_distributions.TASKS[task].memory_size
   inputs, targets, masks = _split(
       _small_builder(task, distribution, tmp_path), "train")
   assert not np.any((inputs != targets) & ~masks)
@@ -176,7 +176,7 @@ def test_load_num_examples_gives_the_first_examples_of_the_default_split(
     tmp_path, offline):
   dataset = anc_tasks.load("listk", "biased", "test", data_dir=str(tmp_path),
                            num_examples=50)
-  expected = tasks.sample("listk", "biased", 1_000,
+  expected = anc_distributions.sample("listk", "biased", 1_000,
                           anc_tasks.split_seed(0, "test"))
   for got, want in zip(_arrays(dataset), expected):
     np.testing.assert_array_equal(got, want[:50])

@@ -9,6 +9,7 @@ from tf_anc import tasks
 from tf_anc.lang.compiler import compile_program
 from tf_anc.lang.decompiler import (ALL_DIRAC, ONLY_JEZ_SOFT, SOFT,
                                     decompile)
+from tf_anc_datasets import anc_distributions
 
 
 def compiled(task_name, sharpness=100.0):
@@ -34,7 +35,7 @@ def test_decompiled_program_runs_identically(task_name):
   task = tasks.TASKS[task_name]
   program, weights = compiled(task_name)
   decompiled = decompile(weights).program
-  inputs = tasks.sample(task_name, task.distributions[0], 50, seed=1)[0]
+  inputs = anc_distributions.sample(task_name, task.distributions[0], 50, seed=1)[0]
   for memory in inputs:
     assert (reference.run(decompiled, memory, task.max_steps) ==
             reference.run(program, memory, task.max_steps))

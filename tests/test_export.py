@@ -17,11 +17,11 @@ import tensorflow as tf
 
 from tests.test_cli import LISTK, LISTK_INPUT, assert_usage_error, tool
 from tf_anc import lang
-from tf_anc import tasks
 from tf_anc.export import EXTRA_DIR, PROGRAM_FILE, export_saved_model
 from tf_anc.lang.compiler import compile_program
 from tf_anc.machine import SoftMachine
 from tf_anc.weights import ControllerWeights
+from tf_anc_datasets import anc_distributions
 
 MEMORY_SIZE = 20
 MAX_STEPS = 75
@@ -68,7 +68,7 @@ def two_versions(tmp_path_factory):
 @pytest.fixture(scope="module")
 def memories():
   """ListK inputs that halt, and arbitrary memories, some of which do not."""
-  listk_inputs = tasks.sample("listk", "biased", 20, seed=0)[0]
+  listk_inputs = anc_distributions.sample("listk", "biased", 20, seed=0)[0]
   arbitrary = np.random.default_rng(4).integers(
       0, MEMORY_SIZE, size=[8, MEMORY_SIZE], dtype=np.int32)
   return np.concatenate([listk_inputs, arbitrary]).astype(np.int32)

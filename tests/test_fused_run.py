@@ -18,6 +18,7 @@ from tf_anc import ops
 from tf_anc import tasks
 from tf_anc.lang.compiler import compile_program
 from tf_anc.machine import MachineState, SoftMachine, fused
+from tf_anc_datasets import anc_distributions
 from tests.test_fused_step import assert_gradients_close, random_distributions
 
 requires_library = pytest.mark.skipif(
@@ -82,7 +83,7 @@ def listk_machine(**kwargs):
 def assert_runs_listk(machine):
   """`machine` computes ListK on a few examples of its distribution."""
   task = tasks.TASKS["listk"]
-  inputs, targets, masks = tasks.sample("listk", task.distributions[0], 4,
+  inputs, targets, masks = anc_distributions.sample("listk", task.distributions[0], 4,
                                         seed=3)
   memory = np.argmax(machine(inputs)["memory"], axis=-1)
   np.testing.assert_array_equal(memory * masks, targets * masks)

@@ -14,6 +14,7 @@ from tf_anc import tasks
 from tf_anc.lang.compiler import compile_program
 from tf_anc.machine import SoftMachine
 from tf_anc.weights import ControllerWeights
+from tf_anc_datasets import anc_distributions
 
 NUM_INPUTS = 200
 
@@ -41,7 +42,7 @@ def test_compiled_program_runs_exactly_like_the_discrete_machine(task_name):
   program = lang.load_program(tasks.program_path(task), task.memory_size)
   per_distribution = -(-NUM_INPUTS // len(task.distributions))
   memories = np.concatenate([
-      tasks.sample(task_name, distribution, per_distribution, seed=7)[0]
+      anc_distributions.sample(task_name, distribution, per_distribution, seed=7)[0]
       for distribution in task.distributions])
   soft, discrete = run_both(program, memories, task.max_steps)
   assert_same_executions(soft, discrete)

@@ -10,8 +10,8 @@ import os
 
 from absl import flags
 
-from tf_anc import cli
 from tf_anc import lang
+from tf_anc.common import cli
 from tf_anc.lang.compiler import DEFAULT_SHARPNESS, compile_program
 
 _MEMORY_SIZE = flags.DEFINE_integer(

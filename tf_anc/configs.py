@@ -16,6 +16,9 @@ def main(argv=None) -> int:
   argv = sys.argv[1:] if argv is None else argv
   files = {data.relative(path)[:-len(data.FLAGFILE_SUFFIX)]: path
            for path in data.flagfiles()}
+  if argv and argv[0] in ("-h", "--help"):
+    print(__doc__.strip())
+    return 0
   if not argv:
     width = max(map(len, files))
     for name, path in files.items():

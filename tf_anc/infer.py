@@ -17,7 +17,8 @@ export.
 from absl import flags
 import numpy as np
 
-from tf_anc import cli
+from tf_anc import memory_flags
+from tf_anc.common import cli
 from tf_anc.common import serving
 
 _SAVED_MODEL = flags.DEFINE_string(
@@ -27,7 +28,7 @@ _SAVED_MODEL = flags.DEFINE_string(
 _VERSION = flags.DEFINE_integer(
     "version", None, "Run this version under --saved_model, not the newest.",
     lower_bound=0)
-_MEMORIES = cli.MemoryFlags()
+_MEMORIES = memory_flags.MemoryFlags()
 
 
 def _load_signature(directory):
@@ -57,7 +58,7 @@ def main(argv):
   memories = _MEMORIES.read(memory_size)
   outputs = signature(memory=np.asarray(memories, np.int32))
   _MEMORIES.print_results([
-      cli.result(*run) for run in zip(outputs["memory"].numpy(),
+      memory_flags.result(*run) for run in zip(outputs["memory"].numpy(),
                                       outputs["steps"].numpy(),
                                       outputs["halted"].numpy())])
 

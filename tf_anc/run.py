@@ -13,9 +13,10 @@ machine's memory is the argmax of each cell's distribution.
 from absl import flags
 import numpy as np
 
-from tf_anc import cli
 from tf_anc import lang
+from tf_anc import memory_flags
 from tf_anc import reference
+from tf_anc.common import cli
 from tf_anc.lang.compiler import DEFAULT_SHARPNESS, compile_program
 
 _PROGRAM = flags.DEFINE_string("program", None, "The .anc file to run.",
@@ -23,7 +24,7 @@ _PROGRAM = flags.DEFINE_string("program", None, "The .anc file to run.",
 _MEMORY_SIZE = flags.DEFINE_integer(
     "memory_size", None, "M: memory cells and representable values.",
     lower_bound=1, required=True)
-_MEMORIES = cli.MemoryFlags()
+_MEMORIES = memory_flags.MemoryFlags()
 _MAX_STEPS = flags.DEFINE_integer("max_steps", 100, "T_max.", lower_bound=1)
 _SHARPNESS = flags.DEFINE_float(
     "sharpness", DEFAULT_SHARPNESS, "Scale of the compiled one-hot logits.")
@@ -42,14 +43,14 @@ def _run_soft(program, memories):
       eta_stop=_ETA_STOP.value)
   outputs = machine(np.asarray(memories, np.int32))
   cells = np.argmax(outputs["memory"].numpy(), axis=-1)
-  return [cli.result(*run) for run in
+  return [memory_flags.result(*run) for run in
           zip(cells, outputs["steps"].numpy(), outputs["halted"].numpy())]
 
 
 def _run_discrete(program, memories):
   executions = [reference.run(program, memory, _MAX_STEPS.value)
                 for memory in memories]
-  return [cli.result(execution.memory, execution.steps, execution.halted)
+  return [memory_flags.result(execution.memory, execution.steps, execution.halted)
           for execution in executions]
 
 

@@ -43,7 +43,8 @@ from absl import logging
 from ntpt_keras.lifelong.config import LEARNERS as LIFELONG_LEARNERS
 from ntpt_keras.lifelong.config import LifelongConfig
 from ntpt_keras.lifelong.config import NET_CHOICES as LIFELONG_NET_CHOICES
-from tf_anc import cli
+from tf_anc.common import cli
+from tf_anc.common import optimizers
 from tf_anc.training.config import LossWeights, TrainingConfig
 
 _DEFAULT = TrainingConfig()
@@ -156,7 +157,7 @@ _GAMMA = flags.DEFINE_float("gamma", _DEFAULT.loss_weights.efficiency,
 _DELTA = flags.DEFINE_float("delta", _DEFAULT.loss_weights.halting,
                             "Weight of the halting term.")
 _OPTIMIZER = flags.DEFINE_enum("optimizer", _DEFAULT.optimizer,
-                               ["adam", "sgd"], "Optimizer.")
+                               list(optimizers.OPTIMIZERS), "Optimizer.")
 _LEARNING_RATE = flags.DEFINE_float("learning_rate", _DEFAULT.learning_rate,
                                     "Learning rate.", lower_bound=0.0)
 _BATCH_SIZE = flags.DEFINE_integer("batch_size", _DEFAULT.batch_size,

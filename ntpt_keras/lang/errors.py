@@ -1,6 +1,6 @@
 """The one error type of NTPT model files: a message at a source position."""
 
-from tf_anc.lang.errors import SourceError
+from tf_anc.common.errors import SourceError
 
 
 class ModelError(SourceError):

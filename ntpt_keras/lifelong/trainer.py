@@ -31,13 +31,13 @@ import numpy as np
 import tensorflow as tf
 
 from ntpt_keras import export as export_lib
-from ntpt_keras import training
 from ntpt_keras.lifelong import baselines
 from ntpt_keras.lifelong import learners as learners_lib
 from ntpt_keras.lifelong import report as report_lib
 from ntpt_keras.lifelong.config import LifelongConfig, resolve
 from ntpt_keras.lifelong.schedule import Schedule
-from tf_anc.training import checkpoints
+from tf_anc.common import checkpoints
+from tf_anc.common import optimizers
 
 _CHUNK = 1000  # test grids per prediction call
 _CURVES = "curves.json"
@@ -114,9 +114,8 @@ class LifelongTrainer:
     trackables = {}
     for learner in self.learners:
       for group_name, group in learner.groups.items():
-        optimizer = tf.keras.optimizers.Adam(group.learning_rate)
-        # Slots now, not at the first step, so a checkpoint restores them.
-        optimizer.build(group.variables)
+        optimizer = optimizers.make("adam", group.learning_rate,
+                                    group.variables)
         self.optimizers[(learner.name, group_name)] = optimizer
         key = f"{learner.name}_{group_name}"
         trackables[f"variables_{key}"] = list(group.variables)
@@ -149,7 +148,7 @@ class LifelongTrainer:
       def train_step(batch):
         with tf.GradientTape() as tape:
           loss = learner.loss(task, batch)
-        training.apply_gradients(tape, loss, groups)
+        optimizers.apply_gradients(tape, loss, groups)
         return loss
 
       self._train_steps[key] = tf.function(

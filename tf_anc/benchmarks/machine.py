@@ -24,8 +24,8 @@ import time
 from absl import flags
 import numpy as np
 
-from tf_anc import cli
 from tf_anc import isa
+from tf_anc.common import cli
 
 _MEMORY_SIZES = flags.DEFINE_list("memory_sizes", ["10", "20", "40", "80"],
                                   "Memory sizes M to time.")

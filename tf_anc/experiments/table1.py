@@ -17,8 +17,8 @@ import sys
 
 from absl import flags
 
-from tf_anc import cli
 from tf_anc import data
+from tf_anc.common import cli
 
 # Table 1 of the paper: iterations (= steps + 1) and success over 100 restarts.
 PAPER = {

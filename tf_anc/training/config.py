@@ -9,8 +9,6 @@ defaults without loading TensorFlow.
 import dataclasses
 from typing import Optional
 
-from tf_anc import tasks
-
 
 @dataclasses.dataclass(frozen=True)
 class LossWeights:
@@ -25,7 +23,9 @@ class LossWeights:
 class TrainingConfig:
   task: str = "listk"
   model_dir: str = "runs/anc"
-  distribution: str = tasks.BIASED
+  # One of the task's distributions (tf_anc_datasets.anc_distributions);
+  # named here so that reading the defaults loads no TensorFlow.
+  distribution: str = "biased"
   program: Optional[str] = None  # default: the task's generic program
   memory_size: Optional[int] = None  # default: the task's M
   max_steps: Optional[int] = None  # default: the task's T_max

@@ -13,25 +13,22 @@ import dataclasses
 import json
 import os
 import time
-import keras
 import numpy as np
 import tensorflow as tf
 
 from tf_anc import lang
 from tf_anc import tasks
+from tf_anc.common import checkpoints
+from tf_anc.common import optimizers
 from tf_anc.export import export_saved_model
 from tf_anc.lang.compiler import compile_program
 from tf_anc.machine import SoftMachine
 from tf_anc.machine import fused
-from tf_anc.training import checkpoints
 from tf_anc.training import evaluation
 from tf_anc.training import summaries
 from tf_anc.training.config import TrainingConfig
 from tf_anc.training.loss import loss_terms, total_loss
 from tf_anc_datasets import anc_tasks
-
-OPTIMIZERS = {"adam": keras.optimizers.Adam, "sgd": keras.optimizers.SGD}
-
 
 def resolve(config: TrainingConfig) -> TrainingConfig:
   """Fills the task's defaults and checks the config; ValueError if bad."""
@@ -47,9 +44,7 @@ def resolve(config: TrainingConfig) -> TrainingConfig:
     raise ValueError(f"memory size {config.memory_size} does not match task "
                      f"{task.name}, whose memories have M = "
                      f"{task.memory_size} cells")
-  if config.optimizer not in OPTIMIZERS:
-    raise ValueError(f"unknown optimizer {config.optimizer!r}; choose from "
-                     f"{', '.join(OPTIMIZERS)}")
+  optimizers.check_name(config.optimizer)
   for name in ("batch_size", "train_steps", "restarts", "checkpoint_every",
                "log_every", "test_examples"):
     if getattr(config, name) < 1:
@@ -86,9 +81,8 @@ class Trainer:
     for restart in range(config.restarts):
       self.machine.controller.set_controller_weights(
           self._noisy(compiled, restart), restart)
-    self.optimizer = OPTIMIZERS[config.optimizer](config.learning_rate)
-    # Slots now, not at the first step, so a checkpoint restores them too.
-    self.optimizer.build(self.machine.trainable_variables)
+    self.optimizer = optimizers.make(config.optimizer, config.learning_rate,
+                                     self.machine.trainable_variables)
     self.step = tf.Variable(0, dtype=tf.int64, name="step")
     self.checkpoint = tf.train.Checkpoint(
         step=self.step, controller=self.machine.controller,

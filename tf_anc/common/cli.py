@@ -1,0 +1,71 @@
+"""What every command-line tool shares: flag parsing and clean exits.
+
+A bad flag, a missing file or a malformed program ends with one line on
+stderr and exit status 2, never a traceback.
+"""
+
+import os
+import sys
+
+# Before TensorFlow is imported by the tool: keep its C++ logs off stdout's
+# neighbour so the tools' own output stays readable.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from absl import app  # pylint: disable=g-import-not-at-top
+from absl import flags
+
+from tf_anc.common.errors import SourceError
+
+EXIT_USAGE = 2
+
+
+class UsageError(Exception):
+  """A problem with what the user asked for; its message is the whole story."""
+
+
+def fail(message: str):
+  program = os.path.basename(sys.argv[0]) if sys.argv else "tf_anc"
+  print(f"{program}: error: {message}", file=sys.stderr)
+  sys.exit(EXIT_USAGE)
+
+
+def _parse_flags(argv):
+  try:
+    return flags.FLAGS(argv)
+  except flags.Error as error:
+    fail(str(error))
+
+
+def run(main):
+  """`app.run(main)`, with user errors turned into one-line messages."""
+
+  def guarded_main(argv):
+    try:
+      main(argv)
+    except (UsageError, SourceError) as error:
+      fail(str(error))
+    except OSError as error:  # a missing or unreadable file
+      fail(f"{error.strerror}: {error.filename}" if error.filename
+           else str(error))
+
+  app.run(guarded_main, flags_parser=_parse_flags)
+
+
+def import_tensorflow():
+  """`import tensorflow`, without the notices its C++ libraries print.
+
+  TF 2.21 writes oneDNN notices to stderr while loading, whatever
+  TF_CPP_MIN_LOG_LEVEL says; a tool that loads TensorFlow before it can
+  report a usage error would otherwise print more than one line. Only the
+  import is silenced: Python errors still reach stderr.
+  """
+  sys.stderr.flush()
+  saved_stderr = os.dup(2)
+  try:
+    with open(os.devnull, "w") as devnull:
+      os.dup2(devnull.fileno(), 2)
+      import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  finally:
+    os.dup2(saved_stderr, 2)
+    os.close(saved_stderr)
+  return tf
