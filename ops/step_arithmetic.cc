@@ -301,7 +301,7 @@ void StepBackward(const Sizes& n, const State<V>& state,
   }
 }
 
-// One example at a time (the step ops) and kLanes at a time (the run ops).
+// One example at a time and kLanes at a time, as the run ops need.
 #define TF_ANC_INSTANTIATE_STEP(V)                                            \
   template struct StepScratch<V>;                                             \
   template void ComputeStepValues<V>(const Sizes&, const State<V>&,           \

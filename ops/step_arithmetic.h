@@ -1,8 +1,8 @@
 // The arithmetic of one step of the differentiable machine (docs/anc-machine.md),
-// forward and backward: the shared core of the step ops (machine_step.cc,
-// one example at a time: V = float) and the whole-run ops (machine_run.cc,
-// kLanes examples at a time: V = Lanes). No TensorFlow here; pointers
-// address one example's (or one group of lanes') values.
+// forward and backward, for the run ops (machine_run.h): kLanes examples at
+// a time (V = Lanes), or one (V = float) for a batch too small to fill the
+// lanes. No TensorFlow here; pointers address one example's (or one group
+// of lanes') values.
 //
 // Every value is a distribution over [0, M). A step costs O(M^2 + R M): the
 // ADD/SUB convolutions, READ and WRITE are the M^2 terms, MIN/MAX use

@@ -1,13 +1,14 @@
 // The two number types the machine's arithmetic runs on: `float` (one
 // example) and `Lanes` (kLanes examples side by side, one per SIMD lane),
-// and loops over arrays of either, written so that the compiler vectorises
-// them.
+// loops over arrays of either, written so that the compiler vectorises
+// them, and the moves between per-example rows and lanes.
 
 #ifndef TF_ANC_OPS_VECTOR_OPS_H_
 #define TF_ANC_OPS_VECTOR_OPS_H_
 
 #include <cmath>
 #include <cstdint>
+#include <vector>
 
 namespace tf_anc {
 
@@ -118,6 +119,66 @@ struct LaneTraits<float> {
 // A condition per lane: all bits set where true, as comparisons give.
 template <typename V>
 using Mask = typename LaneTraits<V>::Mask;
+
+// values[e][lane] = rows[lane][e] for e < size (0 in the lanes beyond
+// rows).
+template <typename V>
+void Gather(const std::vector<const float*>& rows, int64_t size, V* values) {
+  for (int64_t e = 0; e < size; ++e) {
+    V lanes = {};
+    for (size_t lane = 0; lane < rows.size(); ++lane) {
+      LaneTraits<V>::Set(lanes, lane, rows[lane][e]);
+    }
+    values[e] = lanes;
+  }
+}
+
+// values[e][lane] += rows[lane][e].
+template <typename V>
+void AddGathered(const std::vector<const float*>& rows, int64_t size,
+                 V* values) {
+  for (int64_t e = 0; e < size; ++e) {
+    for (size_t lane = 0; lane < rows.size(); ++lane) {
+      LaneTraits<V>::Set(values[e], lane,
+                         LaneTraits<V>::Get(values[e], lane) + rows[lane][e]);
+    }
+  }
+}
+
+// rows[lane][e] = values[e][lane] for the lanes that have a row.
+template <typename V>
+void Scatter(const V* values, int64_t size, const std::vector<float*>& rows) {
+  for (int64_t e = 0; e < size; ++e) {
+    for (size_t lane = 0; lane < rows.size(); ++lane) {
+      rows[lane][e] = LaneTraits<V>::Get(values[e], lane);
+    }
+  }
+}
+
+// Where `mask` is false, values[e] = otherwise[e].
+template <typename V>
+void KeepWhere(const Mask<V>& mask, int64_t size, const V* otherwise,
+               V* values) {
+  for (int64_t e = 0; e < size; ++e) {
+    values[e] = mask ? values[e] : otherwise[e];
+  }
+}
+
+template <typename V>
+bool AnyLane(const Mask<V>& mask) {
+  for (int lane = 0; lane < LaneTraits<V>::kWidth; ++lane) {
+    if (LaneTraits<V>::Get(mask, lane)) return true;
+  }
+  return false;
+}
+
+template <typename V>
+bool AllLanes(const Mask<V>& mask) {
+  for (int lane = 0; lane < LaneTraits<V>::kWidth; ++lane) {
+    if (!LaneTraits<V>::Get(mask, lane)) return false;
+  }
+  return true;
+}
 
 inline float Max(float a, float b) { return a > b ? a : b; }
 

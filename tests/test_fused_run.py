@@ -4,8 +4,11 @@ SoftMachine with step_impl="fused" (one AncMachineRun op) against
 step_impl="tf" (the plain-TF step in a tf.while_loop): outputs to 1e-5 and
 gradients to 1e-4 of their scale, on random controllers and random memory
 distributions, with restarts, examples that halt early and examples that
-never halt; a numeric gradient check of the op; the choice of
-implementation and its fallbacks (no library, XLA, float64).
+never halt; the same for steps from random soft states, one instruction at
+a time and all mixed, so that each instruction's arithmetic and gradient is
+held to the plain-TF step's (tf_anc/machine/step.py); numeric gradient
+checks of the op, each instruction's too; the choice of implementation and
+its fallbacks (no library, XLA, float64).
 """
 
 import numpy as np
@@ -18,12 +21,33 @@ from tf_anc import ops
 from tf_anc import tasks
 from tf_anc.lang.compiler import compile_program
 from tf_anc.machine import MachineState, SoftMachine, fused
+from tf_anc.machine.soft_machine import ErrorTarget
 from tf_anc_datasets import anc_distributions
-from tests.test_fused_step import assert_gradients_close, random_distributions
 
 requires_library = pytest.mark.skipif(
     not fused.fused_available(),
     reason="the fused op library is not built (python -m tf_anc.ops.build)")
+
+
+def random_distributions(rng, *shape, sharpness=3.0):
+  logits = sharpness * rng.normal(size=shape)
+  return tf.nn.softmax(tf.constant(logits, tf.float32), axis=-1)
+
+
+def assert_gradients_close(actual, expected, relative):
+  """Each |actual - expected| <= relative * the scale of its tensor.
+
+  A tensor whose exact gradient is 0 (e.g. the output selection when M = 1,
+  where every register already holds the result) holds only rounding noise,
+  a few float32 ulps of the largest gradient; its scale is at least 1e-2 of
+  the largest gradient (so its tolerance is 8 ulps of it).
+  """
+  expected = [np.asarray(gradient) for gradient in expected]
+  largest = max(np.max(np.abs(gradient)) for gradient in expected)
+  for actual_tensor, expected_tensor in zip(actual, expected):
+    scale = max(np.max(np.abs(expected_tensor)), 1e-2 * largest, 1e-6)
+    np.testing.assert_allclose(actual_tensor, expected_tensor, rtol=relative,
+                               atol=relative * scale)
 
 
 def random_machine(memory_size, num_registers, max_steps, num_restarts,
@@ -54,6 +78,13 @@ TRACED = ("memory", "registers", "halting_probabilities", "memory_trace",
           "step_errors")
 
 
+def random_linear_loss(rng, outputs, loss_outputs):
+  return sum(
+      tf.reduce_sum(rng.normal(size=outputs[name].shape).astype(np.float32)
+                    * outputs[name])
+      for name in loss_outputs)
+
+
 def outputs_and_gradients(machine, memory, seed, loss_outputs=TRACED):
   """The machine's outputs, with step errors against a random target and
   mask, and d(random linear loss of `loss_outputs`)/d(weights, memory)."""
@@ -65,12 +96,23 @@ def outputs_and_gradients(machine, memory, seed, loss_outputs=TRACED):
     tape.watch(memory)
     outputs = machine(memory, error_target=error_target,
                       error_mask=error_mask)
-    loss = sum(
-        tf.reduce_sum(rng.normal(size=outputs[name].shape).astype(np.float32)
-                      * outputs[name])
-        for name in loss_outputs)
+    loss = random_linear_loss(rng, outputs, loss_outputs)
   sources = machine.trainable_variables + [memory]
   return outputs, tape.gradient(loss, sources)
+
+
+def assert_runs_alike(fused_results, results):
+  """The op's outputs and gradients are the plain-TF loop's."""
+  (fused_outputs, fused_gradients), (outputs, gradients) = (
+      fused_results, results)
+  assert set(fused_outputs) == set(outputs)
+  for name in TRACED:
+    np.testing.assert_allclose(fused_outputs[name], outputs[name], atol=1e-5,
+                               err_msg=name)
+  for name in ("steps", "halted", "running"):
+    np.testing.assert_array_equal(fused_outputs[name], outputs[name],
+                                  err_msg=name)
+  assert_gradients_close(fused_gradients, gradients, 1e-4)
 
 
 def listk_machine(**kwargs):
@@ -113,16 +155,8 @@ def test_values_and_gradients_match_the_plain_loop(restarts, batch,
     machine = random_machine(memory_size, num_registers, max_steps, restarts,
                              step_impl, seed, eta_stop=0.5)
     results[step_impl] = outputs_and_gradients(machine, memory, seed)
-  (fused_outputs, fused_gradients), (outputs, gradients) = (
-      results["fused"], results["tf"])
-  assert set(fused_outputs) == set(outputs)
-  for name in TRACED:
-    np.testing.assert_allclose(fused_outputs[name], outputs[name], atol=1e-5,
-                               err_msg=name)
-  for name in ("steps", "halted", "running"):
-    np.testing.assert_array_equal(fused_outputs[name], outputs[name],
-                                  err_msg=name)
-  assert_gradients_close(fused_gradients, gradients, 1e-4)
+  assert_runs_alike(results["fused"], results["tf"])
+  outputs = results["tf"][0]
   if restarts > 1 and memory_size > 1:  # both kinds of example were run
     steps = np.asarray(outputs["steps"])
     assert np.all(steps[0] == max_steps) and not np.any(outputs["halted"][0])
@@ -145,32 +179,136 @@ def test_a_compiled_program_runs_alike_in_a_graph():
   assert 0 < np.sum(steps < 75) < len(steps)  # some halt, some loop
 
 
-def random_run_inputs(rng, batch, memory_size, num_registers, restarts):
+def random_run_inputs(rng, batch, memory_size, num_registers, restarts,
+                      instruction=None):
+  """A soft initial state, not halted, and random controller logits; with
+  `instruction`, its logits raised by 3, so that it weighs about half of
+  each command (the other ten share the rest)."""
   state = MachineState(
       memory=random_distributions(rng, batch, memory_size, memory_size),
       registers=random_distributions(rng, batch, num_registers, memory_size),
       instruction_register=random_distributions(rng, batch, memory_size),
       halting_probability=tf.zeros([batch]))
-  logits = [tf.constant(rng.normal(0.0, 2.0, [restarts, memory_size, width]),
-                        tf.float32)
+  logits = [rng.normal(0.0, 2.0, [restarts, memory_size, width])
             for width in (isa.NUM_INSTRUCTIONS, num_registers,
                           num_registers, num_registers)]
-  return state, logits
+  if instruction is not None:
+    logits[0][:, :, instruction] += 3.0
+  return state, [tf.constant(value, tf.float32) for value in logits]
+
+
+# (restarts K, batch per restart, M, R) of the runs from given states: as
+# RUN_SHAPES, one example at a time and in groups of lanes.
+STATE_SHAPES = [
+    (1, 1, 1, 1), (5, 1, 1, 3), (1, 1, 3, 1), (5, 1, 3, 3), (8, 8, 3, 7),
+    (5, 1, 10, 3), (8, 8, 10, 7), (1, 1, 20, 7), (1, 5, 20, 1),
+    (8, 8, 20, 3)]
+# What the commands run (random_run_inputs): a random mix of all the
+# instructions (None), or mostly each one in turn.
+INSTRUCTIONS = [None] + list(range(isa.NUM_INSTRUCTIONS))
+SOFT_STATE_ETA_STOP = 0.99
+
+
+def random_soft_state(rng, batch, memory_size, num_registers, restarts,
+                      instruction):
+  """Random state and logits (random_run_inputs) where, with eta_stop =
+  SOFT_STATE_ETA_STOP, every third example starts halted and every third
+  just below it (the halting arithmetic near 1)."""
+  state, logits = random_run_inputs(rng, batch, memory_size, num_registers,
+                                    restarts, instruction)
+  halting = rng.uniform(0.0, 0.5, batch)
+  halting[1::3] = rng.uniform(0.95, 0.98, halting[1::3].shape)
+  halting[2::3] = rng.uniform(0.99, 1.0, halting[2::3].shape)
+  return state._replace(halting_probability=tf.constant(halting,
+                                                        tf.float32)), logits
+
+
+def outputs_and_gradients_from(state, logits, step_impl, seed,
+                               loss_outputs=TRACED):
+  """Two steps from `state` with the controller `logits`, the plain-TF
+  loop's or the op's (SoftMachine's runs, less the initial state): the
+  outputs, with step errors against a random target and mask, and d(random
+  linear loss of `loss_outputs`)/d(state, logits). Two steps, so that the
+  instruction register after the first shows, in the second's command."""
+  restarts, memory_size, num_registers = logits[1].shape
+  machine = SoftMachine(
+      memory_size, [f"r{i}" for i in range(num_registers)], 2,
+      eta_stop=SOFT_STATE_ETA_STOP, trace_memory=True,
+      num_restarts=restarts)
+  machine.build()
+  controller = machine.controller
+  variables = [controller.instruction_logits,
+               controller.first_argument_logits,
+               controller.second_argument_logits, controller.output_logits]
+  for variable, value in zip(variables, logits):
+    variable.assign(value)
+  rng = np.random.default_rng(seed)
+  batch = state.memory.shape[0]
+  errors = ErrorTarget(
+      rows=tf.one_hot(rng.integers(0, memory_size, [batch, memory_size]),
+                      memory_size),
+      mask=tf.constant(rng.random([batch, memory_size]) < 0.5, tf.float32))
+  run = {"fused": machine._fused_run, "tf": machine._unrolled_run}[step_impl]
+  with tf.GradientTape() as tape:
+    tape.watch(list(state))
+    outputs = run(state, errors)
+    loss = random_linear_loss(rng, outputs, loss_outputs)
+  sources = list(state) + variables
+  # A loss of one output may not reach every source: a zero gradient.
+  return outputs, [tf.zeros_like(source) if gradient is None else gradient
+                   for source, gradient in zip(
+                       sources, tape.gradient(loss, sources))]
 
 
 @requires_library
-def test_gradient_matches_finite_differences():
-  state, logits = random_run_inputs(np.random.default_rng(1), 2, 3, 2, 2)
+@pytest.mark.parametrize(
+    "restarts,batch,memory_size,num_registers,instruction",
+    [shape + (None,) for shape in STATE_SHAPES] +
+    [shape + (instruction,) for shape in ((5, 1, 10, 3), (8, 8, 20, 7))
+     for instruction in INSTRUCTIONS[1:]])
+def test_steps_from_soft_states_match_the_plain_step(
+    restarts, batch, memory_size, num_registers, instruction):
+  seed = (restarts * 1000 + batch * 100 + memory_size * 10 + num_registers +
+          100000 * (1 if instruction is None else instruction + 2))
+  state, logits = random_soft_state(
+      np.random.default_rng(seed), restarts * batch, memory_size,
+      num_registers, restarts, instruction)
+  results = {step_impl: outputs_and_gradients_from(state, logits, step_impl,
+                                                   seed)
+             for step_impl in ("fused", "tf")}
+  assert_runs_alike(results["fused"], results["tf"])
+  running = np.asarray(results["tf"][0]["running"])
+  assert np.all(running[0::3, 0]) and not np.any(running[2::3])
+
+
+@requires_library
+@pytest.mark.parametrize("loss_output", TRACED)
+def test_a_loss_of_one_output_matches_the_plain_step(loss_output):
+  # The op reads the gradients of the outputs nobody used as zeros.
+  state, logits = random_soft_state(np.random.default_rng(5), 16, 6, 3, 2,
+                                    None)
+  results = {step_impl: outputs_and_gradients_from(
+      state, logits, step_impl, 5, loss_outputs=(loss_output,))
+             for step_impl in ("fused", "tf")}
+  assert_runs_alike(results["fused"], results["tf"])
+
+
+@requires_library
+@pytest.mark.parametrize("instruction", INSTRUCTIONS)
+def test_gradient_matches_finite_differences(instruction):
+  state, logits = random_run_inputs(np.random.default_rng(1), 2, 3, 2, 2,
+                                    instruction)
   # Example 1 starts halted: every step passes its state through.
   state = state._replace(halting_probability=tf.constant([0.2, 0.95]))
   max_steps, eta_stop = 3, 0.9
   error_target = tf.one_hot([[0, 2, 1], [1, 1, 0]], 3)
   error_mask = tf.constant([[1.0, 0.0, 1.0], [1.0, 1.0, 0.0]])
   run = ops.machine_run(state, logits, max_steps, eta_stop, trace_memory=True)
-  assert run.running.numpy().tolist() == [[True] * 3, [False] * 3]
+  assert run.running.numpy().tolist()[1] == [False] * 3
+  assert run.running.numpy()[0, 0]
   # Far from eta_stop, so that no finite difference changes which examples
   # run.
-  assert np.max(run.halting_probabilities[0]) < eta_stop - 0.1
+  assert np.min(np.abs(run.halting_probabilities[0] - eta_stop)) > 0.05
 
   def float_outputs(*inputs):
     run = ops.machine_run(MachineState(*inputs[:4]), inputs[4:], max_steps,

@@ -1,8 +1,7 @@
-"""The fused machine ops (ops/*.cc) and their gradients.
+"""The fused machine op (ops/*.cc) and its gradient.
 
 `machine_run` is a whole run of the soft machine (controller, steps and
-halting mask; ops/machine_run.cc), what SoftMachine uses when fused;
-`machine_step` is one step (ops/machine_step.cc), for loops of one's own.
+halting mask; ops/machine_run.h), what SoftMachine uses when fused.
 `load()` returns the op library, or None (with one logged line saying why)
 when it cannot be built or loaded; tf_anc.machine.fused then picks the
 plain-TF loop. The library is $TF_ANC_OP_LIBRARY when set (e.g. Bazel's
@@ -37,24 +36,6 @@ def load():
                     "(%s); running the plain-TF machine", path,
                     str(error).strip())
   return None
-
-
-def machine_step(state, command):
-  """tf_anc.machine.step.machine_step as one op; needs `load()` to succeed."""
-  next_state = load().anc_machine_step(
-      state.memory, state.registers, state.instruction_register,
-      state.halting_probability, command.instruction, command.first_argument,
-      command.second_argument, command.output)
-  return type(state)(*next_state)
-
-
-@tf.RegisterGradient("AncMachineStep")
-def _machine_step_gradient(op, *output_gradients):
-  # Outputs nobody used come without a gradient.
-  output_gradients = [
-      tf.zeros_like(output) if gradient is None else gradient
-      for output, gradient in zip(op.outputs, output_gradients)]
-  return load().anc_machine_step_grad(*op.inputs, *output_gradients)
 
 
 def machine_run(state, logits, max_steps, eta_stop, trace_memory=False,
