@@ -8,9 +8,16 @@ import dataclasses
 import importlib.resources
 import os
 import pathlib
-from typing import Optional
+from typing import NamedTuple, Optional, Sequence, Tuple
 
 from tf_anc.common import optimizers
+
+
+class Curriculum(NamedTuple):
+  """Stage i (`curriculum_steps` steps) draws only the training instances
+  whose scalar Output `output` is at most `bounds[i]`; then all of them."""
+  output: str
+  bounds: Tuple[int, ...]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -29,8 +36,9 @@ class NtptConfig:
   data_dir: Optional[str] = None
   train_examples: Optional[int] = None  # default: all
   test_examples: Optional[int] = None  # default: all
-  # "tensor:feature" pairs: score each network on the labelled tensor cells.
-  tensor_labels: tuple = ()
+  # (tensor, feature) pairs: score each network on the labelled cells of
+  # that tensor, the feature holding their labels.
+  tensor_labels: Tuple[Tuple[str, str], ...] = ()
   restarts: int = 20
   train_steps: int = 1000
   batch_size: int = 50
@@ -40,10 +48,7 @@ class NtptConfig:
   param_init_stddev: float = 1.0
   seed: int = 0
   library_dir: Optional[str] = None
-  # "output:v1,v2,...": a curriculum. Stage i (`curriculum_steps` steps)
-  # draws only instances whose scalar Output `output` is at most v_i; then
-  # all of them.
-  curriculum: Optional[str] = None
+  curriculum: Optional[Curriculum] = None
   curriculum_steps: int = 300
   checkpoint_every: int = 200
   log_every: int = 100
@@ -55,11 +60,6 @@ def resolve(config: NtptConfig) -> NtptConfig:
   if (config.data_file is None) == (config.dataset is None):
     raise ValueError("give exactly one of --data_file and --dataset")
   optimizers.check_name(config.optimizer)
-  for pair in config.tensor_labels:
-    if pair.count(":") != 1:
-      raise ValueError(f"--tensor_labels takes tensor:feature, got {pair!r}")
-  if config.curriculum is not None:
-    curriculum_stages(config.curriculum)  # raises on a malformed one
   if config.neural_learning_rate is None:
     config = dataclasses.replace(config,
                                  neural_learning_rate=config.learning_rate)
@@ -86,14 +86,26 @@ def shipped_file(path: Optional[str]) -> Optional[str]:
   return path
 
 
-def curriculum_stages(curriculum: str):
-  """`"output:v1,v2"` → `("output", [v1, v2])`; ValueError if malformed."""
-  output, _, values = curriculum.partition(":")
+def parse_curriculum(text: str) -> Curriculum:
+  """`"output:v1,v2"` → `Curriculum("output", (v1, v2))`; ValueError if
+  malformed."""
+  output, _, values = text.partition(":")
   try:
-    stages = [int(v) for v in values.split(",")]
+    bounds = tuple(int(v) for v in values.split(","))
   except ValueError:
-    stages = []
-  if not output or not stages:
-    raise ValueError(f"--curriculum takes output:v1,v2,..., got "
-                     f"{curriculum!r}")
-  return output, stages
+    bounds = ()
+  if not output or not bounds:
+    raise ValueError(f"--curriculum takes output:v1,v2,..., got {text!r}")
+  return Curriculum(output, bounds)
+
+
+def parse_tensor_labels(pairs: Sequence[str]) -> Tuple[Tuple[str, str], ...]:
+  """`["tensor:feature", ...]` → `(("tensor", "feature"), ...)`; ValueError
+  if a pair is malformed."""
+  parsed = []
+  for pair in pairs:
+    tensor, colon, feature = pair.partition(":")
+    if not colon or not tensor or not feature or ":" in feature:
+      raise ValueError(f"--tensor_labels takes tensor:feature, got {pair!r}")
+    parsed.append((tensor, feature))
+  return tuple(parsed)

@@ -27,7 +27,7 @@ import tensorflow as tf
 from ntpt_keras import data as data_lib
 from ntpt_keras import evaluation
 from ntpt_keras import export
-from ntpt_keras.config import NtptConfig, curriculum_stages, resolve
+from ntpt_keras.config import NtptConfig, resolve
 from ntpt_keras.lang import compiler
 from ntpt_keras.lang import source
 from ntpt_keras.library import NeuralLibrary, check_untrained
@@ -112,12 +112,12 @@ class Trainer:
     """The training instances of each curriculum stage (see `curriculum`)."""
     if self.config.curriculum is None:
       return []
-    output, stages = curriculum_stages(self.config.curriculum)
+    output, bounds = self.config.curriculum
     values = self.train_data.outputs.get(output)
     if values is None or values.ndim != 1:
       raise ValueError(f"--curriculum needs a scalar Output; the model's "
                        f"are {', '.join(self.train_data.outputs)}")
-    pools = [np.flatnonzero(values <= most) for most in stages]
+    pools = [np.flatnonzero(values <= most) for most in bounds]
     return [pool if len(pool) else np.arange(len(values)) for pool in pools]
 
   def _batch(self, step: int) -> data_lib.Instances:
@@ -208,7 +208,7 @@ class Trainer:
         "config": dataclasses.asdict(config),
     }
     if config.tensor_labels:
-      labels = dict(pair.split(":") for pair in config.tensor_labels)
+      labels = dict(config.tensor_labels)
       report["network_test_accuracy"] = evaluation.learned_accuracy(
           self.model, best, self.test_data, labels)
     if self.library:

@@ -6,7 +6,7 @@ import os
 import numpy as np
 
 from ntpt_keras import training
-from ntpt_keras.config import NtptConfig
+from ntpt_keras.config import Curriculum, NtptConfig
 from ntpt_keras.lang import compiler
 from ntpt_keras.lang import listing
 from ntpt_keras.library import NeuralLibrary
@@ -121,7 +121,7 @@ def test_the_maze_trains_from_the_sign_grid_dataset(tmp_path):
   config = NtptConfig(model_file=f"{MODELS}/maze.py",
                       dataset="sign_grids/maze_5x3_small",
                       data_dir=str(tmp_path / "data"), train_examples=16,
-                      test_examples=8, tensor_labels=("img_grid:signs",),
+                      test_examples=8, tensor_labels=(("img_grid", "signs"),),
                       restarts=2, train_steps=2, batch_size=4,
                       neural_learning_rate=1e-3,
                       model_dir=str(tmp_path / "run"))
@@ -143,7 +143,7 @@ def _add2x2_ints(model_dir, **overrides):
 
 def test_a_curriculum_stage_draws_only_instances_up_to_its_value(tmp_path):
   trainer = training.Trainer(_add2x2_ints(
-      tmp_path, curriculum="answer:2,5", curriculum_steps=10),
+      tmp_path, curriculum=Curriculum("answer", (2, 5)), curriculum_steps=10),
                              log=lambda _: None)
   answers = trainer.train_data.outputs["answer"]
   for step, most in ((0, 2), (9, 2), (10, 5), (19, 5)):

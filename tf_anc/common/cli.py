@@ -13,6 +13,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from absl import app  # pylint: disable=g-import-not-at-top
 from absl import flags
+from absl import logging
 
 from tf_anc.common.errors import SourceError
 
@@ -69,3 +70,17 @@ def import_tensorflow():
     os.dup2(saved_stderr, 2)
     os.close(saved_stderr)
   return tf
+
+
+def import_tensorflow_and_tfds():
+  """TensorFlow and tfds for a trainer, once its flags are checked.
+
+  TensorFlow takes seconds to import and flag errors need none of it. tfds
+  logs every step of preparing a data set at INFO; those lines are kept off
+  the console unless the user asked for them with `-v`/`--verbosity`.
+  """
+  import_tensorflow()
+  import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top
+  tfds.disable_progress_bar()
+  if not flags.FLAGS["verbosity"].present:
+    logging.set_verbosity(logging.WARNING)

@@ -1,0 +1,117 @@
+"""`python -m tf_anc.train`: one command, three systems, each its own flags."""
+
+import os
+import re
+
+import pytest
+
+from tests.test_cli import REPO, assert_usage_error, tool
+
+DATA = os.path.join(REPO, "ntpt_keras", "models", "data")
+CIRCUIT = [f"--model_file={REPO}/ntpt_keras/models/circuit.py",
+           f"--hypers_file={DATA}/circuit_swap_hypers.json",
+           "--hypers=W3_G3_O2", f"--data_file={DATA}/circuit_swap_data.json"]
+TINY_ANC = ["--task=access", "--restarts=1", "--batch_size=2",
+            "--train_steps=1", "--test_examples=10"]
+
+
+def _sections(help_text):
+  """{system: {flag: default}} from the command's help."""
+  sections = {}
+  for block in help_text.split("\n\n"):
+    heading = re.match(r"(\w+) flags \(", block)
+    if heading:
+      sections[heading.group(1)] = dict(re.findall(
+          r"--(?:\[no\])?(\w+):.*?\(default: (.*?)\)", block, re.S))
+  return sections
+
+
+@pytest.fixture(scope="module")
+def full_help():
+  result = tool("train", "--helpfull")
+  assert result.returncode == 0, result.stderr
+  return result.stdout
+
+
+@pytest.mark.parametrize("system,flag,default", [
+    ("ANC", "restarts", "'8'"), ("NTPT", "restarts", "'20'"),
+    ("lifelong", "restarts", "'8'"),
+    ("ANC", "model_dir", "'runs/anc'"), ("NTPT", "model_dir", "'runs/ntpt'"),
+    ("lifelong", "model_dir", "'runs/ntpt/lifelong'"),
+    ("ANC", "batch_size", "'5'"), ("NTPT", "batch_size", "'50'"),
+    ("lifelong", "batch_size", "'32'"),
+    ("ANC", "train_steps", "'2000'"), ("NTPT", "train_steps", "'1000'"),
+])
+def test_helpfull_shows_each_systems_own_defaults(full_help, system, flag,
+                                                  default):
+  assert _sections(full_help)[system][flag] == default
+
+
+def test_helpfull_lists_only_the_flags_a_system_has(full_help):
+  sections = _sections(full_help)
+  assert "train_steps" not in sections["lifelong"]
+  assert "sharpness" in sections["ANC"]
+  assert "sharpness" not in sections["NTPT"]
+
+
+def test_helpfull_lists_the_logging_flags(full_help):
+  assert "--verbosity" in full_help
+
+
+def test_a_selected_systems_help_shows_that_system_only():
+  result = tool("train", "--lifelong", "--help")
+  assert result.returncode == 0, result.stderr
+  assert set(_sections(result.stdout)) == {"lifelong"}
+
+
+def test_another_systems_flag_says_whose_it_is():
+  result = tool("train", "--lifelong", "--sharpness=2")
+  assert_usage_error(result, "--sharpness", "ANC flags", "not for --lifelong")
+
+
+def test_lifelong_and_a_model_file_together_are_refused():
+  result = tool("train", "--lifelong", *CIRCUIT)
+  assert_usage_error(result, "--lifelong trains its own models")
+
+
+def test_a_malformed_tensor_label_is_one_line(tmp_path):
+  result = tool("train", *CIRCUIT, "--tensor_labels=img_grid",
+                f"--model_dir={tmp_path}")
+  assert_usage_error(result, "--tensor_labels takes tensor:feature")
+
+
+def test_a_bad_flag_value_is_one_line():
+  result = tool("train", "--restarts=0")
+  assert_usage_error(result, "--restarts")
+
+
+def test_verbosity_one_logs_the_resolved_config(tmp_path):
+  result = tool("train", *TINY_ANC, f"--model_dir={tmp_path}", "-v", "1")
+  assert result.returncode == 0, result.stderr
+  assert "ANC training: TrainingConfig(task='access'" in result.stderr
+
+
+def test_without_verbosity_the_config_is_not_logged(tmp_path):
+  result = tool("train", *TINY_ANC, f"--model_dir={tmp_path}")
+  assert result.returncode == 0, result.stderr
+  assert "TrainingConfig(" not in result.stderr
+
+
+def test_a_failed_ntpt_restore_is_one_line(tmp_path):
+  first = tool("train", *CIRCUIT, "--restarts=2", "--train_steps=2",
+               f"--model_dir={tmp_path}")
+  assert first.returncode == 0, first.stderr
+  # The same directory, another number of restarts: variables of other
+  # shapes than those checkpointed.
+  result = tool("train", *CIRCUIT, "--restarts=3", "--train_steps=4",
+                f"--model_dir={tmp_path}")
+  assert_usage_error(result, "cannot resume from", "ckpt-2",
+                     "give a new --model_dir")
+
+
+def test_a_failed_anc_restore_is_one_line(tmp_path):
+  first = tool("train", *TINY_ANC, f"--model_dir={tmp_path}")
+  assert first.returncode == 0, first.stderr
+  result = tool("train", *TINY_ANC, "--restarts=2", "--train_steps=2",
+                f"--model_dir={tmp_path}")
+  assert_usage_error(result, "cannot resume from")

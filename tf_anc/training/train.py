@@ -1,0 +1,115 @@
+"""ANC training from the command line: its flags, its run, its report.
+
+`python -m tf_anc.train` runs this when given neither `--model_file` nor
+`--lifelong`: it adapts a compiled program to a task's input distribution,
+
+  python -m tf_anc.train --flagfile=configs/anc/listk.flags [--restarts=20]
+
+With no flags at all it trains biased ListK with our tuned hyper-parameters
+(`configs/anc/tuned/listk.flags`) and 8 restarts, in minutes on a CPU.
+Writes checkpoints, TensorBoard logs, `results.json` and the best restart's
+SavedModel to `--model_dir`.
+"""
+
+from absl import flags
+from absl import logging
+
+from tf_anc.common import cli
+from tf_anc.common.trainer_flags import TrainerFlags
+from tf_anc.training.config import LossWeights, TrainingConfig
+
+
+class Flags:
+  """The ANC trainer's flags in `flag_values`, read back as a config."""
+
+  def __init__(self, flag_values=flags.FLAGS):
+    defaults = TrainingConfig()
+    self._shared = TrainerFlags(defaults, flag_values, helps={
+        "restarts": "Independent controllers trained side by side.",
+        "test_examples": "Test examples per evaluation.",
+        "jit_compile": (
+            "XLA-compile the training step. The fused machine op "
+            "(tf_anc/ops) has no XLA kernel, so an XLA step runs the "
+            "plain-TF machine. Default: off when the fused op loads (the "
+            "fastest path: one op runs the machine), on when the plain-TF "
+            "machine runs anyway (TF_ANC_STEP=tf or no op library)."),
+    })
+    define = self._shared.define
+    self._task = define(flags.DEFINE_string, "task", defaults.task,
+                        "Task name (docs/anc-tasks.md).")
+    self._distribution = define(flags.DEFINE_string, "distribution",
+                                defaults.distribution,
+                                "The task's input distribution.")
+    self._program = define(
+        flags.DEFINE_string, "program", defaults.program, "The program to "
+        "adapt: a .anc file or a shipped program's name (default: the "
+        "task's generic program).")
+    self._memory_size = define(
+        flags.DEFINE_integer, "memory_size", defaults.memory_size,
+        "M; must match the task's (default: the task's).")
+    self._max_steps = define(flags.DEFINE_integer, "max_steps",
+                             defaults.max_steps,
+                             "T_max (default: the task's).", lower_bound=1)
+    self._eta_stop = define(flags.DEFINE_float, "eta_stop", defaults.eta_stop,
+                            "Halting threshold.", lower_bound=0.0,
+                            upper_bound=1.0)
+    self._sharpness = define(
+        flags.DEFINE_float, "sharpness", defaults.sharpness,
+        "Scale of the compiled one-hot logits (soft start).")
+    weights = defaults.loss_weights
+    self._alpha = define(flags.DEFINE_float, "alpha", weights.correctness,
+                         "Weight of the correctness term.")
+    self._beta = define(flags.DEFINE_float, "beta", weights.confidence,
+                        "Weight of the confidence term.")
+    self._gamma = define(flags.DEFINE_float, "gamma", weights.efficiency,
+                         "Weight of the efficiency term.")
+    self._delta = define(flags.DEFINE_float, "delta", weights.halting,
+                         "Weight of the halting term.")
+    self._init_noise = define(
+        flags.DEFINE_float, "init_noise", defaults.init_noise,
+        "Std of Gaussian noise added to each restart's compiled logits.",
+        lower_bound=0.0)
+    self._export_all_restarts = define(
+        flags.DEFINE_bool, "export_all_restarts",
+        defaults.export_all_restarts,
+        "Export every restart, not just the best.")
+
+  def config(self) -> TrainingConfig:
+    return TrainingConfig(
+        task=self._task.value, distribution=self._distribution.value,
+        program=self._program.value, memory_size=self._memory_size.value,
+        max_steps=self._max_steps.value, eta_stop=self._eta_stop.value,
+        sharpness=self._sharpness.value,
+        loss_weights=LossWeights(
+            correctness=self._alpha.value, confidence=self._beta.value,
+            efficiency=self._gamma.value, halting=self._delta.value),
+        init_noise=self._init_noise.value,
+        export_all_restarts=self._export_all_restarts.value,
+        **self._shared.values())
+
+
+def main(anc_flags: Flags):
+  """Trains (resuming), evaluates and exports; prints the best program."""
+  cli.import_tensorflow_and_tfds()
+  from tf_anc.training import trainer  # pylint: disable=g-import-not-at-top
+  try:
+    config = trainer.resolve(anc_flags.config())
+    logging.info("ANC training: %s", config)
+    run = trainer.Trainer(config)
+  except ValueError as error:
+    raise cli.UsageError(str(error)) from None
+  run.train()
+  report = run.evaluate()
+  saved_model = run.export(report)
+  best = report["restarts"][report["best_restart"]]
+  generic = report["generic_mean_iterations"]
+  print(f"\n{report['task']} ({report['distribution']}): "
+        f"{sum(r['success'] for r in report['restarts'])} of "
+        f"{len(report['restarts'])} restarts succeeded.")
+  print(f"best restart {best['restart']}: accuracy {best['accuracy']:.3f}, "
+        f"{best['mean_iterations']:.2f} iterations vs the generic program's "
+        f"{generic:.2f} ({generic / best['mean_iterations']:.2f}x faster), "
+        f"interpretability level {best['interpretability']}")
+  print(best["program"])
+  print(f"results: {config.model_dir}/results.json, SavedModel: "
+        f"{saved_model}, TensorBoard: tensorboard --logdir {config.model_dir}")
