@@ -14,7 +14,8 @@ from absl import flags
 
 from tf_anc.common import optimizers
 
-# Field -> (absl definer, help, bounds). Defined for a config with the field.
+# Field -> (absl definer, help, the definer's other arguments). Defined for a
+# config with the field.
 _SHARED = {
     "model_dir": (flags.DEFINE_string, "Checkpoints, TensorBoard logs, "
                   "results.json and SavedModels; a run started again with "
@@ -27,7 +28,8 @@ _SHARED = {
                     {"lower_bound": 1}),
     "batch_size": (flags.DEFINE_integer, "Examples per restart per step.",
                    {"lower_bound": 1}),
-    "optimizer": (flags.DEFINE_enum, "Optimizer.", {}),
+    "optimizer": (flags.DEFINE_enum, "Optimizer.",
+                  {"enum_values": list(optimizers.OPTIMIZERS)}),
     "learning_rate": (flags.DEFINE_float, "Learning rate.",
                       {"lower_bound": 0.0}),
     "seed": (flags.DEFINE_integer, "Seed of the data order and the "
@@ -57,14 +59,11 @@ class TrainerFlags:
     self._flag_values = flag_values
     names = {field.name for field in dataclasses.fields(defaults)}
     self._holders = {}
-    for name, (define, help_text, bounds) in _SHARED.items():
-      if name not in names:
-        continue
-      extra = ({"enum_values": list(optimizers.OPTIMIZERS)}
-               if define is flags.DEFINE_enum else bounds)
-      self._holders[name] = define(
-          name, getattr(defaults, name), help=helps.get(name, help_text),
-          flag_values=flag_values, **extra)
+    for name, (define, help_text, arguments) in _SHARED.items():
+      if name in names:
+        self._holders[name] = define(
+            name, getattr(defaults, name), help=helps.get(name, help_text),
+            flag_values=flag_values, **arguments)
 
   def define(self, define_flag, name, default, help_text, **bounds):
     """A system's own flag, in the same FlagValues as the shared ones."""
