@@ -2,7 +2,8 @@
 
 Eight configs, one per task: `add2x2_{top,left,bottom,right}` and
 `apply2x2_{top,left,bottom,right}`. An example is a 2x2 `grid` of 28x28
-images (float32 `[2, 2, 28, 28]`, row then column) and its `answer`:
+images (uint8 `[2, 2, 28, 28]`, row then column; `images` says how to read
+them as float32 intensities) and its `answer`:
 
 - ADD2x2: digit images; the answer is the sum of the two digits at the
   task's positions (top row, left column, bottom row, right column).
@@ -31,6 +32,7 @@ import numpy as np
 import tensorflow_datasets as tfds
 
 from tf_anc_datasets import digits
+from tf_anc_datasets import images as images_lib
 from tf_anc_datasets import offline
 from tf_anc_datasets import operators
 
@@ -86,7 +88,8 @@ def generate(config: Grids2x2Config, split: str
     if kind == "add2x2":
       chosen = rng.integers(0, len(images), [2, 2])
       classes = labels[chosen]
-      yield {"grid": images[chosen], "digits": classes.astype(np.int32),
+      yield {"grid": images_lib.to_uint8(images[chosen]),
+             "digits": classes.astype(np.int32),
              "answer": np.int32(sum(classes[c] for c in cells))}
     else:
       classes = rng.integers(0, operators.NUM_OPERATORS, [2, 2])
@@ -94,7 +97,8 @@ def generate(config: Grids2x2Config, split: str
                                  for op in row]) for row in classes])
       d1, d2, d3 = (int(d) for d in rng.integers(0, 10, 3))
       first = apply_operator(d1, d2, int(classes[cells[0]]))
-      yield {"grid": grid, "operators": classes.astype(np.int32),
+      yield {"grid": images_lib.to_uint8(grid),
+             "operators": classes.astype(np.int32),
              "d1": np.int32(d1), "d2": np.int32(d2), "d3": np.int32(d3),
              "answer": np.int32(apply_operator(first, d3,
                                                int(classes[cells[1]])))}
@@ -103,14 +107,15 @@ def generate(config: Grids2x2Config, split: str
 class Grids2x2(offline.OfflineBuilder):
   """2x2 grids of digits or operators and the tasks' answers, offline."""
 
-  VERSION = tfds.core.Version("1.0.0")
-  RELEASE_NOTES = {"1.0.0": "Initial release."}
+  VERSION = tfds.core.Version("2.0.0")
+  RELEASE_NOTES = {"1.0.0": "Initial release.",
+                   "2.0.0": "grid stored as uint8 (was float32)."}
   BUILDER_CONFIGS = [Grids2x2Config(name=task, task=task) for task in TASKS]
 
   def _info(self) -> tfds.core.DatasetInfo:
     scalar = tfds.features.Scalar(dtype=np.int32)
     features = {"grid": tfds.features.Tensor(shape=(2, 2) + _IMAGE,
-                                             dtype=np.float32),
+                                             dtype=np.uint8),
                 "answer": scalar}
     if self.builder_config.task.startswith("add2x2"):
       features["digits"] = tfds.features.Tensor(shape=(2, 2), dtype=np.int32)

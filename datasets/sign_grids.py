@@ -21,7 +21,7 @@ taken from it, the last one a stop sign, and every other cell a sign drawn
 uniformly among all five. Each sign is drawn by `draw_sign`, a hand-drawn-
 looking 28x28 image (`glyphs.draw`), never the same twice. The features:
 
-    img_grid          float32 [H, W, 28, 28]  the images, img_grid[y, x]
+    img_grid          uint8 [H, W, 28, 28]    the images, img_grid[y, x]
     init_X, init_Y    int32                   the start
     final_X, final_Y  int32                   the stop sign the path ends on
     path_len          int32                   the number of moves
@@ -29,7 +29,8 @@ looking 28x28 image (`glyphs.draw`), never the same twice. The features:
     signs             int32 [H, W]            the images' classes
 
 `signs` is there to evaluate a learned sign classifier; a model trained on
-this data must learn from the images and the outputs only.
+this data must learn from the images and the outputs only. The images are
+stored as uint8 grey levels (`images` says how to read them as float32).
 
 Everything is generated offline by `generate`, which `_generate_examples`
 also uses (so numpy callers need no tfds). A config's `seed` fixes both
@@ -58,6 +59,7 @@ import tensorflow as tf
 import tensorflow_datasets as tfds
 
 from tf_anc_datasets import glyphs
+from tf_anc_datasets import images
 from tf_anc_datasets import offline
 
 STOP, EAST, NORTH, WEST, SOUTH = range(5)
@@ -182,8 +184,8 @@ def sample_example(rng: np.random.Generator, width: int, height: int,
     signs[y, x] = direction
     x, y = move(x, y, direction, width, height)
   signs[y, x] = STOP
-  img_grid = np.stack([np.stack([draw_sign(sign, rng) for sign in row])
-                       for row in signs])
+  img_grid = images.to_uint8(np.stack([
+      np.stack([draw_sign(sign, rng) for sign in row]) for row in signs]))
   return {
       "img_grid": img_grid,
       "init_X": np.int32(init_x),
@@ -250,8 +252,9 @@ class SignGridsConfig(tfds.core.BuilderConfig):
 class SignGrids(offline.OfflineBuilder):
   """Street-sign maze grids and their paths, generated offline."""
 
-  VERSION = tfds.core.Version("1.0.0")
-  RELEASE_NOTES = {"1.0.0": "Initial release."}
+  VERSION = tfds.core.Version("2.0.0")
+  RELEASE_NOTES = {"1.0.0": "Initial release.",
+                   "2.0.0": "img_grid stored as uint8 (was float32)."}
   BUILDER_CONFIGS = [
       SignGridsConfig(name="maze_5x3", width=5, height=3, max_moves=12,
                       num_train=1_000, num_test=1_000, seed=0),
@@ -268,7 +271,7 @@ class SignGrids(offline.OfflineBuilder):
         description=_DESCRIPTION,
         features=tfds.features.FeaturesDict({
             "img_grid": tfds.features.Tensor(
-                shape=grid + (IMAGE_SIZE, IMAGE_SIZE), dtype=np.float32),
+                shape=grid + (IMAGE_SIZE, IMAGE_SIZE), dtype=np.uint8),
             "init_X": scalar,
             "init_Y": scalar,
             "final_X": scalar,

@@ -5,13 +5,15 @@ TerpreT's data format is a JSON list of batches
 each instance mapping Input and Output names to ints or nested lists, an
 Output value `null` being unobserved. `Instances` holds a set of them as
 arrays in the model's shapes: Inputs and Outputs as int32 (Outputs -1 where
-unobserved), InputTensors as float32; tfds splits load into the same form.
+unobserved), InputTensors as float32; tfds splits load into the same form
+(images stored as uint8 read as intensities in [0, 1]).
 """
 
 import dataclasses
 from typing import Dict, Iterable, Mapping, Optional
 
 import numpy as np
+import tensorflow as tf
 
 from ntpt_keras.lang import program as ir
 from ntpt_keras.lang import source
@@ -123,6 +125,10 @@ def from_arrays(program: ir.Program, arrays: Mapping[str, np.ndarray],
   """Instances from feature arrays (a tfds split); other features are extras."""
   names = {d.name for d in program.declarations.values()
            if d.kind in (ir.INPUT, ir.INPUT_TENSOR, ir.OUTPUT)}
+  tensors = {d.name for d in program.declarations.values()
+             if d.kind == ir.INPUT_TENSOR}
+  arrays = {name: _as_input_tensor(values) if name in tensors else values
+            for name, values in arrays.items()}
   number = len(next(iter(arrays.values())))
   records = [{name: _python_value(arrays[name][i]) for name in names
               if name in arrays} for i in range(number)]
@@ -130,6 +136,14 @@ def from_arrays(program: ir.Program, arrays: Mapping[str, np.ndarray],
   instances.extras = {name: np.asarray(values) for name, values in
                       arrays.items() if name not in names}
   return instances
+
+
+def _as_input_tensor(values: np.ndarray) -> np.ndarray:
+  """An InputTensor's values as float32: images stored as uint8 (the tfds
+  builders' compact form) become intensities in [0, 1]."""
+  if values.dtype == np.uint8:
+    return tf.image.convert_image_dtype(values, tf.float32).numpy()
+  return values
 
 
 def _python_value(value):

@@ -106,6 +106,20 @@ class NeuralProgram(keras.Model):
     return [v for networks in self.networks.values() for network in networks
             for v in network.trainable_variables]
 
+  def checkpointed(self) -> dict:
+    """Every variable of the model, for `tf.train.Checkpoint` to hold.
+
+    Keras keeps `param_logits` and `networks` in containers of its own that
+    checkpoints do not follow (a checkpoint of the model itself is empty),
+    so trainers checkpoint this structure instead: `{"params": {param:
+    logits}, "networks": {function: [restart k's network's variables,
+    trainable or not]}}`.
+    """
+    return {"params": dict(self.param_logits),
+            "networks": {name: [list(network.variables)
+                                for network in networks]
+                         for name, networks in self.networks.items()}}
+
   def param_probabilities(self) -> Dict[str, tf.Tensor]:
     return {name: tf.nn.softmax(logits) for name, logits in
             self.param_logits.items()}

@@ -34,6 +34,7 @@ from ntpt_keras.library import NeuralLibrary, check_untrained
 from ntpt_keras.model import NeuralProgram
 from tf_anc.common import checkpoints
 from tf_anc.common import optimizers
+from tf_anc.common import pipeline
 
 
 def load_tfds(name: str, split: str, data_dir=None, num_examples=None):
@@ -43,8 +44,8 @@ def load_tfds(name: str, split: str, data_dir=None, num_examples=None):
   builder = offline.prepare(tfds.builder(name, data_dir=data_dir))
   if num_examples is not None:
     split = f"{split}[:{num_examples}]"
-  dataset = builder.as_dataset(split=split, shuffle_files=False)
-  return next(iter(tfds.as_numpy(dataset.batch(1 << 30))))
+  return tfds.as_numpy(pipeline.in_memory(
+      builder.as_dataset(split=split, shuffle_files=False)))
 
 
 class Trainer:
@@ -79,7 +80,7 @@ class Trainer:
         if variables]
     self.step = tf.Variable(0, dtype=tf.int64, name="step")
     self.checkpoint = tf.train.Checkpoint(
-        step=self.step, model=self.model,
+        step=self.step, model=self.model.checkpointed(),
         **{f"optimizer_{i}": o for i, (o, _) in enumerate(self.groups)})
     self.checkpoints = tf.train.CheckpointManager(
         self.checkpoint, os.path.join(config.model_dir, "checkpoints"),
@@ -120,17 +121,24 @@ class Trainer:
     pools = [np.flatnonzero(values <= most) for most in bounds]
     return [pool if len(pool) else np.arange(len(values)) for pool in pools]
 
-  def _batch(self, step: int) -> data_lib.Instances:
-    """The instances of `step`: a pure function of seed and step, so a
-    resumed run sees the data the interrupted one would have."""
+  def _indices(self, step: int) -> np.ndarray:
+    """The instances of `step`, drawn with replacement from its curriculum
+    stage's pool by a generator seeded by (seed, step); every restart
+    trains on the same batch. A pool no larger than a batch is the batch."""
     stage = step // self.config.curriculum_steps
     pool = (self._stage_pools[stage] if stage < len(self._stage_pools)
             else np.arange(len(self.train_data)))
     if self.config.batch_size >= len(pool):
-      return self.train_data.take(pool)
-    indices = np.random.default_rng([self.config.seed, step]).choice(
+      return pool
+    return np.random.default_rng([self.config.seed, step]).choice(
         pool, self.config.batch_size)
-    return self.train_data.take(indices)
+
+  def batches(self, start_step: int) -> tf.data.Dataset:
+    """The training batches from `start_step` on (`pipeline.drawn_batches`):
+    `(inputs, outputs)` dicts of the drawn instances' values."""
+    return pipeline.drawn_batches(
+        (self.train_data.inputs, self.train_data.outputs), self._indices,
+        start_step, self.config.train_steps)
 
   def _train_step_eager(self, inputs, observed):
     with tf.GradientTape() as tape:
@@ -151,9 +159,8 @@ class Trainer:
     step = self.restore()
     started, start_step = time.perf_counter(), step
     with self.writer.as_default():
-      while step < config.train_steps:
-        batch = self._batch(step)
-        per_restart = self._train_step(batch.inputs, batch.outputs)
+      for inputs, outputs in self.batches(step):
+        per_restart = self._train_step(inputs, outputs)
         step += 1
         if step % config.log_every == 0 or step == config.train_steps:
           losses = per_restart.numpy()

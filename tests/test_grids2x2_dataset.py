@@ -2,10 +2,12 @@
 
 import numpy as np
 import pytest
+import tensorflow as tf
 import tensorflow_datasets as tfds
 
 from tf_anc_datasets import digits
 from tf_anc_datasets import grids2x2
+from tf_anc_datasets import images
 from tf_anc_datasets import offline
 
 needs_mlxtend = pytest.mark.skipif(
@@ -60,3 +62,17 @@ def test_tfds_builds_a_small_config_offline(tmp_path):
   expected = next(grids2x2.generate(_small("apply2x2_left", 6, 4), "test"))
   np.testing.assert_array_equal(examples[0]["grid"], expected["grid"])
   assert examples[0]["answer"] == expected["answer"]
+
+
+def test_grids_are_stored_as_uint8_within_half_a_grey_level_of_the_drawing(
+    monkeypatch, tmp_path):
+  config = _small("apply2x2_top", 3, 3)
+  assert grids2x2.Grids2x2(config=config, data_dir=str(tmp_path)).info \
+      .features["grid"].dtype == np.uint8
+  stored = [example["grid"] for example in grids2x2.generate(config, "train")]
+  monkeypatch.setattr(images, "to_uint8", lambda drawn: drawn)
+  drawn = [example["grid"] for example in grids2x2.generate(config, "train")]
+  for grid, drawing in zip(stored, drawn):
+    assert grid.dtype == np.uint8 and drawing.dtype == np.float32
+    read = tf.image.convert_image_dtype(grid, tf.float32).numpy()
+    assert np.abs(read - drawing).max() <= 0.5 / 255 + 1e-6

@@ -18,6 +18,8 @@ from ntpt_keras.lifelong import trainer as trainer_lib
 from ntpt_keras.lifelong.config import LifelongConfig
 from ntpt_keras.lifelong.schedule import Schedule
 from tf_anc_datasets import grids2x2
+from tests.variables import assert_same_variables
+from tests.variables import assert_restores_every_variable
 
 TASKS = grids2x2.TASKS
 TWO_TASKS = ("add2x2_top", "apply2x2_top")
@@ -264,6 +266,9 @@ def test_the_exported_task_model_answers_as_the_trained_one_without_the_project(
   trained.choose()
   ntpt = trained.learners[0]
   model = ntpt.models[number]
+  # The stored uint8 grid as the float32 intensities the models read.
+  arrays["grid"] = tf.image.convert_image_dtype(arrays["grid"],
+                                                tf.float32).numpy()
   inputs = {name: arrays[name][:20] for name in model.input_names()}
   expected = np.argmax(model(inputs)["answer"][int(ntpt.chosen[number])], -1)
   np.savez(tmp_path / "inputs.npz", **inputs)
@@ -280,28 +285,36 @@ class _Killed(Exception):
   pass
 
 
-def test_a_killed_run_resumes_to_the_uninterrupted_result(tmp_path):
-  overrides = dict(learners=("ntpt", "mtnn2"))
+def _killed_after_saving(config, step):
+  """A trainer of `config` that dies right after saving `step`: its
+  variables are then those of its latest checkpoint."""
+  trainer = trainer_lib.LifelongTrainer(config, log=lambda _: None)
+  save = trainer._save  # pylint: disable=protected-access
+
+  def save_then_die(reached):
+    save(reached)
+    if reached == step:
+      raise _Killed()
+
+  trainer._save = save_then_die  # pylint: disable=protected-access
+  return trainer
+
+
+def test_a_killed_run_resumes_to_every_variable_of_the_uninterrupted_one(
+    tmp_path):
+  overrides = dict(learners=("ntpt", "indep", "pnn", "mtnn1", "mtnn2"))
   whole = trainer_lib.LifelongTrainer(_config(tmp_path, "whole", **overrides),
                                       log=lambda _: None)
   whole.train()
-
-  def kill_at_step_10(line):
-    if line.startswith("step 10/"):
-      raise _Killed()
-
   interrupted = _config(tmp_path, "interrupted", **overrides)
+  killed = _killed_after_saving(interrupted, step=10)
   with pytest.raises(_Killed):
-    trainer_lib.LifelongTrainer(interrupted, log=kill_at_step_10).train()
+    killed.train()
   resumed = trainer_lib.LifelongTrainer(interrupted, log=lambda _: None)
+  assert_restores_every_variable(killed, resumed)
   resumed.train()
   assert resumed.curves == whole.curves
-  for learner, again in zip(whole.learners, resumed.learners):
-    for name, group in learner.groups.items():
-      for variable, other in zip(group.variables,
-                                 again.groups[name].variables):
-        np.testing.assert_allclose(variable.numpy(), other.numpy(),
-                                   rtol=1e-5, atol=1e-6)
+  assert_same_variables(whole, resumed)
 
 
 def test_by_kind_apply_tasks_read_with_net_1_only():

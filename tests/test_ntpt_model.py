@@ -299,3 +299,17 @@ def test_a_fixed_net_choice_calls_only_the_network_it_picks(library_nets,
   program = compiler.compile_model(f"{MODELS}/add2x2.py",
                                    {"library_nets": library_nets})
   assert program.called_functions() == called
+
+
+def test_a_checkpoint_of_checkpointed_restores_params_and_networks(tmp_path):
+  program = compiler.compile_model(f"{MODELS}/maze.py")
+  trained = NeuralProgram(program, restarts=2, seed=1)
+  path = tf.train.Checkpoint(model=trained.checkpointed()).write(
+      str(tmp_path / "model"))
+  other = NeuralProgram(program, restarts=2, seed=2)
+  tf.train.Checkpoint(model=other.checkpointed()).read(
+      path).assert_consumed()
+  assert len(other.variables) == len(trained.variables) > len(
+      other.param_logits)
+  for got, want in zip(other.variables, trained.variables):
+    np.testing.assert_array_equal(got.numpy(), want.numpy())

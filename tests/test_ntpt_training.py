@@ -11,6 +11,8 @@ from ntpt_keras.lang import compiler
 from ntpt_keras.lang import listing
 from ntpt_keras.library import NeuralLibrary
 from ntpt_keras.model import NeuralProgram
+from tests.variables import assert_same_variables
+from tests.variables import assert_restores_every_variable
 
 MODELS = "ntpt_keras/models"
 DATA = f"{MODELS}/data"
@@ -77,6 +79,35 @@ def _net_model(tmp_path, name, restarts):
                        seed=len(name))
 
 
+def _net_run(tmp_path, run, **overrides):
+  """`_USES_NET`, a program calling the network `net`, on random images."""
+  model_file, data_file = tmp_path / "uses_net.py", tmp_path / "data.json"
+  model_file.write_text(_USES_NET)
+  rng = np.random.default_rng(0)
+  instances = [{"images": rng.random((2, 4, 4)).round(3).tolist(),
+                "answer": int(rng.integers(3))} for _ in range(16)]
+  data_file.write_text(json.dumps([{"batch_name": "train",
+                                    "instances": instances}]))
+  return NtptConfig(model_file=str(model_file), data_file=str(data_file),
+                    model_dir=str(tmp_path / run), restarts=2, batch_size=4,
+                    neural_learning_rate=1e-3, **overrides)
+
+
+def test_a_resumed_run_ends_with_every_variable_networks_included(tmp_path):
+  straight = training.Trainer(_net_run(tmp_path, "straight", train_steps=6),
+                              log=lambda _: None)
+  straight.train()
+  interrupted = training.Trainer(_net_run(tmp_path, "split", train_steps=3),
+                                 log=lambda _: None)
+  interrupted.train()
+  resumed = training.Trainer(_net_run(tmp_path, "split", train_steps=6),
+                             log=lambda _: None)
+  assert_restores_every_variable(interrupted, resumed)
+  resumed.train()
+  assert resumed.model.networks["net"][0].variables
+  assert_same_variables(straight, resumed)
+
+
 def test_the_library_shares_a_network_between_models(tmp_path):
   library = NeuralLibrary(str(tmp_path / "library"))
   first = _net_model(tmp_path, "first", restarts=2)
@@ -117,15 +148,19 @@ def test_the_maze_solution_lists_like_figure_1():
   assert "DEC" not in text
 
 
+def _maze(tmp_path, run, **overrides):
+  """The maze (a program calling the network LOOK) on a few sign grids."""
+  values = dict(model_file=f"{MODELS}/maze.py",
+                dataset="sign_grids/maze_5x3_small",
+                data_dir=str(tmp_path / "data"), train_examples=16,
+                test_examples=8, tensor_labels=(("img_grid", "signs"),),
+                restarts=2, train_steps=2, batch_size=4,
+                neural_learning_rate=1e-3, model_dir=str(tmp_path / run))
+  return NtptConfig(**{**values, **overrides})
+
+
 def test_the_maze_trains_from_the_sign_grid_dataset(tmp_path):
-  config = NtptConfig(model_file=f"{MODELS}/maze.py",
-                      dataset="sign_grids/maze_5x3_small",
-                      data_dir=str(tmp_path / "data"), train_examples=16,
-                      test_examples=8, tensor_labels=(("img_grid", "signs"),),
-                      restarts=2, train_steps=2, batch_size=4,
-                      neural_learning_rate=1e-3,
-                      model_dir=str(tmp_path / "run"))
-  trainer = training.Trainer(config, log=lambda _: None)
+  trainer = training.Trainer(_maze(tmp_path, "run"), log=lambda _: None)
   trainer.train()
   report = trainer.evaluate()
   assert report["train_examples"] == 16 and report["test_examples"] == 8
@@ -146,15 +181,16 @@ def test_a_curriculum_stage_draws_only_instances_up_to_its_value(tmp_path):
       tmp_path, curriculum=Curriculum("answer", (2, 5)), curriculum_steps=10),
                              log=lambda _: None)
   answers = trainer.train_data.outputs["answer"]
+  drawn = [outputs["answer"].numpy()
+           for _, outputs in trainer.batches(0).take(60)]
   for step, most in ((0, 2), (9, 2), (10, 5), (19, 5)):
-    assert np.all(trainer._batch(step).outputs["answer"] <= most)
-  drawn = np.concatenate([trainer._batch(step).outputs["answer"]
-                          for step in range(20, 60)])
-  assert drawn.max() > 5 and answers.max() == drawn.max()
+    assert np.all(drawn[step] <= most)
+  later = np.concatenate(drawn[20:])
+  assert later.max() > 5 and answers.max() == later.max()
 
 
 def test_without_a_curriculum_batches_draw_from_every_instance(tmp_path):
   trainer = training.Trainer(_add2x2_ints(tmp_path), log=lambda _: None)
-  drawn = np.concatenate([trainer._batch(step).outputs["answer"]
-                          for step in range(40)])
+  drawn = np.concatenate([outputs["answer"].numpy()
+                          for _, outputs in trainer.batches(0).take(40)])
   assert drawn.max() > 5

@@ -9,6 +9,7 @@ import tensorflow as tf
 import tensorflow_datasets as tfds
 
 import tf_anc_datasets  # Registers `sign_grids`.
+from tf_anc_datasets import images
 from tf_anc_datasets import sign_grids
 
 SMALL = "maze_5x3_small"
@@ -96,9 +97,9 @@ def test_train_and_test_images_differ(train_examples):
   test = list(itertools.islice(sign_grids.generate(SMALL, "test"), 20))
   train_images = np.concatenate(
       [example["img_grid"].reshape(-1, 28 * 28)
-       for example in train_examples[:20]])
+       for example in train_examples[:20]]) / 255.0
   test_images = np.concatenate(
-      [example["img_grid"].reshape(-1, 28 * 28) for example in test])
+      [example["img_grid"].reshape(-1, 28 * 28) for example in test]) / 255.0
   # No test image is (close to) any train image.
   squared_distances = ((test_images**2).sum(1)[:, None]
                        + (train_images**2).sum(1)[None]
@@ -141,7 +142,7 @@ def test_tfds_builds_the_small_config_offline_with_the_right_features(
   dataset = builder.as_dataset(split="test", shuffle_files=False)
   scalar = tf.TensorSpec(shape=(), dtype=tf.int32)
   assert dataset.element_spec == {
-      "img_grid": tf.TensorSpec(shape=(3, 5, 28, 28), dtype=tf.float32),
+      "img_grid": tf.TensorSpec(shape=(3, 5, 28, 28), dtype=tf.uint8),
       "init_X": scalar, "init_Y": scalar, "final_X": scalar,
       "final_Y": scalar, "path_len": scalar, "is_halted_at_end": scalar,
       "signs": tf.TensorSpec(shape=(3, 5), dtype=tf.int32)}
@@ -165,3 +166,16 @@ def test_configs_reject_paths_longer_than_the_grid_allows():
   with pytest.raises(ValueError, match="max_moves must be in"):
     sign_grids.SignGridsConfig(name="too_long", width=2, height=2,
                                max_moves=4)
+
+
+def test_images_are_stored_as_uint8_within_half_a_grey_level_of_the_drawing(
+    monkeypatch):
+  stored = list(itertools.islice(sign_grids.generate(SMALL, "test"), 3))
+  monkeypatch.setattr(images, "to_uint8", lambda drawn: drawn)
+  drawn = list(itertools.islice(sign_grids.generate(SMALL, "test"), 3))
+  for example, drawing in zip(stored, drawn):
+    assert example["img_grid"].dtype == np.uint8
+    assert drawing["img_grid"].dtype == np.float32
+    read = tf.image.convert_image_dtype(example["img_grid"], tf.float32)
+    assert np.abs(read.numpy() - drawing["img_grid"]).max() <= (
+        0.5 / 255 + 1e-6)

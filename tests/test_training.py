@@ -16,6 +16,8 @@ from tf_anc.machine import fused
 from tf_anc.training.config import LossWeights, TrainingConfig
 from tf_anc.training.trainer import Trainer, resolve
 from tf_anc.training.trainer import train_and_evaluate
+from tests.variables import assert_same_variables
+from tests.variables import assert_restores_every_variable
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -51,7 +53,7 @@ def controller_values(trainer):
 def test_each_restart_draws_its_own_examples(tmp_path, data_dir):
   trainer = Trainer(access_config(tmp_path, data_dir, batch_size=8),
                     log=lambda line: None)
-  inputs, _, _ = trainer._batch(step=0)  # pylint: disable=protected-access
+  inputs = next(iter(trainer.batches(0)))["input"].numpy()
   assert inputs.shape == (2, 8, 10)
   assert not np.array_equal(inputs[0], inputs[1])
 
@@ -66,8 +68,8 @@ def test_restarts_train_independently(tmp_path, data_dir):
   assert not np.allclose(after[0][0], after[0][1])
 
 
-def test_a_resumed_run_ends_where_an_uninterrupted_one_does(tmp_path,
-                                                            data_dir):
+def test_a_resumed_run_ends_with_every_variable_of_an_uninterrupted_one(
+    tmp_path, data_dir):
   straight = Trainer(access_config(tmp_path / "straight", data_dir),
                      log=lambda line: None)
   straight.train()
@@ -77,11 +79,11 @@ def test_a_resumed_run_ends_where_an_uninterrupted_one_does(tmp_path,
   logs = []
   resumed = Trainer(access_config(tmp_path / "split", data_dir),
                     log=logs.append)
+  assert_restores_every_variable(interrupted, resumed)
   resumed.train()
   assert "at step 3" in logs[0]
   assert int(resumed.step.numpy()) == 6
-  for a, b in zip(controller_values(straight), controller_values(resumed)):
-    np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+  assert_same_variables(straight, resumed, rtol=1e-4, atol=1e-5)
 
 
 def test_a_killed_run_resumes_from_its_last_checkpoint(tmp_path, data_dir):

@@ -144,6 +144,10 @@ class _ColumnLearner:
   def task_groups(self, task: int) -> List[str]:
     return [self.tasks[task]]
 
+  def checkpointed(self) -> dict:
+    return {task: list(column.variables)
+            for task, column in zip(self.tasks, self.columns)}
+
   def logits(self, task: int, batch):
     earlier = []
     if self.lateral:
@@ -213,6 +217,12 @@ class Mtnn:
 
   def task_groups(self, task: int) -> List[str]:
     return [self.tasks[task], *self._networks_of(task)]
+
+  def checkpointed(self) -> dict:
+    return {"networks": {name: list(network.variables)
+                         for name, network in self.networks.items()},
+            "heads": {task: list(head.variables)
+                      for task, head in zip(self.tasks, self.heads)}}
 
   def logits(self, task: int, batch):
     cells = _cells(batch)

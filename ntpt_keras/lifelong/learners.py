@@ -8,11 +8,12 @@ A learner is trained on one task's batch at a time. Its interface:
 - `task_groups(task)`: the groups a batch of task number `task` trains;
 - `loss(task, batch)`: the scalar training loss on a batch;
 - `predict(task, batch)`: the answer of every example, int32 `[B]`;
+- `checkpointed()`: every variable of the learner, trainable or not, in
+  dicts and lists named for what they hold (what checkpoints save);
 - optionally `choose(task, batch)`: model selection on a batch of training
   examples, called before each measurement of `task`.
 
-Every trainable variable is in exactly one group (checkpoints save the
-groups).
+Every trainable variable is in exactly one group.
 
 A batch is a dict of tensors: `grid` `[B, 2, 2, 28, 28]`, `answer` `[B]`,
 and `d1`, `d2`, `d3` `[B]` for APPLY2x2 tasks (`tf_anc_datasets.grids2x2`).
@@ -127,6 +128,13 @@ class Ntpt:
 
   def network(self, name: str):
     return self.networks[name][1]
+
+  def checkpointed(self) -> dict:
+    return {"programs": {task: model.checkpointed()["params"]
+                         for task, model in zip(self.tasks, self.models)},
+            "networks": {name: list(network.variables)
+                         for name, (_, network) in self.networks.items()},
+            "chosen": dict(zip(self.tasks, self.chosen))}
 
   def task_groups(self, task: int) -> List[str]:
     return [self.tasks[task], *self.models[task].networks]

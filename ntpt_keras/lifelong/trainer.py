@@ -2,14 +2,15 @@
 
 `LifelongTrainer` (given a `LifelongConfig`) loads every task's train and
 test split (`grids2x2`, offline), then walks the schedule
-(`lifelong.schedule`): each step draws one task's batch and trains every
-learner on it, each shared or task-specific group with its own optimizer.
+(`lifelong.schedule`): each step draws one task's batch (a `tf.data`
+pipeline over the training splits, `batches`) and trains every learner on
+it, each shared or task-specific group with its own optimizer.
 Every `eval_every` examples it measures every learner's accuracy on every
 task (the first `eval_examples` test grids) and logs it to TensorBoard,
 one run per learner (`model_dir/<learner>`: `accuracy/<task>`, `loss`, and
 for NTPT the networks' accuracy on the grids' cells). Checkpoints keep the
-step, the learners and their optimizers, and the curves so far, so a killed
-run resumes exactly.
+step, every variable of every learner (`checkpointed()`) and of their
+optimizers, and the curves so far, so a killed run resumes exactly.
 
 At the end, `evaluate` measures the final accuracy on the whole test splits
 and writes `results.json` (`digit_source`, `final_accuracy: {learner:
@@ -38,6 +39,7 @@ from ntpt_keras.lifelong.config import LifelongConfig, resolve
 from ntpt_keras.lifelong.schedule import Schedule
 from tf_anc.common import checkpoints
 from tf_anc.common import optimizers
+from tf_anc.common import pipeline
 
 _CHUNK = 1000  # test grids per prediction call
 _CURVES = "curves.json"
@@ -67,8 +69,8 @@ def load_task(task: str, split: str, digit_source: str, data_dir=None,
             num_test=sizes[1]),
         data_dir=data_dir)
   offline.prepare(builder)
-  dataset = builder.as_dataset(split=split, shuffle_files=False)
-  return next(iter(tfds.as_numpy(dataset.batch(1 << 30))))
+  return tfds.as_numpy(pipeline.in_memory(
+      builder.as_dataset(split=split, shuffle_files=False)))
 
 
 def make_learner(name: str, tasks, config: LifelongConfig):
@@ -113,13 +115,12 @@ class LifelongTrainer:
     self.step = tf.Variable(0, dtype=tf.int64, name="step")
     trackables = {}
     for learner in self.learners:
+      trackables[learner.name] = learner.checkpointed()
       for group_name, group in learner.groups.items():
         optimizer = optimizers.make("adam", group.learning_rate,
                                     group.variables)
         self.optimizers[(learner.name, group_name)] = optimizer
-        key = f"{learner.name}_{group_name}"
-        trackables[f"variables_{key}"] = list(group.variables)
-        trackables[f"optimizer_{key}"] = optimizer
+        trackables[f"optimizer_{learner.name}_{group_name}"] = optimizer
     self.checkpoint = tf.train.Checkpoint(step=self.step, **trackables)
     self.checkpoints = tf.train.CheckpointManager(
         self.checkpoint, os.path.join(config.model_dir, "checkpoints"),
@@ -200,7 +201,7 @@ class LifelongTrainer:
         continue
       arrays = self.test_data[task]
       number = _first(arrays, num_examples)
-      images = arrays["grid"][:number].reshape(number * 4, -1)
+      images = _intensities(arrays["grid"][:number].reshape(number * 4, -1))
       predicted = np.argmax(ntpt.network(name).predict(images, verbose=0,
                                                        batch_size=4096), -1)
       result[f"{name}/{label}"] = float(np.mean(
@@ -211,6 +212,28 @@ class LifelongTrainer:
     return next((l for l in self.learners if l.name == name), None)
 
   # --- Training ---------------------------------------------------------------
+
+  def batches(self, start_step: int) -> tf.data.Dataset:
+    """The schedule's batches from `start_step` on (`pipeline.drawn_batches`
+    over every task's training split): each a dict of one task's examples,
+    `task` (its number), `grid` (uint8), `answer` and, zero for ADD2x2,
+    `d1`, `d2`, `d3`."""
+    sizes = [len(arrays["answer"]) for arrays in self.train_data]
+    offsets = np.cumsum([0] + sizes[:-1])
+    examples = {"task": np.concatenate([np.full(size, number, np.int32)
+                                        for number, size in enumerate(sizes)])}
+    for name in ("grid", "answer", "d1", "d2", "d3"):
+      examples[name] = np.concatenate([
+          arrays.get(name, np.zeros(size, np.int32))
+          for arrays, size in zip(self.train_data, sizes)])
+
+    def draw(step):
+      task, indices = self.schedule.step(step, sizes[0])
+      return offsets[task] + indices
+
+    return pipeline.drawn_batches(
+        examples, draw, start_step, self.schedule.num_steps,
+        indices_shape=(self.config.batch_size,))
 
   def restore(self) -> int:
     step = checkpoints.restore_latest(self.checkpoints, self.checkpoint,
@@ -264,10 +287,9 @@ class LifelongTrainer:
     losses = {learner.name: [] for learner in self.learners}
     if step == 0:
       self._measure(0)
-    while step < total:
-      task, indices = self.schedule.step(step, len(
-          self.train_data[0]["answer"]))
-      batch = _batch(self.train_data[task], self.tasks[task], indices)
+    for features in self.batches(step):
+      task = int(features["task"][0])
+      batch = _learner_batch(features, self.tasks[task])
       for learner in self.learners:
         losses[learner.name].append(self._train_step(learner, task)(batch))
       step += 1
@@ -363,10 +385,24 @@ def _batch_signature(task: str) -> Dict[str, tf.TensorSpec]:
   return signature
 
 
+def _learner_batch(features, task: str) -> Dict[str, tf.Tensor]:
+  """A learner's batch of `task` from stored features: the features of its
+  signature, the grid's uint8 images as intensities in [0, 1]."""
+  batch = {name: tf.convert_to_tensor(features[name], spec.dtype)
+           for name, spec in _batch_signature(task).items() if name != "grid"}
+  batch["grid"] = _intensities(features["grid"])
+  return batch
+
+
+def _intensities(images) -> tf.Tensor:
+  """Images stored as uint8 as float32 in [0, 1]."""
+  return tf.image.convert_image_dtype(images, tf.float32)
+
+
 def _batch(arrays, task: str, indices) -> Dict[str, tf.Tensor]:
   """The examples `indices` of a split's arrays, as a learner's batch."""
-  return {name: tf.constant(arrays[name][indices], spec.dtype)
-          for name, spec in _batch_signature(task).items()}
+  return _learner_batch({name: arrays[name][indices]
+                         for name in _batch_signature(task)}, task)
 
 
 def train_and_evaluate(config: LifelongConfig, log=print) -> dict:

@@ -20,6 +20,7 @@ from tf_anc import lang
 from tf_anc import tasks
 from tf_anc.common import checkpoints
 from tf_anc.common import optimizers
+from tf_anc.common import pipeline
 from tf_anc.export import export_saved_model
 from tf_anc.lang.compiler import compile_program
 from tf_anc.machine import SoftMachine
@@ -61,12 +62,6 @@ def resolve(config: TrainingConfig) -> TrainingConfig:
       max_steps=config.max_steps or task.max_steps, jit_compile=jit_compile)
 
 
-def _arrays(dataset):
-  """A small tfds split as numpy (inputs, targets, masks)."""
-  examples = list(dataset.batch(1 << 20).as_numpy_iterator())[0]
-  return examples["input"], examples["target"], examples["mask"]
-
-
 class Trainer:
   """Owns the machine, the optimizer, the data and the checkpoints."""
 
@@ -90,11 +85,12 @@ class Trainer:
     self.checkpoints = tf.train.CheckpointManager(
         self.checkpoint, os.path.join(config.model_dir, "checkpoints"),
         max_to_keep=3)
-    self.train_data = _arrays(anc_tasks.load(
+    self.train_data = pipeline.in_memory(anc_tasks.load(
         config.task, config.distribution, "train", config.data_dir))
-    self.test_data = tuple(
-        array[:config.test_examples] for array in _arrays(anc_tasks.load(
-            config.task, config.distribution, "test", config.data_dir)))
+    test = pipeline.in_memory(anc_tasks.load(
+        config.task, config.distribution, "test", config.data_dir))
+    self.test_data = tuple(test[name][:config.test_examples].numpy()
+                           for name in ("input", "target", "mask"))
     self.writer = tf.summary.create_file_writer(config.model_dir)
     self._train_step = tf.function(self._train_step_eager,
                                    jit_compile=config.jit_compile)
@@ -109,15 +105,22 @@ class Trainer:
               if isinstance(value, np.ndarray)}
     return dataclasses.replace(compiled, **fields)
 
-  def _batch(self, step):
-    """Each restart's examples for `step`: a pure function of seed and step,
-    so a resumed run sees exactly the data the interrupted one would have."""
-    inputs, targets, masks = self.train_data
-    indices = np.stack([
+  def _indices(self, step):
+    """`[K, B]`: each restart's examples of `step`, drawn with replacement
+    from a stream of its own, seeded by (seed, restart, step)."""
+    size = len(self.train_data["input"])
+    return np.stack([
         np.random.default_rng([self.config.seed, restart, step]).integers(
-            0, len(inputs), self.config.batch_size)
+            0, size, self.config.batch_size)
         for restart in range(self.config.restarts)])
-    return inputs[indices], targets[indices], masks[indices]
+
+  def batches(self, start_step):
+    """The training batches from `start_step` on (`pipeline.drawn_batches`):
+    dicts of `[K, B, M]` inputs, targets and masks."""
+    config = self.config
+    return pipeline.drawn_batches(
+        self.train_data, self._indices, start_step, config.train_steps,
+        indices_shape=(config.restarts, config.batch_size))
 
   def _train_step_eager(self, inputs, targets, masks):
     with tf.GradientTape() as tape:
@@ -149,8 +152,9 @@ class Trainer:
     step = self.restore()
     last_log, logged_step = time.perf_counter(), step
     with self.writer.as_default():
-      while step < config.train_steps:
-        loss, terms = self._train_step(*self._batch(step))
+      for batch in self.batches(step):
+        loss, terms = self._train_step(batch["input"], batch["target"],
+                                       batch["mask"])
         step += 1
         if step % config.log_every == 0 or step == config.train_steps:
           now = time.perf_counter()
