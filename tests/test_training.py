@@ -12,7 +12,10 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from tf_anc import lang
+from tf_anc import reference
 from tf_anc.machine import fused
+from tf_anc.training import evaluation
 from tf_anc.training.config import LossWeights, TrainingConfig
 from tf_anc.training.trainer import Trainer, resolve
 from tf_anc.training.trainer import train_and_evaluate
@@ -147,33 +150,60 @@ def test_tensorboard_events_hold_losses_evaluation_images_and_programs(
           "restart_1/controller/instruction", "restart_0/program"} <= tags
 
 
-def test_the_best_restart_is_exported_and_runs_without_tf_anc(trained):
-  model_dir, report = trained
-  best = report["best_restart"]
-  memories = np.random.default_rng(0).integers(0, 10, [6, 10])
+MEMORIES = np.random.default_rng(0).integers(0, 10, [6, 10])
+
+
+def _serve_without_tf_anc(saved_model):
+  """The SavedModel's outputs on MEMORIES, in a process without tf_anc."""
   script = f"""
 import json, sys
 import numpy as np
 import tensorflow as tf
-serve = tf.saved_model.load(
-    {str(model_dir / 'saved_model' / '1')!r}).signatures["serving_default"]
-out = serve(memory=tf.constant({memories.tolist()!r}, tf.int32))
+serve = tf.saved_model.load({str(saved_model)!r}).signatures["serving_default"]
+out = serve(memory=tf.constant({MEMORIES.tolist()!r}, tf.int32))
 assert not any(name.startswith("tf_anc") for name in sys.modules)
 print(json.dumps({{name: value.numpy().tolist() for name, value in out.items()}}))
 """
   result = subprocess.run([sys.executable, "-c", script], capture_output=True,
                           text=True, timeout=300, check=True)
-  exported = json.loads(result.stdout.strip().splitlines()[-1])
+  return json.loads(result.stdout.strip().splitlines()[-1])
 
+
+def test_without_a_faster_right_restart_the_generic_program_is_exported(
+    trained):
+  model_dir, report = trained
+  # Six steps of training beat the generic program nowhere.
+  assert report["exported_restart"] is None
+  assert report["exported_generic_program"]
+  exported = _serve_without_tf_anc(model_dir / "saved_model" / "1")
+  program = lang.load_program(report["program"], 10)
+  runs = [reference.run(program, memory, report["config"]["max_steps"])
+          for memory in MEMORIES]
+  np.testing.assert_array_equal(
+      np.argmax(exported["memory_probabilities"], axis=-1),
+      [run.memory for run in runs])
+  assert exported["steps"] == [run.steps for run in runs]
+
+
+def test_every_restart_is_exported_and_runs_without_tf_anc(trained):
+  model_dir, report = trained
   trainer = Trainer(access_config(model_dir, report["config"]["data_dir"]),
                     log=lambda line: None)
   trainer.restore()
-  outputs = trainer.machine(np.stack([memories] * 2))
-  np.testing.assert_allclose(exported["memory_probabilities"],
-                             outputs["memory"][best], atol=1e-5)
-  assert exported["steps"] == outputs["steps"][best].numpy().tolist()
-  assert os.path.isdir(model_dir / "saved_models" /
-                       f"restart_{1 - best}" / "1")
+  outputs = trainer.machine(np.stack([MEMORIES] * 2))
+  for restart in range(2):
+    exported = _serve_without_tf_anc(
+        model_dir / "saved_models" / f"restart_{restart}" / "1")
+    np.testing.assert_allclose(exported["memory_probabilities"],
+                               outputs["memory"][restart], atol=1e-5)
+    assert exported["steps"] == outputs["steps"][restart].numpy().tolist()
+
+
+def test_the_fastest_restart_right_everywhere_and_faster_is_exported():
+  accuracies, mean_steps = [1.0, 1.0, 0.99, 1.0], [4.0, 3.0, 1.0, 6.0]
+  assert evaluation.exported_restart(accuracies, mean_steps, 5.0) == 1
+  assert evaluation.exported_restart(accuracies, mean_steps, 3.0) is None
+  assert evaluation.exported_restart([0.9, 0.5], [1.0, 1.0], 5.0) is None
 
 
 def test_a_finished_run_started_again_exports_the_next_version(

@@ -22,15 +22,9 @@ def _correct(memories, targets, masks):
   return np.all((memories == targets) | ~masks, axis=-1)
 
 
-def evaluate_restarts(machine, inputs, targets, masks, generic_mean_steps,
-                      batch_size=1000):
-  """One dict per restart of `machine` (a SoftMachine with num_restarts).
-
-  Every restart runs on the same test examples. Beside the soft machine's
-  own accuracy and steps, the decompiled argmax program is run on the
-  discrete machine: where the two agree the printed program is the learned
-  one.
-  """
+def soft_scores(machine, inputs, targets, masks, batch_size=1000):
+  """Each restart's (accuracy, mean steps) as the soft machine runs it:
+  `[K]` arrays, every restart on the same examples."""
   num_restarts = machine.num_restarts
   memories, steps = [], []
   for start in range(0, len(inputs), batch_size):
@@ -39,12 +33,23 @@ def evaluate_restarts(machine, inputs, targets, masks, generic_mean_steps,
     memories.append(np.argmax(outputs["memory"], axis=-1))
     steps.append(outputs["steps"].numpy())
   memories = np.concatenate(memories, axis=1)
-  steps = np.concatenate(steps, axis=1)
+  accuracy = np.mean(_correct(memories, targets[None], masks[None]), axis=1)
+  return accuracy, np.mean(np.concatenate(steps, axis=1), axis=1)
 
+
+def evaluate_restarts(machine, inputs, targets, masks, generic_mean_steps):
+  """One dict per restart of `machine` (a SoftMachine with num_restarts).
+
+  Every restart runs on the same test examples. Beside the soft machine's
+  own accuracy and steps, the decompiled argmax program is run on the
+  discrete machine: where the two agree the printed program is the learned
+  one.
+  """
+  accuracies, steps = soft_scores(machine, inputs, targets, masks)
   results = []
-  for restart in range(num_restarts):
-    accuracy = float(np.mean(_correct(memories[restart], targets, masks)))
-    mean_steps = float(np.mean(steps[restart]))
+  for restart in range(machine.num_restarts):
+    accuracy = float(accuracies[restart])
+    mean_steps = float(steps[restart])
     decompiled = decompile(machine.controller.controller_weights(restart))
     discrete = [reference.run(decompiled.program, memory, machine.max_steps)
                 for memory in inputs]
@@ -69,3 +74,18 @@ def best_restart(results):
   """The successful restart with the fewest steps, else the most accurate."""
   return min(results, key=lambda r: (not r["success"], -r["accuracy"],
                                      r["mean_steps"]))["restart"]
+
+
+def exported_restart(accuracies, mean_steps, generic_mean_steps):
+  """The restart to export, or None for the compiled generic program.
+
+  The fastest restart that is right on every example and faster than the
+  generic program on them (scores from `soft_scores`); without one, the
+  generic program: an exported model is never slower or less accurate
+  than the program it was compiled from.
+  """
+  candidates = [restart for restart, (accuracy, steps) in
+                enumerate(zip(accuracies, mean_steps))
+                if accuracy == 1.0 and steps < generic_mean_steps]
+  return min(candidates, key=lambda restart: mean_steps[restart],
+             default=None)

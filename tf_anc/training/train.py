@@ -111,5 +111,10 @@ def main(anc_flags: Flags):
         f"{generic:.2f} ({generic / best['mean_iterations']:.2f}x faster), "
         f"interpretability level {best['interpretability']}")
   print(best["program"])
+  if report["exported_generic_program"]:
+    print("No restart is right on the whole test split and faster than the "
+          "generic program: the SavedModel is the compiled generic program.")
+  else:
+    print(f"The SavedModel is restart {report['exported_restart']}.")
   print(f"results: {config.model_dir}/results.json, SavedModel: "
         f"{saved_model}, TensorBoard: tensorboard --logdir {config.model_dir}")

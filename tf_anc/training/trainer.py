@@ -89,8 +89,12 @@ class Trainer:
         config.task, config.distribution, "train", config.data_dir))
     test = pipeline.in_memory(anc_tasks.load(
         config.task, config.distribution, "test", config.data_dir))
-    self.test_data = tuple(test[name][:config.test_examples].numpy()
-                           for name in ("input", "target", "mask"))
+    # The whole split decides what is exported; the first `test_examples`
+    # are evaluated restart by restart.
+    self.test_split = tuple(test[name].numpy()
+                            for name in ("input", "target", "mask"))
+    self.test_data = tuple(array[:config.test_examples]
+                           for array in self.test_split)
     self.writer = tf.summary.create_file_writer(config.model_dir)
     self._train_step = tf.function(self._train_step_eager,
                                    jit_compile=config.jit_compile)
@@ -178,6 +182,11 @@ class Trainer:
     results = evaluation.evaluate_restarts(
         self.machine, inputs, targets, masks, float(np.mean(generic)))
     best = evaluation.best_restart(results)
+    split_generic = np.mean(evaluation.generic_steps(
+        self.program, self.test_split[0], config.max_steps))
+    exported = evaluation.exported_restart(
+        *evaluation.soft_scores(self.machine, *self.test_split),
+        split_generic)
     weights = [self.machine.controller.controller_weights(restart)
                for restart in range(config.restarts)]
     with self.writer.as_default():
@@ -195,34 +204,50 @@ class Trainer:
         "restarts": results,
         "success_rate": float(np.mean([r["success"] for r in results])),
         "best_restart": best,
+        # None: no restart is right on the whole test split and faster than
+        # the generic program there, so the compiled generic program is
+        # exported instead.
+        "exported_restart": exported,
+        "exported_generic_program": exported is None,
     }
     with open(os.path.join(config.model_dir, "results.json"), "w") as f:
       json.dump(report, f, indent=1)
     return report
 
   def export(self, report) -> str:
-    """The best restart (and, if asked, every restart) as SavedModels.
+    """The model to serve (and, if asked, every restart) as SavedModels.
 
-    The best restart goes to the next version under `model_dir/saved_model`,
-    each other one (with `export_all_restarts`) to the next under
-    `model_dir/saved_models/restart_<k>` (`tf_anc.export`).
+    The report's `exported_restart` goes to the next version under
+    `model_dir/saved_model` or, when it is None, the generic program
+    compiled at full sharpness (exactly the discrete program); with
+    `export_all_restarts` every other restart goes to the next version
+    under `model_dir/saved_models/restart_<k>` (`tf_anc.export`).
 
     Returns:
-      The best restart's version folder, `model_dir/saved_model/<n>`.
+      The served model's version folder, `model_dir/saved_model/<n>`.
     """
     config = self.config
-    best = report["best_restart"]
-    restarts = range(config.restarts) if config.export_all_restarts else [best]
-    written = {}
-    for restart in restarts:
-      base = (os.path.join(config.model_dir, "saved_model") if restart == best
-              else os.path.join(config.model_dir, "saved_models",
-                                f"restart_{restart}"))
-      written[restart] = export_saved_model(
-          self.machine.controller.controller_weights(restart), base,
-          config.max_steps, config.eta_stop,
-          program_text=report["restarts"][restart]["program"])
-    return written[best]
+    chosen = report["exported_restart"]
+    base = os.path.join(config.model_dir, "saved_model")
+    if chosen is None:
+      with open(config.program) as f:
+        served = export_saved_model(
+            compile_program(self.program), base, config.max_steps,
+            config.eta_stop, program_text=f.read())
+    else:
+      served = self._export_restart(report, chosen, base)
+    if config.export_all_restarts:
+      for restart in range(config.restarts):
+        if restart != chosen:
+          self._export_restart(report, restart, os.path.join(
+              config.model_dir, "saved_models", f"restart_{restart}"))
+    return served
+
+  def _export_restart(self, report, restart, base) -> str:
+    return export_saved_model(
+        self.machine.controller.controller_weights(restart), base,
+        self.config.max_steps, self.config.eta_stop,
+        program_text=report["restarts"][restart]["program"])
 
 
 def _jsonable(config):
