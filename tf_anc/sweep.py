@@ -36,15 +36,13 @@ the same flags resumes every trial from its last checkpoint and does not
 train finished ones again.
 """
 
-import dataclasses
-import hashlib
 import json
 import os
-from typing import Dict, List, Optional, Tuple
 
 from absl import flags
 
 from tf_anc.common import cli
+from tf_anc.training import search
 
 _BASE_FLAGFILE = flags.DEFINE_string(
     "base_flagfile", None, "The ANC training flagfile every trial starts "
@@ -69,183 +67,6 @@ _CPUS_PER_TRIAL = flags.DEFINE_integer("cpus_per_trial", 1,
                                        "CPUs Ray reserves for each trial.",
                                        lower_bound=1)
 
-_SAMPLERS = ("log_uniform", "uniform", "choice")
-
-
-@dataclasses.dataclass(frozen=True)
-class Space:
-  """The searched flags: grid values and sampled distributions."""
-  grid: Dict[str, Tuple[str, ...]]
-  samples: Dict[str, Tuple[str, Tuple[str, ...]]]  # flag -> (kind, args)
-
-
-def parse_space(grid: List[str], samples: List[str]) -> Space:
-  """`--grid` and `--sample` values; ValueError naming a malformed one."""
-  parsed_grid, parsed_samples = {}, {}
-  for text in grid:
-    name, values = _assignment("--grid", text)
-    parsed_grid[name] = tuple(v for v in values.split(",") if v)
-    if not parsed_grid[name]:
-      raise ValueError(f"--grid={text}: no values")
-  for text in samples:
-    name, spec = _assignment("--sample", text)
-    kind, _, args = spec.partition(":")
-    if kind not in _SAMPLERS:
-      raise ValueError(f"--sample={text}: unknown distribution {kind!r}; "
-                       f"choose from {', '.join(_SAMPLERS)}")
-    values = tuple(args.split(",") if kind == "choice" else args.split(":"))
-    if kind != "choice":
-      try:
-        low, high = (float(v) for v in values)
-      except ValueError:
-        raise ValueError(f"--sample={text}: {kind} takes LO:HI, two "
-                         "numbers") from None
-      if not low < high or (kind == "log_uniform" and low <= 0):
-        raise ValueError(f"--sample={text}: need 0 < LO < HI" if
-                         kind == "log_uniform" else
-                         f"--sample={text}: need LO < HI")
-    parsed_samples[name] = (kind, values)
-  both = set(parsed_grid) & set(parsed_samples)
-  if both:
-    raise ValueError(f"{', '.join(sorted(both))} both on a grid and sampled")
-  return Space(parsed_grid, parsed_samples)
-
-
-def _assignment(option: str, text: str) -> Tuple[str, str]:
-  name, equals, value = text.partition("=")
-  if not equals or not name:
-    raise ValueError(f"{option}={text}: expected FLAG=...")
-  return name.lstrip("-"), value
-
-
-def trial_flags(base_flagfile: str, values: Dict[str, object],
-                model_dir: str, data_dir: Optional[str]) -> List[str]:
-  """The `tf_anc.train` flags of a trial."""
-  result = [f"--flagfile={base_flagfile}"]
-  result += [f"--{name}={value}" for name, value in sorted(values.items())]
-  result.append(f"--model_dir={model_dir}")
-  if data_dir:
-    result.append(f"--data_dir={data_dir}")
-  return result
-
-
-def trial_name(values: Dict[str, object]) -> str:
-  """A trial's folder: its values, readable and short, plus their hash."""
-  text = ",".join(f"{name}={value}" for name, value in sorted(values.items()))
-  digest = hashlib.sha1(text.encode()).hexdigest()[:8]
-  readable = "".join(c if c.isalnum() or c in "=.,-" else "_"
-                     for c in text)[:80]
-  return f"{readable}_{digest}"
-
-
-def training_config(arguments: List[str]):
-  """The resolved `TrainingConfig` of `tf_anc.train` flags; ValueError if
-  they are bad."""
-  from tf_anc.training import train as anc_train  # pylint: disable=g-import-not-at-top
-  from tf_anc.training import trainer  # pylint: disable=g-import-not-at-top
-  flag_values = flags.FlagValues()
-  anc_flags = anc_train.Flags(flag_values)
-  try:
-    flag_values(["tf_anc.train", *arguments])
-  except flags.Error as error:
-    raise ValueError(str(error)) from None
-  return trainer.resolve(anc_flags.config())
-
-
-def summarize(report: dict) -> dict:
-  """A trial's metrics from its results.json report."""
-  successes = [r for r in report["restarts"] if r["success"]]
-  fastest = min(successes, key=lambda r: r["mean_iterations"],
-                default=None)
-  return {
-      "success_rate": report["success_rate"],
-      "restarts": len(report["restarts"]),
-      "learned_iterations": fastest and fastest["mean_iterations"],
-      "interpretability": fastest and fastest["interpretability"],
-      "generic_iterations": report["generic_mean_iterations"],
-  }
-
-
-def run_trial(settings: dict):
-  """One trial, in a Ray worker: trains (resuming), evaluates, reports."""
-  from ray import tune  # pylint: disable=g-import-not-at-top
-  from tf_anc.training import trainer  # pylint: disable=g-import-not-at-top
-  values = settings["values"]
-  model_dir = os.path.join(settings["output_dir"], "trials",
-                           trial_name(values))
-  config = training_config(trial_flags(settings["base_flagfile"], values,
-                                       model_dir, settings["data_dir"]))
-  run = trainer.Trainer(config, log=lambda line: None)
-  run.train()
-  tune.report({**summarize(run.evaluate()), "model_dir": model_dir})
-
-
-def _param_space(space: Space, settings: dict) -> dict:
-  from ray import tune  # pylint: disable=g-import-not-at-top
-  values = {name: tune.grid_search(list(choices))
-            for name, choices in space.grid.items()}
-  for name, (kind, args) in space.samples.items():
-    if kind == "choice":
-      values[name] = tune.choice(list(args))
-    else:
-      low, high = (float(v) for v in args)
-      values[name] = (tune.loguniform(low, high) if kind == "log_uniform"
-                      else tune.uniform(low, high))
-  return {**settings, "values": values}
-
-
-def _rank(row) -> tuple:
-  """Best first: the highest success rate, then the fewest iterations."""
-  iterations = row["learned_iterations"]
-  return (-row["success_rate"], iterations is None, iterations or 0.0)
-
-
-def write_results(rows: List[dict], base_flagfile: str,
-                  output_dir: str) -> None:
-  """sweep.json, best.flags and the HParams logs of finished trials."""
-  import tensorflow as tf  # pylint: disable=g-import-not-at-top
-  from tensorboard.plugins.hparams import api as hp  # pylint: disable=g-import-not-at-top
-  rows = sorted(rows, key=_rank)
-  with open(os.path.join(output_dir, "sweep.json"), "w") as f:
-    json.dump(rows, f, indent=1)
-  if rows:
-    with open(base_flagfile) as f:
-      base = f.read()
-    best = rows[0]
-    with open(os.path.join(output_dir, "best.flags"), "w") as f:
-      f.write(f"# The best trial of a sweep (success rate "
-              f"{best['success_rate']:.2f}, learned iterations "
-              f"{best['learned_iterations']}): {base_flagfile} and its "
-              "values.\n")
-      # The base's model_dir is another run's: the best trial's run goes
-      # beside the sweep.
-      f.writelines(f"{line}\n" for line in base.splitlines()
-                   if not line.startswith("--model_dir="))
-      f.writelines(f"--{name}={value}\n"
-                   for name, value in sorted(best["config"].items()))
-      f.write(f"--model_dir={os.path.join(output_dir, 'best')}\n")
-  metrics = ("success_rate", "learned_iterations", "interpretability")
-  for row in rows:
-    directory = os.path.join(output_dir, "hparams",
-                             os.path.basename(row["model_dir"]))
-    with tf.summary.create_file_writer(directory).as_default():
-      hp.hparams({name: _hparam_value(value)
-                  for name, value in row["config"].items()})
-      for metric in metrics:
-        if row[metric] is not None:
-          tf.summary.scalar(metric, row[metric], step=0)
-
-
-def _hparam_value(value):
-  """HParams takes bools, numbers and strings; flags values are strings."""
-  for kind in (int, float):
-    try:
-      return kind(value)
-    except ValueError:
-      pass
-  return str(value)
-
-
 def main(argv):
   del argv
   if not _BASE_FLAGFILE.value:
@@ -255,7 +76,7 @@ def main(argv):
   if not os.path.exists(base_flagfile):
     raise cli.UsageError(f"--base_flagfile: no such file: {base_flagfile}")
   try:
-    space = parse_space(_GRID.value, _SAMPLE.value)
+    space = search.parse_space(_GRID.value, _SAMPLE.value)
   except ValueError as error:
     raise cli.UsageError(str(error)) from None
   output_dir = os.path.abspath(_OUTPUT_DIR.value)
@@ -265,8 +86,8 @@ def main(argv):
   # here, rather than in trials racing to write it.
   some_values = {name: values[0] for name, values in space.grid.items()}
   try:
-    config = training_config(trial_flags(base_flagfile, some_values,
-                                         output_dir, data_dir))
+    config = search.training_config(search.trial_flags(
+        base_flagfile, some_values, output_dir, data_dir))
   except ValueError as error:
     raise cli.UsageError(str(error)) from None
   from tf_anc_datasets import anc_tasks  # pylint: disable=g-import-not-at-top
@@ -282,8 +103,8 @@ def main(argv):
   settings = {"base_flagfile": base_flagfile, "output_dir": output_dir,
               "data_dir": data_dir}
   tuner = tune.Tuner(
-      tune.with_resources(run_trial, {"cpu": _CPUS_PER_TRIAL.value}),
-      param_space=_param_space(space, settings),
+      tune.with_resources(search.run_trial, {"cpu": _CPUS_PER_TRIAL.value}),
+      param_space=search.param_space(space, settings),
       tune_config=tune.TuneConfig(
           num_samples=_NUM_SAMPLES.value,
           search_alg=basic_variant.BasicVariantGenerator(
@@ -304,12 +125,12 @@ def main(argv):
                      "success_rate", "restarts", "learned_iterations",
                      "interpretability", "generic_iterations",
                      "model_dir")}})
-  write_results(rows, base_flagfile, output_dir)
+  search.write_results(rows, base_flagfile, output_dir)
   print(f"{len(rows)} trials finished, {failed} failed; results: "
         f"{output_dir}/sweep.json, best: {output_dir}/best.flags, "
         f"TensorBoard: tensorboard --logdir {output_dir}/hparams")
   if rows:
-    best = sorted(rows, key=_rank)[0]
+    best = sorted(rows, key=search.rank)[0]
     print(f"best: success rate {best['success_rate']:.2f}, learned "
           f"iterations {best['learned_iterations']}, "
           f"{json.dumps(best['config'])}")
