@@ -125,12 +125,12 @@ def main(argv):
                      "success_rate", "restarts", "learned_iterations",
                      "interpretability", "generic_iterations",
                      "model_dir")}})
-  search.write_results(rows, base_flagfile, output_dir)
+  rows = search.write_results(rows, base_flagfile, output_dir)
   print(f"{len(rows)} trials finished, {failed} failed; results: "
         f"{output_dir}/sweep.json, best: {output_dir}/best.flags, "
         f"TensorBoard: tensorboard --logdir {output_dir}/hparams")
   if rows:
-    best = sorted(rows, key=search.rank)[0]
+    best = rows[0]
     print(f"best: success rate {best['success_rate']:.2f}, learned "
           f"iterations {best['learned_iterations']}, "
           f"{json.dumps(best['config'])}")

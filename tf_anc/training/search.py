@@ -140,18 +140,19 @@ def param_space(space: Space, settings: dict) -> dict:
   return {**settings, "values": values}
 
 
-def rank(row) -> tuple:
+def _rank(row) -> tuple:
   """Best first: the highest success rate, then the fewest iterations."""
   iterations = row["learned_iterations"]
   return (-row["success_rate"], iterations is None, iterations or 0.0)
 
 
 def write_results(rows: List[dict], base_flagfile: str,
-                  output_dir: str) -> None:
-  """sweep.json, best.flags and the HParams logs of finished trials."""
+                  output_dir: str) -> List[dict]:
+  """sweep.json, best.flags and the HParams logs of finished trials;
+  returns the rows best first."""
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
   from tensorboard.plugins.hparams import api as hp  # pylint: disable=g-import-not-at-top
-  rows = sorted(rows, key=rank)
+  rows = sorted(rows, key=_rank)
   with open(os.path.join(output_dir, "sweep.json"), "w") as f:
     json.dump(rows, f, indent=1)
   if rows:
@@ -180,6 +181,7 @@ def write_results(rows: List[dict], base_flagfile: str,
       for metric in metrics:
         if row[metric] is not None:
           tf.summary.scalar(metric, row[metric], step=0)
+  return rows
 
 
 def _hparam_value(value):

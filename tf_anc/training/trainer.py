@@ -178,15 +178,15 @@ class Trainer:
     """Evaluates every restart; writes summaries and results.json."""
     config = self.config
     inputs, targets, masks = self.test_data
-    generic = evaluation.generic_steps(self.program, inputs, config.max_steps)
+    split_generic = evaluation.generic_steps(
+        self.program, self.test_split[0], config.max_steps)
+    generic = split_generic[:len(inputs)]  # test_data is the split's head
     results = evaluation.evaluate_restarts(
         self.machine, inputs, targets, masks, float(np.mean(generic)))
     best = evaluation.best_restart(results)
-    split_generic = np.mean(evaluation.generic_steps(
-        self.program, self.test_split[0], config.max_steps))
     exported = evaluation.exported_restart(
         *evaluation.soft_scores(self.machine, *self.test_split),
-        split_generic)
+        np.mean(split_generic))
     weights = [self.machine.controller.controller_weights(restart)
                for restart in range(config.restarts)]
     with self.writer.as_default():
