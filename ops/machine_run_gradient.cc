@@ -30,7 +30,12 @@ using ::tensorflow::TensorShape;
 class AncMachineRunGradOp : public OpKernel {
  public:
   explicit AncMachineRunGradOp(OpKernelConstruction* context)
-      : OpKernel(context) {}
+      : OpKernel(context) {
+    std::string halting_gradient;
+    OP_REQUIRES_OK(context,
+                   context->GetAttr("halting_gradient", &halting_gradient));
+    authors_halting_gradient_ = halting_gradient == "authors";
+  }
 
   void Compute(OpKernelContext* context) override {
     const Tensor& running_tensor = context->input(kForwardRunning);
@@ -148,6 +153,8 @@ class AncMachineRunGradOp : public OpKernel {
   }
 
  private:
+  bool authors_halting_gradient_;
+
   // What Differentiate reads and where it writes.
   struct Sources {
     const float* packed_logits;  // PackLogits
@@ -276,6 +283,13 @@ class AncMachineRunGradOp : public OpKernel {
                          ReadState(n, after.data()), &scratch,
                          WriteState(n, before.data()),
                          n.command.Write<V>(grad_command.data()));
+            if (authors_halting_gradient_) {
+              // The authors' backward passes p's gradient on unscaled, not
+              // times (1 - e_STOP) (tf_anc/machine/step.py).
+              *WriteState(n, before.data()).halting +=
+                  ReadState(n, after.data()).halting *
+                  n.command.Read<V>(command).instruction[kStop];
+            }
             ControllerBackward(
                 n, logits.data(), state.instruction_register, command,
                 running_now, grad_command.data(), grad_logits.data(),

@@ -8,33 +8,101 @@ import sys
 import pytest
 
 from tf_anc.experiments import table1
+from tf_anc.experiments import task_runs
 from tf_anc.machine import fused
+from tf_anc.training.config import TrainingConfig
+from tf_anc.training.trainer import train_and_evaluate
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def report(successes, iterations):
+def report(successes, iterations, programs=None):
+  programs = programs or [f"program {i}" for i in range(len(successes))]
   restarts = [{"success": success, "accuracy": 1.0 if success else 0.5,
-               "mean_iterations": iteration, "interpretability": 1}
-              for success, iteration in zip(successes, iterations)]
+               "mean_iterations": iteration, "interpretability": 1,
+               "program": program}
+              for success, iteration, program in zip(successes, iterations,
+                                                     programs)]
   return {"distribution": "biased", "generic_mean_iterations": 6.0,
           "restarts": restarts}
 
 
 def test_table1_row_takes_the_fastest_successful_restart():
-  row = table1.summarize("access", report([True, False, True], [5, 3, 4]))
+  row = task_runs.summarize("access", report([True, False, True], [5, 3, 4]))
   assert row["learned_iterations"] == 4
   assert row["success_rate"] == 2 / 3
   assert row["paper"]["success"] == 0.37
 
 
 def test_table1_markdown_puts_ours_beside_the_papers():
-  rows = [table1.summarize("access", report([True, False], [4, 6])),
-          table1.summarize("swap", report([False], [10]))]
+  rows = [task_runs.summarize("access", report([True, False], [4, 6])),
+          task_runs.summarize("swap", report([False], [10]))]
   text = table1.markdown(rows)
-  assert "| access | biased | 2 | 6.00 / 6 | 4.00 / 4 | 1 | 4 | 50% / 37% |" in text
+  assert ("| access | biased | 2 | 6.00 / 6 | 4.00 / 4 | 1 | 4 "
+          "| 50% [9%-91%] / 37% | - |") in text
   assert "10.00 (no success) / 6" in text
   assert table1.svg_bars(rows).startswith("<svg")
+
+
+def test_the_export_check_runs_the_served_model_on_fresh_samples(tmp_path):
+  # Two steps change no argmax: the generic program is what gets served.
+  report = train_and_evaluate(TrainingConfig(
+      task="access", model_dir=str(tmp_path / "run"),
+      data_dir=str(tmp_path / "tfds"), restarts=2, train_steps=2,
+      test_examples=20), log=lambda line: None)
+  checked = task_runs.check_export(report, num_examples=50)
+  assert report["exported_generic_program"]
+  assert checked["export_accuracy"] == 1.0
+  assert checked["export_iterations"] == checked["generic_iterations_fresh"]
+
+
+def test_the_success_interval_is_wilsons():
+  low, high = task_runs.wilson_interval(0, 20)
+  assert low == 0.0 and high == pytest.approx(0.161, abs=1e-3)
+  low, high = task_runs.wilson_interval(37, 100)
+  assert (low, high) == (pytest.approx(0.2821, abs=1e-3),
+                         pytest.approx(0.4671, abs=1e-3))
+
+
+def test_a_task_spec_may_name_another_distribution():
+  assert task_runs.task_and_distribution("listk@biased_k_upto_l") == (
+      "listk", "biased_k_upto_l")
+  assert task_runs.task_and_distribution("sort") == ("sort", None)
+
+
+def test_a_task_spec_runs_its_own_flagfile_when_there_is_one(tmp_path):
+  (tmp_path / "listk.flags").write_text("--task=listk\n")
+  assert task_runs.flagfile(str(tmp_path), "listk@biased_k_upto_l") == str(
+      tmp_path / "listk.flags")
+  (tmp_path / "listk@biased_k_upto_l.flags").write_text("--task=listk\n")
+  assert task_runs.flagfile(str(tmp_path), "listk@biased_k_upto_l") == str(
+      tmp_path / "listk@biased_k_upto_l.flags")
+
+
+def test_restarts_that_reach_one_program_count_once_as_distinct():
+  row = task_runs.summarize("access", report(
+      [True, True, True, False], [4, 4, 5, 6],
+      ["a = READ(b);  # p = 0.9", "a = READ(b);  # p = 0.7", "b", "c"]))
+  assert row["successes"] == 3
+  assert row["distinct_successful_programs"] == 2
+
+
+def test_a_variant_is_a_name_and_the_flags_it_adds():
+  assert task_runs.parse_variant("ours") == ("ours", [])
+  assert task_runs.parse_variant("authors:--init_noise=0 --padding=random") == (
+      "authors", ["--init_noise=0", "--padding=random"])
+  with pytest.raises(ValueError, match="not a --flag"):
+    task_runs.parse_variant("bad:init_noise=0")
+
+
+def test_a_variant_pools_the_restarts_of_its_seeds():
+  row = task_runs.pooled("access", "ours", [
+      report([True, False], [4, 6]), report([False, False], [6, 6])])
+  assert (row["restarts"], row["successes"], row["runs_with_success"]) == (
+      4, 1, 1)
+  assert row["learned_iterations"] == 4
+  assert "| access | ours | 4 | 25% [5%-70%] | 1 of 2 | 1 | 4.00 (6.00) |" in (
+      task_runs.variants_markdown([row]))
 
 
 def test_machine_benchmark_prints_and_writes_rows(tmp_path):

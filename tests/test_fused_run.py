@@ -51,7 +51,7 @@ def assert_gradients_close(actual, expected, relative):
 
 
 def random_machine(memory_size, num_registers, max_steps, num_restarts,
-                   step_impl, seed, eta_stop=0.9):
+                   step_impl, seed, eta_stop=0.9, halting_gradient="exact"):
   """A machine whose restarts are random soft programs.
 
   Restart 0 never stops (its STOP logits are very low), so its examples run
@@ -62,7 +62,7 @@ def random_machine(memory_size, num_registers, max_steps, num_restarts,
   machine = SoftMachine(
       memory_size, [f"r{i}" for i in range(num_registers)], max_steps,
       eta_stop=eta_stop, trace_memory=True, num_restarts=num_restarts,
-      step_impl=step_impl)
+      step_impl=step_impl, halting_gradient=halting_gradient)
   machine.build()
   rng = np.random.default_rng(seed)
   for variable in machine.trainable_variables:
@@ -161,6 +161,29 @@ def test_values_and_gradients_match_the_plain_loop(restarts, batch,
     steps = np.asarray(outputs["steps"])
     assert np.all(steps[0] == max_steps) and not np.any(outputs["halted"][0])
     assert np.any(steps[1:] < max_steps) and np.any(outputs["halted"][1:])
+
+
+@requires_library
+@pytest.mark.parametrize("restarts,batch,memory_size,num_registers,max_steps",
+                         [(2, 3, 8, 3, 12), (3, 7, 6, 2, 10)])
+def test_the_authors_halting_gradient_matches_the_plain_loop(
+    restarts, batch, memory_size, num_registers, max_steps):
+  seed = 7
+  memory = random_distributions(np.random.default_rng(seed), restarts, batch,
+                                memory_size, memory_size).numpy()
+  results = {}
+  for step_impl, halting_gradient in (("fused", "authors"), ("tf", "authors"),
+                                      ("tf", "exact")):
+    machine = random_machine(memory_size, num_registers, max_steps, restarts,
+                             step_impl, seed, eta_stop=0.5,
+                             halting_gradient=halting_gradient)
+    results[step_impl, halting_gradient] = outputs_and_gradients(
+        machine, memory, seed)
+  assert_runs_alike(results["fused", "authors"], results["tf", "authors"])
+  # The same run, another gradient.
+  instruction_gradients = [results["tf", name][1][0]
+                           for name in ("authors", "exact")]
+  assert not np.allclose(*instruction_gradients, rtol=1e-3)
 
 
 @requires_library

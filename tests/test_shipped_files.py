@@ -3,10 +3,16 @@
 import json
 import os
 
+import pytest
+
 from ntpt_keras import config as ntpt_config
 from tf_anc import data
 from tf_anc import tasks
+from tf_anc.experiments import task_runs
+from tf_anc.training import search
 from tests.test_cli import LISTK_INPUT, LISTK_RESULT, assert_usage_error, tool
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def test_a_program_name_names_the_shipped_program(monkeypatch, tmp_path):
@@ -83,3 +89,50 @@ def test_an_ntpt_path_that_exists_here_is_kept(monkeypatch, tmp_path):
   (tmp_path / "ntpt_keras" / "models" / "turing.py").write_text("")
   assert ntpt_config.shipped_file("ntpt_keras/models/turing.py") == (
       "ntpt_keras/models/turing.py")
+
+
+ANC_RUNS = sorted(
+    str(path.relative_to(data.configs_dir()))
+    for folder in ("anc", "anc/tuned", "anc/searched")
+    for path in (data.configs_dir() / folder).glob("*.flags"))
+SWEEPS = sorted(str(path.relative_to(data.configs_dir()))
+                for path in (data.configs_dir() / "anc/sweep").glob("*.flags"))
+
+
+def flag_lines(path):
+  with open(path) as f:
+    return [line.strip() for line in f if line.startswith("--")]
+
+
+@pytest.mark.parametrize("name", ANC_RUNS)
+def test_every_shipped_anc_flagfile_is_a_valid_run(name, monkeypatch):
+  monkeypatch.chdir(REPO)
+  search.training_config([f"--flagfile={data.configs_dir() / name}"])
+
+
+@pytest.mark.parametrize("name", SWEEPS)
+def test_every_value_of_every_shipped_sweep_is_a_valid_run(name, monkeypatch):
+  monkeypatch.chdir(REPO)  # the sweep files name their base from the repo
+  lines = flag_lines(data.configs_dir() / name)
+  base = [line.split("=", 1)[1] for line in lines
+          if line.startswith("--base_flagfile=")][0]
+  space = search.parse_space(
+      [line.split("=", 1)[1] for line in lines if line.startswith("--grid=")],
+      [line.split("=", 1)[1] for line in lines
+       if line.startswith("--sample=")])
+  for flag, choices in space.grid.items():
+    for choice in choices:
+      search.training_config([f"--flagfile={base}", f"--{flag}={choice}"])
+
+
+def test_the_experiment_flagfiles_name_valid_variants(monkeypatch):
+  monkeypatch.chdir(REPO)
+  for path in (data.configs_dir() / "anc/experiments").glob("*.flags"):
+    lines = flag_lines(path)
+    configs = [line.split("=", 1)[1] for line in lines
+               if line.startswith("--configs=")][0]
+    for line in lines:
+      if line.startswith("--variant="):
+        _, added = task_runs.parse_variant(line.split("=", 1)[1])
+        search.training_config(
+            [f"--flagfile={os.path.join(configs, 'access.flags')}", *added])

@@ -45,6 +45,14 @@ def test_trial_folders_are_named_by_their_values():
   assert first != search.trial_name({"learning_rate": 0.3, "gamma": "0.5"})
 
 
+def test_a_trial_folder_spells_out_only_the_varying_flags():
+  values = {"learning_rate": 0.1, "padding": "random"}
+  name = search.trial_name(values, varying=["learning_rate"])
+  assert name.startswith("learning_rate=0.1_") and "padding" not in name
+  assert name != search.trial_name({**values, "padding": "stop"},
+                                   varying=["learning_rate"])
+
+
 def test_a_sweep_without_a_base_flagfile_is_a_one_line_error():
   assert_usage_error(tool("sweep", "--grid=learning_rate=1"),
                      "--base_flagfile is required")

@@ -16,15 +16,17 @@ def check_name(name: str):
                      f"{', '.join(OPTIMIZERS)}")
 
 
-def make(name: str, learning_rate: float, variables):
+def make(name: str, learning_rate: float, variables, **options):
   """Optimizer `name` for `variables`, its slots already built.
 
   Built now rather than at the first step, so that a checkpoint restored
-  before training restores the slots too.
+  before training restores the slots too. `options` go to the Keras class
+  (e.g. Adam's `epsilon`).
   """
   import keras  # pylint: disable=g-import-not-at-top
   check_name(name)
-  optimizer = getattr(keras.optimizers, _CLASS_NAMES[name])(learning_rate)
+  optimizer = getattr(keras.optimizers, _CLASS_NAMES[name])(learning_rate,
+                                                            **options)
   optimizer.build(variables)
   return optimizer
 

@@ -1,97 +1,67 @@
 """Reproduces the paper's Table 1: every task, N restarts, ours beside theirs.
 
   python -m tf_anc.experiments.table1 [--restarts=20] [--output_dir=runs/table1]
-      [--tasks=access,swap,...] [--configs=configs/anc]
+      [--tasks=access,swap,...] [--configs=configs/anc] [--seed=N]
+      [--search=independent|population]
 
 Trains each task with its flagfile (`<configs>/<task>.flags`: by default the
-authors' hyper-parameters; `configs/anc/tuned` holds ours) in its own process, then writes `table1.md`,
-`table1.json` and `table1.svg` (iterations per task) to `--output_dir`. A
-task whose run already finished is not trained again; an interrupted one
-resumes from its checkpoints.
+authors' hyper-parameters; `configs/anc/tuned` holds ours) in its own
+process, then writes `table1.md`, `table1.json` and `table1.svg` (iterations
+per task) to `--output_dir`. A task may name another of its distributions,
+`listk@biased_k_upto_l` (same flagfile). `--seed` replaces the flagfiles'
+seeds, so that searched configurations are counted on fresh restarts.
+Success rates come with a 95% (Wilson) interval. A task whose run already
+finished is not trained again; an interrupted one resumes from its
+checkpoints.
 """
 
 import json
 import os
-import subprocess
-import sys
 
 from absl import flags
 
 from tf_anc import data
 from tf_anc.common import cli
-
-# Table 1 of the paper: iterations (= steps + 1) and success over 100 restarts.
-PAPER = {
-    "access": {"generic": 6, "learned": 4, "ideal": 4, "success": 0.37},
-    "increment": {"generic": 40, "learned": 16, "ideal": 34, "success": 0.84},
-    "swap": {"generic": 10, "learned": 6, "ideal": 6, "success": 0.27},
-    "listk": {"generic": 18, "learned": 11, "ideal": 10, "success": 0.19},
-    "addition": {"generic": 20, "learned": 9, "ideal": 6, "success": 0.12},
-    "sort": {"generic": 38, "learned": 18, "ideal": 9.5, "success": 0.74},
-}
+from tf_anc.experiments.task_runs import PAPER, check_export, check_tasks
+from tf_anc.experiments.task_runs import run_task, success_text, summarize
 
 _RESTARTS = flags.DEFINE_integer("restarts", 20, "Restarts per task.",
                                  lower_bound=1)
-_TASKS = flags.DEFINE_list("tasks", list(PAPER), "Tasks to run.")
+# Both ListK generators: ours, and the authors' (k up to the list's length).
+_TASKS = flags.DEFINE_list(
+    "tasks", ["access", "increment", "swap", "listk",
+              "listk@biased_k_upto_l", "addition", "sort"],
+    "Tasks to run; TASK@DISTRIBUTION runs TASK's flagfile on another of "
+    "its distributions.")
 _OUTPUT_DIR = flags.DEFINE_string("output_dir", "runs/table1",
                                   "Where runs and tables go.")
 _DATA_DIR = flags.DEFINE_string("data_dir", None, "tfds data directory.")
 _CONFIGS = flags.DEFINE_string(
     "configs", str(data.configs_dir() / "anc"),
     "Directory of the <task>.flags files to run.")
+_SEED = flags.DEFINE_integer(
+    "seed", None, "Seed of every run (default: each flagfile's).")
+_SEARCH = flags.DEFINE_enum(
+    "search", None, ["independent", "population"],
+    "Every run's --search (default: each flagfile's): population success "
+    "rates count population members, not independent restarts.")
 
 
-def _finished(results_path, restarts):
-  if not os.path.exists(results_path):
-    return False
-  with open(results_path) as f:
-    report = json.load(f)
-  return (len(report["restarts"]) == restarts and
-          report["train_steps_done"] == report["config"]["train_steps"])
-
-
-def run_task(task, restarts, output_dir, data_dir, configs):
-  """Trains one task (unless done) and returns its results.json."""
-  model_dir = os.path.join(output_dir, task)
-  results_path = os.path.join(model_dir, "results.json")
-  if not _finished(results_path, restarts):
-    command = [sys.executable, "-m", "tf_anc.train",
-               f"--flagfile={os.path.join(configs, task + '.flags')}",
-               f"--restarts={restarts}", f"--model_dir={model_dir}",
-               "--log_every=500"]
-    if data_dir:
-      command.append(f"--data_dir={data_dir}")
-    print(f"== {task}: {' '.join(command)}", flush=True)
-    subprocess.run(command, check=True)
-  with open(results_path) as f:
-    return json.load(f)
-
-
-def summarize(task, report):
-  """Ours for one task: generic/learned iterations, success rate."""
-  restarts = report["restarts"]
-  successes = [r for r in restarts if r["success"]]
-  best = min(successes or restarts,
-             key=lambda r: (-r["accuracy"], r["mean_iterations"]))
-  return {
-      "task": task,
-      "distribution": report["distribution"],
-      "restarts": len(restarts),
-      "generic_iterations": report["generic_mean_iterations"],
-      "learned_iterations": best["mean_iterations"],
-      "learned_accuracy": best["accuracy"],
-      "learned_interpretability": best["interpretability"],
-      "success_rate": len(successes) / len(restarts),
-      "paper": PAPER[task],
-  }
+def export_text(row):
+  if "export_accuracy" not in row:
+    return "-"
+  return (f"{row['export_accuracy']:.0%} of {row['fresh_examples']}, "
+          f"{row['export_iterations']:.2f} "
+          f"({row['generic_iterations_fresh']:.2f})")
 
 
 def markdown(rows):
   lines = [
       "| task | distribution | restarts | generic iterations (ours / paper) "
       "| learned iterations (ours / paper) | level (ours) | ideal (paper) "
-      "| success (ours / paper) |",
-      "|---|---|---|---|---|---|---|---|",
+      "| success [95%] (ours / paper) | export on fresh samples: right, "
+      "iterations (generic) |",
+      "|---|---|---|---|---|---|---|---|---|",
   ]
   for row in rows:
     paper = row["paper"]
@@ -103,7 +73,8 @@ def markdown(rows):
         f"| {row['generic_iterations']:.2f} / {paper['generic']} "
         f"| {learned} / {paper['learned']} "
         f"| {row['learned_interpretability']} | {paper['ideal']} "
-        f"| {row['success_rate']:.0%} / {paper['success']:.0%} |")
+        f"| {success_text(row)} / {paper['success']:.0%} "
+        f"| {export_text(row)} |")
   return "\n".join(lines) + "\n"
 
 
@@ -143,17 +114,15 @@ def svg_bars(rows):
 def main(argv):
   if len(argv) > 1:
     raise cli.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
-  unknown = [task for task in _TASKS.value if task not in PAPER]
-  if unknown:
-    raise cli.UsageError(f"unknown tasks {', '.join(unknown)}; Table 1 has "
-                         f"{', '.join(PAPER)}")
-  for task in _TASKS.value:
-    flagfile = os.path.join(_CONFIGS.value, task + ".flags")
-    if not os.path.exists(flagfile):
-      raise cli.UsageError(f"no flagfile {flagfile}")
-  rows = [summarize(task, run_task(task, _RESTARTS.value, _OUTPUT_DIR.value,
-                                   _DATA_DIR.value, _CONFIGS.value))
-          for task in _TASKS.value]
+  check_tasks(_TASKS.value, _CONFIGS.value)
+  extra_flags = [f"--{flag.name}={flag.value}" for flag in (_SEED, _SEARCH)
+                 if flag.value is not None]
+  rows = []
+  for spec in _TASKS.value:
+    report = run_task(spec, _RESTARTS.value,
+                      os.path.join(_OUTPUT_DIR.value, spec), _DATA_DIR.value,
+                      _CONFIGS.value, extra_flags)
+    rows.append({**summarize(spec, report), **check_export(report)})
   table = markdown(rows)
   os.makedirs(_OUTPUT_DIR.value, exist_ok=True)
   outputs = {"table1.md": table, "table1.json": json.dumps(rows, indent=1),
@@ -162,6 +131,11 @@ def main(argv):
     with open(os.path.join(_OUTPUT_DIR.value, name), "w") as f:
       f.write(text)
   print(table)
+  for row in rows:
+    if "export_iterations_by_size" in row:
+      print(f"{row['task']}: the served model's iterations by k: " +
+            ", ".join(f"{size}: {value:.2f}" for size, value in
+                      row["export_iterations_by_size"].items()))
   print(f"wrote {', '.join(outputs)} to {_OUTPUT_DIR.value}")
 
 

@@ -48,16 +48,23 @@ class SoftMachine(keras.layers.Layer):
 
   `step_impl`: "tf" (the plain-TF loop), "fused" (the whole run as one
   op) or "auto" (fused when its library loads); None defers to
-  $TF_ANC_STEP, itself "auto" by default.
+  $TF_ANC_STEP, itself "auto" by default. `halting_gradient="authors"`
+  backpropagates through the halting update as the authors' code does
+  (`step.HALTING_GRADIENTS`).
   """
 
   def __init__(self, memory_size, register_names, max_steps,
                eta_stop=DEFAULT_ETA_STOP, trace_memory=False,
-               num_restarts=None, step_impl=None, **kwargs):
+               num_restarts=None, step_impl=None, halting_gradient="exact",
+               **kwargs):
     super().__init__(**kwargs)
     if step_impl is not None:
       fused.resolve_step_impl(step_impl)  # rejects unknown names now
+    if halting_gradient not in step.HALTING_GRADIENTS:
+      raise ValueError(f"unknown halting gradient {halting_gradient!r}; "
+                       f"choose from {', '.join(step.HALTING_GRADIENTS)}")
     self.step_impl = step_impl
+    self.halting_gradient = halting_gradient
     self.memory_size = int(memory_size)
     self.max_steps = int(max_steps)
     if self.max_steps < 1:
@@ -119,7 +126,8 @@ class SoftMachine(keras.layers.Layer):
                 controller.second_argument_logits, controller.output_logits),
         self.max_steps, self.eta_stop, trace_memory=self.trace_memory,
         error_target=None if errors is None else errors.rows,
-        error_mask=None if errors is None else errors.mask)
+        error_mask=None if errors is None else errors.mask,
+        halting_gradient=self.halting_gradient)
     outputs = {
         "memory": run.final_memory,
         "registers": run.final_registers,
@@ -161,7 +169,8 @@ class SoftMachine(keras.layers.Layer):
     def loop_body(t, state, steps, trace_arrays):
       running = is_running(state)
       stepped = step.machine_step(
-          state, self.controller(state.instruction_register))
+          state, self.controller(state.instruction_register),
+          self.halting_gradient)
       state = tf.nest.map_structure(
           lambda new, old: _where_running(running, new, old), stepped, state)
       steps += tf.cast(running, tf.int32)
@@ -203,7 +212,8 @@ class SoftMachine(keras.layers.Layer):
                   register_names=list(self.controller.register_names),
                   max_steps=self.max_steps, eta_stop=self.eta_stop,
                   trace_memory=self.trace_memory,
-                  num_restarts=self.num_restarts, step_impl=self.step_impl)
+                  num_restarts=self.num_restarts, step_impl=self.step_impl,
+                  halting_gradient=self.halting_gradient)
     return config
 
 

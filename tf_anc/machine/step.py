@@ -82,7 +82,15 @@ def alu(x, y, memory, instruction):
   return tf.einsum("bk,bkc->bc", instruction, stacked)
 
 
-def machine_step(state: MachineState, command: Command) -> MachineState:
+# How the gradient flows through the halting update p' = p + (1 - p) e_stop:
+# "exact", or "authors" (their machine.lua's backward, which passes the
+# gradient of p' to p unscaled, as if (1 - p) were a constant there; the
+# forward values are the same).
+HALTING_GRADIENTS = ("exact", "authors")
+
+
+def machine_step(state: MachineState, command: Command,
+                 halting_gradient: str = "exact") -> MachineState:
   """Executes one soft instruction on every example of the batch."""
   x = tf.einsum("br,brm->bm", command.first_argument, state.registers)
   y = tf.einsum("br,brm->bm", command.second_argument, state.registers)
@@ -101,7 +109,10 @@ def machine_step(state: MachineState, command: Command) -> MachineState:
                           tf.roll(state.instruction_register, 1, axis=1))
 
   stop = command.instruction[:, isa.STOP]
+  running_probability = 1.0 - state.halting_probability
+  if halting_gradient == "authors":
+    running_probability = tf.stop_gradient(running_probability)
   halting_probability = (state.halting_probability +
-                         (1.0 - state.halting_probability) * stop)
+                         running_probability * stop)
   return MachineState(memory, registers, instruction_register,
                       halting_probability)

@@ -39,7 +39,7 @@ def load():
 
 
 def machine_run(state, logits, max_steps, eta_stop, trace_memory=False,
-                error_target=None, error_mask=None):
+                error_target=None, error_mask=None, halting_gradient="exact"):
   """Runs the soft machine from `state` for up to `max_steps` steps.
 
   Args:
@@ -53,6 +53,9 @@ def machine_run(state, logits, max_steps, eta_stop, trace_memory=False,
     error_target, error_mask: [B, M, M] target rows and [B, M] row weights;
       given, the op outputs each step's error of the memory against them,
       sum_i mask_i sum_c (memory[i, c] - target[i, c])^2, without a trace.
+    halting_gradient: "exact", or "authors" (the gradient op passes the
+      halting probability's gradient on unscaled, as
+      tf_anc.machine.step.machine_step does with "authors").
 
   Returns:
     The op's outputs as a namedtuple: final_memory, final_registers,
@@ -69,7 +72,7 @@ def machine_run(state, logits, max_steps, eta_stop, trace_memory=False,
       state.memory, state.registers, state.instruction_register,
       state.halting_probability, *logits, error_target, error_mask,
       max_steps=max_steps, eta_stop=eta_stop, trace_memory=trace_memory,
-      trace_errors=trace_errors)
+      trace_errors=trace_errors, halting_gradient=halting_gradient)
 
 
 # AncMachineRun's outputs by index: those its gradient op reads (running and
@@ -88,5 +91,6 @@ def _machine_run_gradient(op, *output_gradients):
                else output_gradients[index]
                for index in _DIFFERENTIABLE_OUTPUTS]
   input_gradients = load().anc_machine_run_grad(
-      *op.inputs, op.outputs[_RUNNING], op.outputs[_SAVED], *gradients)
+      *op.inputs, op.outputs[_RUNNING], op.outputs[_SAVED], *gradients,
+      halting_gradient=op.get_attr("halting_gradient"))
   return list(input_gradients) + [None, None]  # none for the error target

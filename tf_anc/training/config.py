@@ -10,6 +10,13 @@ import dataclasses
 from typing import Optional
 
 
+# The choices of TrainingConfig's named switches.
+PADDINGS = ("stop", "random")
+PRIORS = ("none", "infinity", "softmax")
+BATCH_LOSSES = ("mean", "sum")
+SEARCHES = ("independent", "population")
+
+
 @dataclasses.dataclass(frozen=True)
 class LossWeights:
   """The weights of the four loss terms (docs/anc-machine.md, "The loss")."""
@@ -40,6 +47,36 @@ class TrainingConfig:
   restarts: int = 8
   seed: int = 0
   init_noise: float = 0.1  # std of Gaussian noise added to compiled logits
+  # The rows past the program's end: "stop" (the compiled program's, so a
+  # program that runs off its end halts) or "random" (the authors' code:
+  # Torch's nn.Linear initialisation, U(-1/sqrt(M), 1/sqrt(M)), near flat).
+  padding: str = "stop"
+  # A pull towards the compiled program (the authors' optim/ priors):
+  # "infinity" pushes each compiled choice's logit up and the others down,
+  # "softmax" is the squared distance of each row's softmax to the compiled
+  # one-hot; weighted prior_weight / (1 + prior_annealing * step).
+  prior: str = "none"
+  prior_weight: float = 0.0
+  prior_annealing: float = 1.0
+  # How a restart's examples make its loss: "mean" or "sum" (the authors
+  # accumulate every example's gradient).
+  batch_loss: str = "mean"
+  adam_epsilon: float = 1e-7  # Keras' default; the authors' Adam uses 1e-8
+  # "exact", or "authors": their backward through the halting update
+  # (tf_anc.machine.step.HALTING_GRADIENTS).
+  halting_gradient: str = "exact"
+  train_examples: Optional[int] = None  # the train split's size (10,000)
+  # "independent" restarts, or a "population": every population_interval
+  # steps the weakest population_fraction of the restarts (on
+  # population_examples fixed train examples: accuracy, then mean steps,
+  # then loss) take copies of the strongest ones' logits, optimizer state
+  # and hyper-parameters, then perturb them (population_noise on the logits,
+  # the learning rate and efficiency weight times 0.8 or 1.25).
+  search: str = "independent"
+  population_interval: int = 100
+  population_fraction: float = 0.25
+  population_noise: float = 0.5
+  population_examples: int = 50
   checkpoint_every: int = 100
   log_every: int = 100
   test_examples: int = 1000

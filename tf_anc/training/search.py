@@ -75,12 +75,15 @@ def trial_flags(base_flagfile: str, values: Dict[str, object],
   return result
 
 
-def trial_name(values: Dict[str, object]) -> str:
-  """A trial's folder: its values, readable and short, plus their hash."""
-  text = ",".join(f"{name}={value}" for name, value in sorted(values.items()))
-  digest = hashlib.sha1(text.encode()).hexdigest()[:8]
+def trial_name(values: Dict[str, object], varying=None) -> str:
+  """A trial's folder: the values of the `varying` flags (default: all),
+  readable and short, plus the hash of all its values."""
+  def text(names):
+    return ",".join(f"{name}={values[name]}" for name in sorted(names))
+  digest = hashlib.sha1(text(values).encode()).hexdigest()[:8]
+  shown = values if varying is None else set(varying) & set(values)
   readable = "".join(c if c.isalnum() or c in "=.,-" else "_"
-                     for c in text)[:80]
+                     for c in text(shown))[:80]
   return f"{readable}_{digest}"
 
 
@@ -118,7 +121,7 @@ def run_trial(settings: dict):
   from tf_anc.training import trainer  # pylint: disable=g-import-not-at-top
   values = settings["values"]
   model_dir = os.path.join(settings["output_dir"], "trials",
-                           trial_name(values))
+                           trial_name(values, settings["varying"]))
   config = training_config(trial_flags(settings["base_flagfile"], values,
                                        model_dir, settings["data_dir"]))
   run = trainer.Trainer(config, log=lambda line: None)
@@ -137,7 +140,10 @@ def param_space(space: Space, settings: dict) -> dict:
       low, high = (float(v) for v in args)
       values[name] = (tune.loguniform(low, high) if kind == "log_uniform"
                       else tune.uniform(low, high))
-  return {**settings, "values": values}
+  # A one-value grid fixes its flag: trials' folders do not spell it out.
+  varying = sorted([name for name, choices in space.grid.items()
+                    if len(choices) > 1] + list(space.samples))
+  return {**settings, "values": values, "varying": varying}
 
 
 def _rank(row) -> tuple:

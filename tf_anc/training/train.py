@@ -16,6 +16,7 @@ from absl import logging
 
 from tf_anc.common import cli
 from tf_anc.common.trainer_flags import TrainerFlags
+from tf_anc.training import config as config_module
 from tf_anc.training.config import LossWeights, TrainingConfig
 
 
@@ -27,6 +28,9 @@ class Flags:
     self._shared = TrainerFlags(defaults, flag_values, helps={
         "restarts": "Independent controllers trained side by side.",
         "test_examples": "Test examples per evaluation.",
+        "train_examples": ("Size of the train split each restart draws its "
+                           "batches from (default 10,000); the authors "
+                           "draw a fresh example every time."),
         "jit_compile": (
             "XLA-compile the training step. The fused machine op "
             "(tf_anc/ops) has no XLA kernel, so an XLA step runs the "
@@ -69,6 +73,60 @@ class Flags:
         flags.DEFINE_float, "init_noise", defaults.init_noise,
         "Std of Gaussian noise added to each restart's compiled logits.",
         lower_bound=0.0)
+    # The audit's switches (docs/reproduction.md): the authors' choices.
+    self._padding = define(
+        flags.DEFINE_enum, "padding", defaults.padding,
+        "Rows past the program's end: stop (halt there) or random (the "
+        "authors': U(-1/sqrt(M), 1/sqrt(M)) logits, near flat).",
+        enum_values=list(config_module.PADDINGS))
+    self._prior = define(
+        flags.DEFINE_enum, "prior", defaults.prior,
+        "Pull towards the compiled program (the authors' priors): infinity "
+        "(push chosen logits up, others down) or softmax (squared distance "
+        "to the compiled one-hots).",
+        enum_values=list(config_module.PRIORS))
+    self._prior_weight = define(
+        flags.DEFINE_float, "prior_weight", defaults.prior_weight,
+        "The prior's initial weight.", lower_bound=0.0)
+    self._prior_annealing = define(
+        flags.DEFINE_float, "prior_annealing", defaults.prior_annealing,
+        "The prior's weight at update t is prior_weight / (1 + "
+        "prior_annealing * t).", lower_bound=0.0)
+    self._batch_loss = define(
+        flags.DEFINE_enum, "batch_loss", defaults.batch_loss,
+        "A restart's loss over its batch: mean, or sum (the authors "
+        "accumulate the examples' gradients).", enum_values=list(config_module.BATCH_LOSSES))
+    self._adam_epsilon = define(
+        flags.DEFINE_float, "adam_epsilon", defaults.adam_epsilon,
+        "Adam's epsilon (Keras' default 1e-7; the authors' 1e-8).",
+        lower_bound=0.0)
+    self._halting_gradient = define(
+        flags.DEFINE_string, "halting_gradient", defaults.halting_gradient,
+        "Backward through the halting update: exact, or authors (their "
+        "machine passes the halting probability's gradient on unscaled).")
+    # Global + local search over the restarts (docs/training.md).
+    self._search = define(
+        flags.DEFINE_enum, "search", defaults.search,
+        "independent restarts, or a population: the weakest restarts "
+        "periodically take perturbed copies of the strongest.",
+        enum_values=list(config_module.SEARCHES))
+    self._population_interval = define(
+        flags.DEFINE_integer, "population_interval",
+        defaults.population_interval,
+        "Steps between the population's exploit/explore.", lower_bound=1)
+    self._population_fraction = define(
+        flags.DEFINE_float, "population_fraction",
+        defaults.population_fraction,
+        "Fraction of the restarts replaced each time (and of the best "
+        "copied).", lower_bound=0.0, upper_bound=0.5)
+    self._population_noise = define(
+        flags.DEFINE_float, "population_noise", defaults.population_noise,
+        "Std of the noise added to a copied restart's logits.",
+        lower_bound=0.0)
+    self._population_examples = define(
+        flags.DEFINE_integer, "population_examples",
+        defaults.population_examples,
+        "Train examples the restarts are scored on.", lower_bound=1)
     self._export_all_restarts = define(
         flags.DEFINE_bool, "export_all_restarts",
         defaults.export_all_restarts,
@@ -84,6 +142,17 @@ class Flags:
             correctness=self._alpha.value, confidence=self._beta.value,
             efficiency=self._gamma.value, halting=self._delta.value),
         init_noise=self._init_noise.value,
+        padding=self._padding.value, prior=self._prior.value,
+        prior_weight=self._prior_weight.value,
+        prior_annealing=self._prior_annealing.value,
+        batch_loss=self._batch_loss.value,
+        adam_epsilon=self._adam_epsilon.value,
+        halting_gradient=self._halting_gradient.value,
+        search=self._search.value,
+        population_interval=self._population_interval.value,
+        population_fraction=self._population_fraction.value,
+        population_noise=self._population_noise.value,
+        population_examples=self._population_examples.value,
         export_all_restarts=self._export_all_restarts.value,
         **self._shared.values())
 

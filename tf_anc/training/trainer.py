@@ -25,11 +25,20 @@ from tf_anc.export import export_saved_model
 from tf_anc.lang.compiler import compile_program
 from tf_anc.machine import SoftMachine
 from tf_anc.machine import fused
+from tf_anc.machine.step import HALTING_GRADIENTS
+from tf_anc.training import config as config_module
 from tf_anc.training import evaluation
+from tf_anc.training import initialization
+from tf_anc.training import population
+from tf_anc.training import priors
 from tf_anc.training import summaries
 from tf_anc.training.config import TrainingConfig
 from tf_anc.training.loss import loss_terms, total_loss
 from tf_anc_datasets import anc_tasks
+
+# How a restart's examples make its loss (TrainingConfig.batch_loss).
+_BATCH_REDUCTIONS = {"mean": tf.reduce_mean, "sum": tf.reduce_sum}
+
 
 def resolve(config: TrainingConfig) -> TrainingConfig:
   """Fills the task's defaults and checks the config; ValueError if bad."""
@@ -46,11 +55,26 @@ def resolve(config: TrainingConfig) -> TrainingConfig:
                      f"{task.name}, whose memories have M = "
                      f"{task.memory_size} cells")
   optimizers.check_name(config.optimizer)
+  for name, choices in (("padding", config_module.PADDINGS),
+                        ("prior", config_module.PRIORS),
+                        ("batch_loss", config_module.BATCH_LOSSES),
+                        ("search", config_module.SEARCHES),
+                        ("halting_gradient", HALTING_GRADIENTS)):
+    if getattr(config, name) not in choices:
+      raise ValueError(f"unknown {name} {getattr(config, name)!r}; choose "
+                       f"from {', '.join(choices)}")
   for name in ("batch_size", "train_steps", "restarts", "checkpoint_every",
-               "log_every", "test_examples"):
+               "log_every", "test_examples", "population_interval",
+               "population_examples"):
     if getattr(config, name) < 1:
       raise ValueError(f"{name} must be at least 1, got "
                        f"{getattr(config, name)}")
+  if config.train_examples is not None and config.train_examples < 1:
+    raise ValueError(f"train_examples must be at least 1, got "
+                     f"{config.train_examples}")
+  if not 0.0 <= config.population_fraction <= 0.5:
+    raise ValueError(f"population_fraction must be in [0, 0.5], got "
+                     f"{config.population_fraction}")
   program = config.program or str(tasks.program_path(task))
   if not os.path.exists(program):
     raise ValueError(f"program file not found: {program}")
@@ -72,21 +96,39 @@ class Trainer:
     compiled = compile_program(self.program, config.sharpness)
     self.machine = SoftMachine(
         config.memory_size, compiled.register_names, config.max_steps,
-        eta_stop=config.eta_stop, num_restarts=config.restarts)
+        eta_stop=config.eta_stop, num_restarts=config.restarts,
+        halting_gradient=config.halting_gradient)
     for restart in range(config.restarts):
       self.machine.controller.set_controller_weights(
-          self._noisy(compiled, restart), restart)
-    self.optimizer = optimizers.make(config.optimizer, config.learning_rate,
-                                     self.machine.trainable_variables)
+          initialization.initial_weights(
+              compiled, len(self.program.operations), restart, config.seed,
+              config.padding, config.init_noise), restart)
+    self.optimizer = optimizers.make(
+        config.optimizer, config.learning_rate,
+        self.machine.trainable_variables,
+        **({"epsilon": config.adam_epsilon} if config.optimizer == "adam"
+           else {}))
+    self.prior = (priors.Prior(config.prior, self.program, config.prior_weight,
+                               config.prior_annealing)
+                  if config.prior != "none" and config.prior_weight else None)
     self.step = tf.Variable(0, dtype=tf.int64, name="step")
+    tracked = {}
+    self.population = None
+    if config.search == "population":
+      self.population = population.Population(
+          config.restarts, config.population_fraction,
+          config.population_noise, config.seed)
+      tracked = {"learning_rate_scale": self.population.learning_rate_scale,
+                 "efficiency_scale": self.population.efficiency_scale}
     self.checkpoint = tf.train.Checkpoint(
         step=self.step, controller=self.machine.controller,
-        optimizer=self.optimizer)
+        optimizer=self.optimizer, **tracked)
     self.checkpoints = tf.train.CheckpointManager(
         self.checkpoint, os.path.join(config.model_dir, "checkpoints"),
         max_to_keep=3)
     self.train_data = pipeline.in_memory(anc_tasks.load(
-        config.task, config.distribution, "train", config.data_dir))
+        config.task, config.distribution, "train", config.data_dir,
+        num_examples=config.train_examples))
     test = pipeline.in_memory(anc_tasks.load(
         config.task, config.distribution, "test", config.data_dir))
     # The whole split decides what is exported; the first `test_examples`
@@ -98,16 +140,7 @@ class Trainer:
     self.writer = tf.summary.create_file_writer(config.model_dir)
     self._train_step = tf.function(self._train_step_eager,
                                    jit_compile=config.jit_compile)
-
-  def _noisy(self, compiled, restart):
-    if not self.config.init_noise:
-      return compiled
-    rng = np.random.default_rng([self.config.seed, restart])
-    fields = {name: value + rng.normal(0.0, self.config.init_noise,
-                                       value.shape).astype(np.float32)
-              for name, value in dataclasses.asdict(compiled).items()
-              if isinstance(value, np.ndarray)}
-    return dataclasses.replace(compiled, **fields)
+    self._scores = tf.function(self._scores_eager)
 
   def _indices(self, step):
     """`[K, B]`: each restart's examples of `step`, drawn with replacement
@@ -126,25 +159,79 @@ class Trainer:
         self.train_data, self._indices, start_step, config.train_steps,
         indices_shape=(config.restarts, config.batch_size))
 
+  def _per_restart_loss(self, inputs, targets, masks, efficiency_scale=None):
+    """`[K]` losses (reduced over each restart's examples as `batch_loss`
+    says) and the terms per example."""
+    # The confidence term's per-step errors, measured in the machine's
+    # loop rather than from a [K, B, T, M, M] memory trace.
+    errors = ({"error_target": targets, "error_mask": masks}
+              if self.config.loss_weights.confidence else {})
+    outputs = self.machine(inputs, **errors)
+    terms = loss_terms(outputs, targets, masks, self.config.eta_stop)
+    weighted = terms
+    if efficiency_scale is not None:
+      weighted = dict(terms, efficiency=(terms["efficiency"] *
+                                         efficiency_scale[:, None]))
+    per_restart = _BATCH_REDUCTIONS[self.config.batch_loss](
+        total_loss(weighted, self.config.loss_weights), axis=-1)
+    return per_restart, terms, outputs
+
   def _train_step_eager(self, inputs, targets, masks):
+    population = self.population
     with tf.GradientTape() as tape:
-      # The confidence term's per-step errors, measured in the machine's
-      # loop rather than from a [K, B, T, M, M] memory trace.
-      errors = ({"error_target": targets, "error_mask": masks}
-                if self.config.loss_weights.confidence else {})
-      outputs = self.machine(inputs, **errors)
-      terms = loss_terms(outputs, targets, masks, self.config.eta_stop)
-      # Mean over each restart's batch, summed over restarts: every restart
-      # gets the gradient of its own loss.
-      per_restart = tf.reduce_mean(
-          total_loss(terms, self.config.loss_weights), axis=-1)
+      per_restart, terms, _ = self._per_restart_loss(
+          inputs, targets, masks,
+          population.efficiency_scale if population else None)
+      if self.prior:
+        per_restart += self.prior(self.machine.controller, self.step + 1)
+      # Summed over restarts: every restart gets the gradient of its own loss.
       loss = tf.reduce_sum(per_restart)
     variables = self.machine.trainable_variables
+    before = ([tf.identity(variable) for variable in variables]
+              if population else [])
     self.optimizer.apply_gradients(zip(tape.gradient(loss, variables),
                                        variables))
+    if population:
+      # Each restart's own learning rate: its update scaled (SGD's and
+      # Adam's updates are both linear in the learning rate).
+      for variable, old in zip(variables, before):
+        scale = tf.reshape(population.learning_rate_scale,
+                           [-1] + [1] * (variable.shape.rank - 1))
+        variable.assign(old + scale * (variable - old))
     self.step.assign_add(1)
     return (tf.reduce_mean(per_restart),
             {name: tf.reduce_mean(value) for name, value in terms.items()})
+
+  def _scores_eager(self, inputs, targets, masks):
+    """Each restart's accuracy, mean steps and loss on the same examples
+    `[B, M]`."""
+    per_restart = [tf.broadcast_to(values, (self.config.restarts,) +
+                                   tuple(values.shape))
+                   for values in (inputs, targets, masks)]
+    loss, _, outputs = self._per_restart_loss(*per_restart)
+    memory = tf.argmax(outputs["memory"], axis=-1, output_type=tf.int32)
+    right = tf.reduce_all((memory == per_restart[1]) | ~per_restart[2],
+                          axis=-1)
+    return (tf.reduce_mean(tf.cast(right, tf.float32), axis=-1),
+            tf.reduce_mean(tf.cast(outputs["steps"], tf.float32), axis=-1),
+            loss)
+
+  def _evolve(self, step):
+    """The population's exploit and explore after `step`; logs who moved."""
+    examples = self.config.population_examples
+    accuracies, mean_steps, losses = self._scores(
+        *(self.train_data[name][:examples]
+          for name in ("input", "target", "mask")))
+    replacements = self.population.replacements(
+        accuracies.numpy(), mean_steps.numpy(), losses.numpy(), step)
+    state = [variable for variable in self.optimizer.variables
+             if variable.shape.rank and
+             variable.shape[0] == self.config.restarts]
+    self.population.exploit_and_explore(
+        replacements, self.machine.trainable_variables, state, step)
+    if replacements:
+      self.log(f"step {step}: population: " + ", ".join(
+          f"{source}->{loser}" for loser, source in replacements))
 
   def restore(self) -> int:
     """Restores the latest checkpoint, if any; returns the step reached."""
@@ -160,6 +247,9 @@ class Trainer:
         loss, terms = self._train_step(batch["input"], batch["target"],
                                        batch["mask"])
         step += 1
+        if (self.population and step % config.population_interval == 0 and
+            step < config.train_steps):
+          self._evolve(step)
         if step % config.log_every == 0 or step == config.train_steps:
           now = time.perf_counter()
           speed = ((step - logged_step) * config.batch_size *

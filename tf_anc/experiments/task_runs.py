@@ -1,0 +1,224 @@
+"""Running Table 1's tasks from their flagfiles and summarising the runs.
+
+Shared by `tf_anc.experiments.table1` and `tf_anc.experiments.compare`: a
+task spec (`access`, `listk@biased_k_upto_l`) is trained with
+`<configs>/<task>.flags` in its own process (resuming, or read back when
+already finished), and its results.json becomes one row; a variant's runs
+over several seeds are pooled into one.
+"""
+
+import json
+import math
+import os
+import shlex
+import subprocess
+import sys
+
+import numpy as np
+
+from tf_anc.common import cli
+
+# Table 1 of the paper: iterations (= steps + 1) and success over 100 restarts.
+PAPER = {
+    "access": {"generic": 6, "learned": 4, "ideal": 4, "success": 0.37},
+    "increment": {"generic": 40, "learned": 16, "ideal": 34, "success": 0.84},
+    "swap": {"generic": 10, "learned": 6, "ideal": 6, "success": 0.27},
+    "listk": {"generic": 18, "learned": 11, "ideal": 10, "success": 0.19},
+    "addition": {"generic": 20, "learned": 9, "ideal": 6, "success": 0.12},
+    "sort": {"generic": 38, "learned": 18, "ideal": 9.5, "success": 0.74},
+}
+
+
+def task_and_distribution(spec):
+  """`listk@biased_k_upto_l` -> ("listk", "biased_k_upto_l"); a plain task
+  name -> (task, None): its flagfile's distribution."""
+  task, _, distribution = spec.partition("@")
+  return task, distribution or None
+
+
+def flagfile(configs, spec):
+  """`<configs>/<spec>.flags` when there is one (a configuration for that
+  distribution, e.g. `listk@biased_k_upto_l.flags`), else the task's."""
+  own = os.path.join(configs, spec + ".flags")
+  if os.path.exists(own):
+    return own
+  return os.path.join(configs, task_and_distribution(spec)[0] + ".flags")
+
+
+def _finished(results_path, restarts):
+  if not os.path.exists(results_path):
+    return False
+  with open(results_path) as f:
+    report = json.load(f)
+  return (len(report["restarts"]) == restarts and
+          report["train_steps_done"] == report["config"]["train_steps"])
+
+
+def run_task(spec, restarts, model_dir, data_dir, configs, extra_flags=()):
+  """Trains one task spec (unless done) into `model_dir` with its flagfile
+  and `extra_flags`; returns its results.json."""
+  task, distribution = task_and_distribution(spec)
+  results_path = os.path.join(model_dir, "results.json")
+  if not _finished(results_path, restarts):
+    command = [sys.executable, "-m", "tf_anc.train",
+               f"--flagfile={flagfile(configs, spec)}",
+               f"--restarts={restarts}", f"--model_dir={model_dir}",
+               "--log_every=500", *extra_flags]
+    if distribution:
+      command.append(f"--distribution={distribution}")
+    if data_dir:
+      command.append(f"--data_dir={data_dir}")
+    print(f"== {spec}: {' '.join(command)}", flush=True)
+    subprocess.run(command, check=True)
+  with open(results_path) as f:
+    return json.load(f)
+
+
+# The memory cell holding a task's size parameter: ListK's k.
+_SIZE_CELLS = {"listk": 1}
+
+
+def check_export(report, num_examples=500, seed=2**20):
+  """The served SavedModel on fresh samples of the run's distribution
+  (drawn with a seed no split uses): the share it gets right and its mean
+  iterations, beside the discrete generic program's on the same inputs."""
+  # Imported here: the commands parse their flags before TensorFlow loads.
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  from tf_anc import lang  # pylint: disable=g-import-not-at-top
+  from tf_anc import reference  # pylint: disable=g-import-not-at-top
+  from tf_anc.common import serving  # pylint: disable=g-import-not-at-top
+  from tf_anc_datasets import anc_distributions  # pylint: disable=g-import-not-at-top
+  config = report["config"]
+  inputs, targets, masks = anc_distributions.sample(
+      report["task"], report["distribution"], num_examples, seed)
+  served = tf.saved_model.load(serving.resolve_saved_model(
+      os.path.join(config["model_dir"], "saved_model")))
+  outputs = served.signatures["serving_default"](
+      memory=tf.constant(inputs, tf.int32))
+  right = np.all((outputs["memory"].numpy() == targets) | ~masks, axis=-1)
+  program = lang.load_program(config["program"], config["memory_size"])
+  generic = [reference.run(program, memory, config["max_steps"]).steps
+             for memory in inputs]
+  steps = outputs["steps"].numpy()
+  checked = {
+      "fresh_examples": num_examples,
+      "export_accuracy": float(np.mean(right)),
+      "export_iterations": float(np.mean(steps)) + 1,
+      "generic_iterations_fresh": float(np.mean(generic)) + 1,
+  }
+  if report["task"] in _SIZE_CELLS:
+    # Whether the served program's time grows with the input's size (the
+    # paper's O(1) ListK): mean iterations for each value of the size cell.
+    sizes = inputs[:, _SIZE_CELLS[report["task"]]]
+    checked["export_iterations_by_size"] = {
+        int(size): float(np.mean(steps[sizes == size])) + 1
+        for size in np.unique(sizes)}
+  return checked
+
+
+def wilson_interval(successes, trials, z=1.96):
+  """The 95% Wilson score interval of a success rate, (low, high)."""
+  rate = successes / trials
+  denominator = 1 + z * z / trials
+  centre = (rate + z * z / (2 * trials)) / denominator
+  half = z * math.sqrt(rate * (1 - rate) / trials +
+                       z * z / (4 * trials * trials)) / denominator
+  return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def summarize(spec, report):
+  """Ours for one task: generic/learned iterations, success rate."""
+  restarts = report["restarts"]
+  successes = [r for r in restarts if r["success"]]
+  best = min(successes or restarts,
+             key=lambda r: (-r["accuracy"], r["mean_iterations"]))
+  return {
+      "task": spec,
+      "distribution": report["distribution"],
+      "restarts": len(restarts),
+      "generic_iterations": report["generic_mean_iterations"],
+      "learned_iterations": best["mean_iterations"],
+      "learned_accuracy": best["accuracy"],
+      "learned_interpretability": best["interpretability"],
+      "successes": len(successes),
+      "success_rate": len(successes) / len(restarts),
+      "success_interval": wilson_interval(len(successes), len(restarts)),
+      # Restarts that reach the same program (its argmax choices, not their
+      # probabilities) count once here.
+      "distinct_successful_programs": len({_choices(r["program"])
+                                           for r in successes}),
+      "paper": PAPER[task_and_distribution(spec)[0]],
+  }
+
+
+def success_text(row):
+  """`35% [20-54]`: the rate and its 95% interval."""
+  low, high = row["success_interval"]
+  return f"{row['success_rate']:.0%} [{low:.0%}-{high:.0%}]"
+
+
+def _choices(program_text):
+  """A decompiled program without its comments (the probabilities)."""
+  return "\n".join(line.split("#")[0].rstrip()
+                   for line in program_text.splitlines()
+                   if line.split("#")[0].strip())
+
+
+def check_tasks(specs, configs):
+  """UsageError unless every task spec is Table 1's and has a flagfile."""
+  tasks = [task_and_distribution(spec)[0] for spec in specs]
+  unknown = [task for task in tasks if task not in PAPER]
+  if unknown:
+    raise cli.UsageError(f"unknown tasks {', '.join(unknown)}; Table 1 has "
+                         f"{', '.join(PAPER)}")
+  for spec in specs:
+    path = flagfile(configs, spec)
+    if not os.path.exists(path):
+      raise cli.UsageError(f"no flagfile {path}")
+
+
+def parse_variant(text):
+  """`NAME[:FLAGS]` -> (name, [flag, ...])."""
+  name, _, flag_text = text.partition(":")
+  if not name or "/" in name:
+    raise ValueError(f"--variant={text}: give NAME or NAME:FLAGS")
+  added = shlex.split(flag_text)
+  for flag in added:
+    if not flag.startswith("--"):
+      raise ValueError(f"--variant={text}: {flag!r} is not a --flag")
+  return name, added
+
+
+def pooled(spec, variant, reports):
+  """One row: the variant's restarts over all its seeds."""
+  rows = [summarize(spec, report) for report in reports]
+  successes = sum(row["successes"] for row in rows)
+  restarts = sum(row["restarts"] for row in rows)
+  learned = [row["learned_iterations"] for row in rows if row["successes"]]
+  return {
+      "task": spec, "variant": variant, "runs": len(rows),
+      "restarts": restarts, "successes": successes,
+      "success_rate": successes / restarts,
+      "success_interval": wilson_interval(successes, restarts),
+      "runs_with_success": sum(1 for row in rows if row["successes"]),
+      "distinct_successful_programs": sum(
+          row["distinct_successful_programs"] for row in rows),
+      "learned_iterations": min(learned) if learned else None,
+      "generic_iterations": rows[0]["generic_iterations"],
+  }
+
+
+def variants_markdown(rows):
+  """compare.md: one row per (task, variant)."""
+  lines = ["| task | variant | restarts | success [95%] | runs with a "
+           "success | distinct successful programs | learned iterations "
+           "(generic) |", "|---|---|---|---|---|---|---|"]
+  for row in rows:
+    learned = ("-" if row["learned_iterations"] is None
+               else f"{row['learned_iterations']:.2f}")
+    lines.append(
+        f"| {row['task']} | {row['variant']} | {row['restarts']} "
+        f"| {success_text(row)} | {row['runs_with_success']} of "
+        f"{row['runs']} | {row['distinct_successful_programs']} "
+        f"| {learned} ({row['generic_iterations']:.2f}) |")
+  return "\n".join(lines) + "\n"
