@@ -85,8 +85,8 @@ def check_export(report, num_examples=500, seed=2**20):
   # Imported here: the commands parse their flags before TensorFlow loads.
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
   from tf_anc import lang  # pylint: disable=g-import-not-at-top
-  from tf_anc import reference  # pylint: disable=g-import-not-at-top
   from tf_anc.common import serving  # pylint: disable=g-import-not-at-top
+  from tf_anc.training import evaluation  # pylint: disable=g-import-not-at-top
   from tf_anc_datasets import anc_distributions  # pylint: disable=g-import-not-at-top
   config = report["config"]
   inputs, targets, masks = anc_distributions.sample(
@@ -95,10 +95,10 @@ def check_export(report, num_examples=500, seed=2**20):
       os.path.join(config["model_dir"], "saved_model")))
   outputs = served.signatures["serving_default"](
       memory=tf.constant(inputs, tf.int32))
-  right = np.all((outputs["memory"].numpy() == targets) | ~masks, axis=-1)
-  program = lang.load_program(config["program"], config["memory_size"])
-  generic = [reference.run(program, memory, config["max_steps"]).steps
-             for memory in inputs]
+  right = evaluation.correct(outputs["memory"].numpy(), targets, masks)
+  generic = evaluation.generic_steps(
+      lang.load_program(config["program"], config["memory_size"]), inputs,
+      config["max_steps"])
   steps = outputs["steps"].numpy()
   checked = {
       "fresh_examples": num_examples,

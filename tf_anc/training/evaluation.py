@@ -17,7 +17,7 @@ def generic_steps(program, inputs, max_steps):
                    for memory in inputs])
 
 
-def _correct(memories, targets, masks):
+def correct(memories, targets, masks):
   """Per example: are all masked cells right?"""
   return np.all((memories == targets) | ~masks, axis=-1)
 
@@ -33,7 +33,7 @@ def soft_scores(machine, inputs, targets, masks, batch_size=1000):
     memories.append(np.argmax(outputs["memory"], axis=-1))
     steps.append(outputs["steps"].numpy())
   memories = np.concatenate(memories, axis=1)
-  accuracy = np.mean(_correct(memories, targets[None], masks[None]), axis=1)
+  accuracy = np.mean(correct(memories, targets[None], masks[None]), axis=1)
   return accuracy, np.mean(np.concatenate(steps, axis=1), axis=1)
 
 
@@ -63,7 +63,7 @@ def evaluate_restarts(machine, inputs, targets, masks, generic_mean_steps):
         "interpretability": decompiled.interpretability,
         "program": decompiled.text,
         "discrete_accuracy": float(np.mean(
-            _correct(discrete_memories, targets, masks))),
+            correct(discrete_memories, targets, masks))),
         "discrete_mean_steps": float(np.mean(
             [execution.steps for execution in discrete])),
     })
