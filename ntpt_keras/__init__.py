@@ -10,5 +10,7 @@ The pipeline, one module per stage:
 
 `data` reads TerpreT data files and tfds splits; `library` shares learned
 functions between models; `lifelong` trains NTPT and neural baselines on
-the 2x2 tasks in turn (the paper's lifelong experiment).
+the 2x2 tasks in turn (the paper's lifelong experiment); `math_task` trains
+the looping MATH model over the library, with its LSTM baseline and
+Figure 8.
 """

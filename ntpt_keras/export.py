@@ -61,10 +61,18 @@ def export_saved_model(model: NeuralProgram, restart: int, base: str) -> str:
       outputs[name] = tf.argmax(marginal[0], axis=-1, output_type=tf.int32)
     return outputs
 
-  module = tf.Module()
   # The networks sit in dicts the tracking of tf.Module does not look into:
   # hand it every variable the function captures.
-  module.variables_used = [v.value for v in single.weights]
+  return write_saved_model(serve, single.weights, model, restart, base)
+
+
+def write_saved_model(serve, variables, model: NeuralProgram, restart: int,
+                      base: str) -> str:
+  """`serve` (a `tf.function`) and the `variables` it captures as the next
+  version under `base`, `model`'s restart `restart`'s program beside it in
+  `assets.extra/`; returns the version folder."""
+  module = tf.Module()
+  module.variables_used = [v.value for v in variables]
   module.serve = serve
 
   def write(directory):

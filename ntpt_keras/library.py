@@ -13,7 +13,7 @@ other models use, and is saved as a unit.
 
 import json
 import os
-from typing import Dict, Iterable, List, Optional, Sequence
+from typing import Dict, Iterable, List, Mapping, Optional, Sequence
 
 from ntpt_keras.lang import program as ir
 
@@ -56,15 +56,21 @@ class NeuralLibrary:
   def save(self, model, restart: int,
            names: Optional[Iterable[str]] = None) -> List[str]:
     """Writes restart `restart`'s networks (all, or `names`) to the library."""
+    return self.save_networks({
+        name: (model.program.learned_functions[name],
+               model.networks[name][restart])
+        for name in (names or model.networks)})
+
+  def save_networks(self, networks: Mapping[str, tuple]) -> List[str]:
+    """Writes `{name: (its LearnedFunction, its Keras network)}`."""
     os.makedirs(self.directory, exist_ok=True)
-    names = list(names or model.networks)
     index = {name: spec.to_json() for name, spec in self.functions().items()}
-    for name in names:
-      model.networks[name][restart].save_weights(self._weights_path(name))
-      index[name] = model.program.learned_functions[name].to_json()
+    for name, (function, network) in networks.items():
+      network.save_weights(self._weights_path(name))
+      index[name] = function.to_json()
     with open(os.path.join(self.directory, _INDEX), "w") as f:
       json.dump(index, f, indent=1)
-    return names
+    return list(networks)
 
 
 def check_untrained(tasks: Sequence[str], called: Sequence[Sequence[str]],

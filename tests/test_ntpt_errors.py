@@ -1,5 +1,6 @@
 """Every model-file error names file:line:col and what is wrong."""
 
+import ast
 import json
 import textwrap
 
@@ -223,6 +224,33 @@ def test_hypers_bind_sizes(tmp_path):
       y.set_to(w[m - 1])
       """, hypers={"m": 6})
   assert program.declarations["w"].shape == (6,)
+
+
+def test_a_hyper_chooses_between_variants_of_declarations_and_functions(
+    tmp_path):
+  body = """\
+      wide = Hyper()
+      if wide == 1:
+          w = Var(n)[4]
+
+          @Runtime([n], n)
+          def step(a):
+              return (a + 2) % n
+      else:
+          w = Var(n)[2]
+
+          @Runtime([n], n)
+          def step(a):
+              return a
+      w[1].set_to(step(x))
+      y.set_to(w[1])
+      """
+  for wide, size, result in ((1, 4, 2), (0, 2, 0)):
+    program = _compile(tmp_path, body, hypers={"wide": wide})
+    assert program.declarations["w"].shape == (size,)
+    assert program.runtime_functions["step"].function(0) == result
+    # The tree the runner and the listing read holds the branch taken.
+    assert not any(isinstance(s, ast.If) for s in program.tree.body)
 
 
 def test_syntax_errors_have_positions(tmp_path):

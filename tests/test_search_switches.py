@@ -10,7 +10,7 @@ from tf_anc.lang.compiler import compile_program
 from tf_anc.machine.controller import Controller
 from tf_anc.machine.step import Command, MachineState, machine_step
 from tf_anc.training import initialization
-from tf_anc.training.population import Population, ranking
+from tf_anc.common.population import Population, ranking
 from tf_anc.training.priors import Prior
 from tf_anc.training.trainer import Trainer, resolve
 from tests.test_training import access_config
@@ -152,6 +152,18 @@ def test_explore_perturbs_the_copied_logits():
   population.exploit_and_explore([(1, 0)], [logits], [], step=5)
   assert np.all(logits[0].numpy() == 0.0)
   assert 0.0 < np.std(logits[1].numpy())
+
+
+def test_a_mutation_draws_some_choices_of_a_copy_afresh():
+  population = Population(2, fraction=0.5, noise=0.0, seed=0,
+                          hyperparameters=False, mutation=0.5)
+  source = np.full([40, 3], 100.0, np.float32)  # 40 choices, all decided
+  logits = tf.Variable(np.stack([source, np.zeros_like(source)]))
+  population.exploit_and_explore([(1, 0)], [logits], [], step=5)
+  redrawn = np.any(logits[1].numpy() != 100.0, axis=-1)
+  assert 5 < redrawn.sum() < 35
+  assert np.all(np.abs(logits[1].numpy()[redrawn]) < 10.0)
+  assert population.scales == ()
 
 
 def test_a_zero_learning_rate_scale_freezes_that_restart(tmp_path, data_dir):

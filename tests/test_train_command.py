@@ -74,6 +74,23 @@ def test_lifelong_and_a_model_file_together_are_refused():
   assert_usage_error(result, "--lifelong trains its own models")
 
 
+def test_the_math_experiments_help_shows_its_flags_only():
+  result = tool("train", "--math", "--help")
+  assert result.returncode == 0, result.stderr
+  assert set(_sections(result.stdout)) == {"MATH"}
+  assert "--math_variant" in result.stdout
+
+
+def test_two_experiments_at_once_are_refused():
+  result = tool("train", "--math", "--lifelong")
+  assert_usage_error(result, "--lifelong and --math: pick one experiment")
+
+
+def test_a_lifelong_flag_given_to_math_says_whose_it_is():
+  result = tool("train", "--math", "--lifelong_examples=10")
+  assert_usage_error(result, "--lifelong_examples", "lifelong flags")
+
+
 def test_a_malformed_tensor_label_is_one_line(tmp_path):
   result = tool("train", *CIRCUIT, "--tensor_labels=img_grid",
                 f"--model_dir={tmp_path}")

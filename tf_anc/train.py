@@ -1,16 +1,18 @@
-"""Trains an ANC machine, an NTPT model or the NTPT lifelong experiment.
+"""Trains an ANC machine, an NTPT model or one of NTPT's experiments.
 
   python -m tf_anc.train [--flagfile=F] [flags]       # ANC
   python -m tf_anc.train --model_file=M.py [flags]    # NTPT
   python -m tf_anc.train --lifelong [flags]           # the lifelong experiment
+  python -m tf_anc.train --math [flags]               # the MATH experiment
 
 With no flags at all it trains biased ListK with our tuned hyper-parameters
 (`configs/anc/tuned/listk.flags`) and 8 restarts, in minutes on a CPU.
 
 Each system has its own flags and defaults, and its own command module
-(`tf_anc.training.train`, `ntpt_keras.train`, `ntpt_keras.lifelong.train`):
-`--helpfull` lists every system's, `--model_file=M --helpfull` or
-`--lifelong --helpfull` one system's. A flag of another system is refused
+(`tf_anc.training.train`, `ntpt_keras.train`, `ntpt_keras.lifelong.train`,
+`ntpt_keras.math_task.train`): `--helpfull` lists every system's,
+`--model_file=M --helpfull`, `--lifelong --helpfull` or `--math --helpfull`
+one system's. A flag of another system is refused
 with a line saying whose it is. A run started again with the same
 `--model_dir` resumes from its last checkpoint.
 """
@@ -37,11 +39,17 @@ class System:
 ANC = System("ANC", "tf_anc.training.train", "")
 NTPT = System("NTPT", "ntpt_keras.train", "--model_file")
 LIFELONG = System("lifelong", "ntpt_keras.lifelong.train", "--lifelong")
-SYSTEMS = (ANC, NTPT, LIFELONG)
+MATH = System("MATH", "ntpt_keras.math_task.train", "--math")
+SYSTEMS = (ANC, NTPT, LIFELONG, MATH)
+# The experiments, picked by a bool flag each.
+EXPERIMENTS = (LIFELONG, MATH)
 
 _LIFELONG = flags.DEFINE_bool(
     "lifelong", False, "Run the NTPT lifelong experiment "
     "(ntpt_keras.lifelong) instead of training one model.")
+_MATH = flags.DEFINE_bool(
+    "math", False, "Run the NTPT MATH experiment (ntpt_keras.math_task) "
+    "instead of training one model.")
 
 
 def _system_flags(system: System) -> flags.FlagValues:
@@ -67,16 +75,24 @@ def _given(arguments):
   return given
 
 
+def _picked(given, name: str) -> bool:
+  """Does the command line set the bool flag `name`?"""
+  if f"no{name}" in given:
+    return False
+  return name in given and given[name] not in ("false", "False", "0")
+
+
 def _choose(given) -> System:
   """The system the command line asks for; UsageError if it asks for two."""
-  lifelong = "lifelong" in given and given["lifelong"] not in (
-      "false", "False", "0")
-  if "nolifelong" in given:
-    lifelong = False
-  if lifelong and "model_file" in given:
-    raise cli.UsageError("--lifelong trains its own models; drop "
+  picked = [system for system in EXPERIMENTS
+            if _picked(given, system.selector[2:])]
+  if len(picked) > 1:
+    raise cli.UsageError(f"{' and '.join(s.selector for s in picked)}: "
+                         "pick one experiment")
+  if picked and "model_file" in given:
+    raise cli.UsageError(f"{picked[0].selector} trains its own models; drop "
                          "--model_file")
-  return LIFELONG if lifelong else NTPT if "model_file" in given else ANC
+  return picked[0] if picked else NTPT if "model_file" in given else ANC
 
 
 def _refuse_other_systems_flags(given, system: System):
@@ -122,7 +138,8 @@ def help_text(systems=SYSTEMS, full=False) -> str:
     parts.append(f"{system.name} flags ({picked_by}; {system.module}):\n"
                  + _render(_flags_of(_system_flags(system))))
   parts.append("Picking the system:\n"
-               + _render([flags.FLAGS[_LIFELONG.name]]))
+               + _render([flags.FLAGS[flag.name] for flag in (_LIFELONG,
+                                                               _MATH)]))
   if full:
     parts.append(flags.FLAGS.module_help("absl.logging"))
   return "\n\n".join(parts)

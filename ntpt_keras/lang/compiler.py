@@ -100,7 +100,11 @@ class _Compiler:
   # --- The program -------------------------------------------------------
 
   def run(self) -> ir.Program:
-    for statement in self.model.tree.body:
+    # The statements run, with the branch each static top-level `if` takes
+    # in its place: the program's tree, for the runner and the listing.
+    executed = []
+    for statement in self.top_level(self.model.tree.body):
+      executed.append(statement)
       self.statement(statement, top_level=True)
     outputs = {}
     for declaration in self.declarations.values():
@@ -117,11 +121,24 @@ class _Compiler:
           raise self.error(where, f"Output {_cell_name(*key)} is never set")
         outputs[key] = self.cells[key]
     return ir.Program(
-        path=self.path, source=self.model.text, tree=self.model.tree,
+        path=self.path, source=self.model.text,
+        tree=ast.Module(body=executed, type_ignores=[]),
         hypers=dict(self.model.hypers), declarations=self.declarations,
         runtime_functions=self.runtime_functions,
         learned_functions=self.learned_functions, nodes=self.nodes,
         outputs=outputs, fixed_params=self.fixed_params)
+
+  def top_level(self, body):
+    """The top-level statements in order, a static `if` replaced by the
+    statements of the branch it takes (evaluated when reached): so a hyper
+    may choose between variants of declarations and functions."""
+    for statement in body:
+      if isinstance(statement, ast.If) and self.random_chain(statement) is None:
+        yield from self.top_level(
+            statement.body if self.static(statement.test, "an if test")
+            else statement.orelse)
+      else:
+        yield statement
 
   def add_node(self, node: ir.Node) -> Random:
     node_id = self.node_ids.get(node)

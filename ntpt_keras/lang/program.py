@@ -154,6 +154,7 @@ class Program:
   """A compiled model file."""
   path: str
   source: str
+  # The top-level statements run: a static `if` replaced by its branch.
   tree: ast.Module
   hypers: Dict[str, int]
   declarations: Dict[str, Declaration]

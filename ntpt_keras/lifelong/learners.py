@@ -38,7 +38,6 @@ answers (`choose`); its answers are those of the discretized program
 """
 
 import importlib.resources
-import math
 import os
 from typing import List, NamedTuple, Sequence
 
@@ -144,23 +143,8 @@ class Ntpt:
 
   def loss(self, task: int, batch):
     model = self.models[task]
-    inputs = self._inputs(task, batch)
-    observed = {"answer": batch["answer"]}
-    candidates = model.log_likelihood(inputs, observed,
-                                      through_networks=False)
-    # The networks' mixture has one more component, chance (a uniform
-    # answer): while no candidate explains an example better than chance,
-    # as a new task's random programs do not, that example barely moves the
-    # networks other tasks rely on.
-    for_networks = model.log_likelihood(inputs, observed,
-                                        through_params=False)
-    chance = tf.fill([1, tf.shape(for_networks)[1]],
-                     -math.log(model.program.declarations["answer"].size))
-    mixture = tf.reduce_logsumexp(
-        tf.concat([for_networks, chance], axis=0), axis=0) - math.log(
-            model.restarts + 1)
-    return -(tf.reduce_mean(tf.reduce_sum(candidates, axis=0)) +
-             tf.reduce_mean(mixture))
+    return model.shared_networks_loss(self._inputs(task, batch),
+                                      {"answer": batch["answer"]})
 
   def _answers(self, task: int, batch):
     """`[K, B]`: every candidate's discretized program's answers."""

@@ -19,7 +19,8 @@ the table beside the paper's Figure 7 (`figure7.md`) and the curves like
 its Figure 6 (`figure6.svg`, `lifelong.report`); `export` writes NTPT's
 model of each task as a SavedModel, the next numeric version under
 `saved_model/<task>` (`saved_model/<task>/1` the first time), the layout
-TF Serving's `--model_base_path` expects.
+TF Serving's `--model_base_path` expects, and NTPT's networks as a neural
+library, `library/` (net_0 and net_1, for the MATH model).
 """
 
 import dataclasses
@@ -37,12 +38,14 @@ from ntpt_keras.lifelong import learners as learners_lib
 from ntpt_keras.lifelong import report as report_lib
 from ntpt_keras.lifelong.config import LifelongConfig, resolve
 from ntpt_keras.lifelong.schedule import Schedule
+from ntpt_keras.library import NeuralLibrary
 from tf_anc.common import checkpoints
 from tf_anc.common import optimizers
 from tf_anc.common import pipeline
 
 _CHUNK = 1000  # test grids per prediction call
 _CURVES = "curves.json"
+LIBRARY = "library"  # NTPT's networks at the end, under model_dir
 
 
 def load_task(task: str, split: str, digit_source: str, data_dir=None,
@@ -351,10 +354,13 @@ class LifelongTrainer:
     return report
 
   def export(self) -> Dict[str, str]:
-    """NTPT's model of every task as a SavedModel, versioned for TF Serving.
+    """NTPT's model of every task as a SavedModel, versioned for TF Serving,
+    and its networks as a neural library.
 
     Each task's model is the candidate `evaluate` (or `choose`) picked,
-    written as the next version under `model_dir/saved_model/<task>`.
+    written as the next version under `model_dir/saved_model/<task>`; the
+    library (`model_dir/library`, `ntpt_keras.library`) is where later
+    models, e.g. MATH's, start from.
 
     Returns:
       {task: its version folder}; empty without the NTPT learner.
@@ -362,6 +368,8 @@ class LifelongTrainer:
     ntpt = self._learner("ntpt")
     if ntpt is None:
       return {}
+    NeuralLibrary(os.path.join(self.config.model_dir, LIBRARY)).save_networks(
+        ntpt.networks)
     return {task: export_lib.export_saved_model(
         model, int(chosen.numpy()),
         os.path.join(self.config.model_dir, "saved_model", task))

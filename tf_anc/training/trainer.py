@@ -29,7 +29,7 @@ from tf_anc.machine.step import HALTING_GRADIENTS
 from tf_anc.training import config as config_module
 from tf_anc.training import evaluation
 from tf_anc.training import initialization
-from tf_anc.training import population
+from tf_anc.common import population
 from tf_anc.training import priors
 from tf_anc.training import summaries
 from tf_anc.training.config import TrainingConfig
@@ -222,16 +222,9 @@ class Trainer:
     accuracies, mean_steps, losses = self._scores(
         *(self.train_data[name][:examples]
           for name in ("input", "target", "mask")))
-    replacements = self.population.replacements(
-        accuracies.numpy(), mean_steps.numpy(), losses.numpy(), step)
-    state = [variable for variable in self.optimizer.variables
-             if variable.shape.rank and
-             variable.shape[0] == self.config.restarts]
-    self.population.exploit_and_explore(
-        replacements, self.machine.trainable_variables, state, step)
-    if replacements:
-      self.log(f"step {step}: population: " + ", ".join(
-          f"{source}->{loser}" for loser, source in replacements))
+    self.population.evolve(accuracies.numpy(), mean_steps.numpy(),
+                           losses.numpy(), self.machine.trainable_variables,
+                           self.optimizer, step, self.log)
 
   def restore(self) -> int:
     """Restores the latest checkpoint, if any; returns the step reached."""

@@ -1,0 +1,147 @@
+"""The LSTM baseline of the MATH experiment (NTPT paper, section 5.2).
+
+At each symbol of the tape the network takes the embeddings of the symbol
+from net_0 and net_1 (their class distributions; in the symbols variant, the
+symbol one-hot), updates a stack of LSTMs and, after the last symbol,
+classifies the answer from the last hidden state. The paper's best: 3
+layers of 1,024 units, dropout between layers. In the perceptual variant
+net_0 and net_1 start from the neural library and train with the rest.
+
+It is trained with supervision on every tape of a training split (the
+paper's 2-digit `train`, or `train_upto_5`, 1-5 digits), in batches of one
+length each, and tested on `test_1` ... `test_16`.
+"""
+
+import dataclasses
+import time
+from typing import Dict, Optional
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from ntpt_keras.lang import program as ir
+from ntpt_keras.library import NeuralLibrary
+from ntpt_keras.model import make_network
+from ntpt_keras.training import tfds_split
+
+ANSWERS = 19  # values 0 ... M
+SYMBOLS = 14
+IMAGE = (28, 28)
+
+
+@dataclasses.dataclass(frozen=True)
+class LstmConfig:
+  """One LSTM baseline run."""
+  variant: str = "perceptual"
+  train_split: str = "train_upto_5"
+  library_dir: Optional[str] = None  # perceptual: net_0/net_1 start here
+  units: int = 1024
+  layers: int = 3
+  dropout: float = 0.5
+  epochs: int = 10
+  batch_size: int = 64
+  learning_rate: float = 0.001
+  max_digits: int = 16
+  test_examples: Optional[int] = None  # per length; default: all
+  data_dir: Optional[str] = None
+  seed: int = 0
+
+
+def _embedding_networks(library_dir: Optional[str]):
+  """net_0 and net_1 as models/math.py declares them, from the library."""
+  networks = {
+      "net_0": make_network(ir.LearnedFunction(
+          "net_0", (ir.TensorType(IMAGE),), 10, (256, 256)), "net_0"),
+      "net_1": make_network(ir.LearnedFunction(
+          "net_1", (ir.TensorType(IMAGE),), 4, (256, 256)), "net_1")}
+  if library_dir:
+    library = NeuralLibrary(library_dir)
+    for name, network in networks.items():
+      network.load_weights(library._weights_path(name))  # pylint: disable=protected-access
+  return networks
+
+
+def make_lstm(config: LstmConfig) -> keras.Model:
+  """tape `[B, L, 28, 28]` (or symbols `[B, L]`) → answer distribution."""
+  if config.variant == "perceptual":
+    tape = keras.Input((None, *IMAGE), name="tape")
+    images = keras.layers.Reshape((-1, IMAGE[0] * IMAGE[1]))(tape)
+    embeddings = []
+    for network in _embedding_networks(config.library_dir).values():
+      # Its dense layers, applied to every symbol at once.
+      embedding = images
+      for layer in network.layers:
+        embedding = layer(embedding)
+      embeddings.append(embedding)
+    features = keras.layers.Concatenate()(embeddings)
+  else:
+    tape = keras.Input((None,), dtype="int32", name="tape")
+    features = keras.layers.Embedding(SYMBOLS, SYMBOLS, trainable=False,
+                                      embeddings_initializer="identity")(tape)
+  hidden = features
+  for layer in range(config.layers):
+    if layer:
+      hidden = keras.layers.Dropout(config.dropout)(hidden)
+    hidden = keras.layers.LSTM(config.units,
+                               return_sequences=layer < config.layers - 1)(
+                                   hidden)
+  answer = keras.layers.Dense(ANSWERS, activation="softmax")(hidden)
+  return keras.Model(tape, answer, name="lstm")
+
+
+def _tapes(config: LstmConfig, split: str, num_examples=None):
+  """A split's tapes (of any lengths; images as intensities) and answers."""
+  tapes, answers = [], []
+  for example in tfds_split(f"math_tapes/{config.variant}", split,
+                            config.data_dir, num_examples).as_numpy_iterator():
+    tape = example["tape"]
+    tapes.append(tape.astype(np.float32) / 255.0
+                 if config.variant == "perceptual" else tape)
+    answers.append(example["answer"])
+  return tapes, np.asarray(answers)
+
+
+def _by_length(tapes, answers):
+  """{length: (tapes `[N, length, ...]`, answers `[N]`)}."""
+  groups = {}
+  for tape, answer in zip(tapes, answers):
+    groups.setdefault(len(tape), ([], []))
+    groups[len(tape)][0].append(tape)
+    groups[len(tape)][1].append(answer)
+  return {length: (np.stack(group), np.asarray(values))
+          for length, (group, values) in groups.items()}
+
+
+def train_and_test(config: LstmConfig, log=print) -> Dict[str, float]:
+  """Trains the baseline; returns its accuracy by digits, `{"1": ...}`."""
+  keras.utils.set_random_seed(config.seed)
+  model = make_lstm(config)
+  model.compile(optimizer=keras.optimizers.Adam(config.learning_rate),
+                loss="sparse_categorical_crossentropy",
+                metrics=["accuracy"])
+  groups = _by_length(*_tapes(config, config.train_split))
+  rng = np.random.default_rng(config.seed)
+  started = time.perf_counter()
+  for epoch in range(config.epochs):
+    batches = [(length, indices) for length, (_, answers) in groups.items()
+               for indices in np.array_split(
+                   rng.permutation(len(answers)),
+                   max(1, len(answers) // config.batch_size))]
+    losses = []
+    for number in rng.permutation(len(batches)):
+      length, indices = batches[number]
+      tapes, answers = groups[length]
+      losses.append(model.train_on_batch(tapes[indices], answers[indices])[0])
+    log(f"LSTM {config.variant} on {config.train_split}: epoch {epoch + 1}/"
+        f"{config.epochs} loss {np.mean(losses):.3f} "
+        f"({time.perf_counter() - started:.0f} s)")
+  accuracy = {}
+  for digits in range(1, config.max_digits + 1):
+    tapes, answers = _tapes(config, f"test_{digits}", config.test_examples)
+    predicted = np.argmax(model.predict(np.stack(tapes), batch_size=256,
+                                        verbose=0), axis=-1)
+    accuracy[str(digits)] = float(np.mean(predicted == answers))
+  log(f"LSTM {config.variant} on {config.train_split}: " + ", ".join(
+      f"{n}: {value:.3f}" for n, value in accuracy.items()))
+  return accuracy
