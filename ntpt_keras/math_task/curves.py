@@ -12,7 +12,8 @@ BOUND = "net_0 accuracy ^ digits"
 
 
 def ntpt_curve(run_dir: str):
-  """(variant, NTPT's accuracy by length, the digit bound or None)."""
+  """A MATH run's (variant, NTPT's accuracy by length, the digit bound or
+  None, the library its networks started from or None)."""
   path = os.path.join(run_dir, "results.json")
   if not os.path.exists(path):
     raise cli.UsageError(f"{path} does not exist: run the MATH experiment "

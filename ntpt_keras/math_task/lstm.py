@@ -18,11 +18,12 @@ from typing import Dict, Optional
 
 import keras
 import numpy as np
-import tensorflow as tf
 
-from ntpt_keras.lang import program as ir
+from ntpt_keras.config import shipped_file
 from ntpt_keras.library import NeuralLibrary
-from ntpt_keras.model import make_network
+from ntpt_keras.math_task.config import MODEL_FILE
+from ntpt_keras.math_task.trainer import compile_math
+from ntpt_keras.model import NeuralProgram
 from ntpt_keras.training import tfds_split
 
 ANSWERS = 19  # values 0 ... M
@@ -49,17 +50,12 @@ class LstmConfig:
 
 
 def _embedding_networks(library_dir: Optional[str]):
-  """net_0 and net_1 as models/math.py declares them, from the library."""
-  networks = {
-      "net_0": make_network(ir.LearnedFunction(
-          "net_0", (ir.TensorType(IMAGE),), 10, (256, 256)), "net_0"),
-      "net_1": make_network(ir.LearnedFunction(
-          "net_1", (ir.TensorType(IMAGE),), 4, (256, 256)), "net_1")}
+  """net_0 and net_1 as the perceptual MATH model declares them, bound from
+  the library if one is given."""
+  model = NeuralProgram(compile_math(1, True, shipped_file(MODEL_FILE)))
   if library_dir:
-    library = NeuralLibrary(library_dir)
-    for name, network in networks.items():
-      network.load_weights(library._weights_path(name))  # pylint: disable=protected-access
-  return networks
+    NeuralLibrary(library_dir).bind(model)
+  return {name: networks[0] for name, networks in model.networks.items()}
 
 
 def make_lstm(config: LstmConfig) -> keras.Model:

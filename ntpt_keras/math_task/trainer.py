@@ -46,6 +46,7 @@ from tf_anc.common import optimizers
 from tf_anc.common import pipeline
 from tf_anc.common import population as population_lib
 
+
 def compile_math(digits: int, perceptual: bool, model_file: str):
   """models/math.py for tapes of `digits` digits."""
   return compiler.compile_model(model_file, {"digits": digits,
