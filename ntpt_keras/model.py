@@ -207,16 +207,46 @@ class NeuralProgram(keras.Model):
     output, batched in TensorFlow: the values the plain-Python runner gives
     (evaluation.reproduced), at the cost of one model call.
     """
-    hard_params = {name: tf.one_hot(tf.argmax(p, axis=-1), p.shape[-1])
-                   for name, p in self.param_probabilities().items()}
-
     def hard_network(function, features):
       outputs = self.apply_network(function, features)
       return tf.one_hot(tf.argmax(outputs, axis=-1), outputs.shape[-1])
 
-    marginals = self._evaluate(inputs, hard_params, hard_network)
+    marginals = self._evaluate(inputs, self._hard_params(), hard_network)
     return {name: tf.argmax(marginal, axis=-1, output_type=tf.int32)
             for name, marginal in marginals.items()}
+
+  def networks_read(self, inputs) -> Dict[str, tf.Tensor]:
+    """`{function: [K] bool}`: whether each restart's discretized program's
+    Outputs depend, on this batch, on what the learned function returns.
+
+    Every param at its argmax; the derivative of a random linear function
+    of the Outputs' marginals with respect to each network's outputs is
+    zero exactly where no value the program uses came through that
+    restart's network (an unused read, or one in a branch not taken, is
+    weighted by the exact zeros of one-hot params), and nonzero elsewhere
+    but on a set of weights of measure zero.
+    """
+    outputs = {}
+
+    def watched_network(function, features):
+      outputs[function] = self.apply_network(function, features)
+      tape.watch(outputs[function])
+      return outputs[function]
+
+    with tf.GradientTape() as tape:
+      marginals = self._evaluate(inputs, self._hard_params(), watched_network)
+      functional = tf.add_n([tf.reduce_sum(marginal * tf.random.stateless_uniform(
+          tf.shape(marginal), seed=[number, 0]))
+                             for number, marginal in enumerate(marginals.values())])
+    derivatives = tape.gradient(functional, outputs)
+    return {name: (tf.reduce_any(tf.reshape(derivatives[name], [self.restarts, -1]) != 0, axis=1)
+                   if name in derivatives else tf.zeros([self.restarts], tf.bool))
+            for name in self.networks}
+
+  def _hard_params(self) -> Dict[str, tf.Tensor]:
+    """Every param's distribution at its argmax (one-hot)."""
+    return {name: tf.one_hot(tf.argmax(p, axis=-1), p.shape[-1])
+            for name, p in self.param_probabilities().items()}
 
   def _evaluate(self, inputs, param_probabilities, apply_network):
     # Keras may hand ints over as floats (its input autocasting): the

@@ -93,6 +93,48 @@ def test_the_first_ntpt_task_reads_with_net_0_only():
   assert ntpt.task_groups(5) == ["apply2x2_left", "net_0", "net_1"]
 
 
+def _protected_ntpt():
+  """NTPT whose ADD2x2 tasks' answers read with net_0 only."""
+  ntpt = learners.Ntpt(TASKS, 0.1, 0.001, protect_library=True,
+                       library_warmup=100)
+  for task in range(4):
+    ntpt.reads[task]["net_0"].assign(True)
+  return ntpt
+
+
+def test_in_its_warm_up_a_task_trains_no_network_an_earlier_answer_reads():
+  ntpt = _protected_ntpt()
+  assert ntpt.task_groups(0, seen=0) == ["add2x2_top", "net_0"]
+  assert ntpt.task_groups(1, seen=99) == ["add2x2_left", "net_1"]
+  assert ntpt.task_groups(4, seen=99) == ["apply2x2_top", "net_1"]
+
+
+def test_after_its_warm_up_a_task_trains_a_protected_network_its_answer_reads():
+  ntpt = _protected_ntpt()
+  assert ntpt.task_groups(1, seen=100) == ["add2x2_left", "net_0", "net_1"]
+  assert ntpt.task_groups(4, seen=100) == ["apply2x2_top", "net_1"]
+  ntpt.reads[4]["net_0"].assign(True)
+  assert ntpt.task_groups(4, seen=100) == ["apply2x2_top", "net_0", "net_1"]
+
+
+def test_an_unprotected_library_trains_every_network_a_task_may_read():
+  ntpt = learners.Ntpt(TASKS, 0.1, 0.001, library_warmup=100)
+  ntpt.reads[0]["net_0"].assign(True)
+  assert ntpt.task_groups(4, seen=0) == ["apply2x2_top", "net_0", "net_1"]
+
+
+def test_choosing_records_the_networks_the_answering_program_reads():
+  ntpt = learners.Ntpt(TWO_TASKS, 0.1, 0.001, restarts=2)
+  model = ntpt.models[1]
+  # Figure 3b, its operators read with net_1; R3 (through net_0) unused.
+  model.set_params({"instr": [2, 3, 5, 5], "arg1": [0, 0, 0, 6],
+                    "arg2": [0, 0, 1, 2], "arg3": [0, 0, 4, 5],
+                    "net_choice": [0, 1, 1, 0, 0], "return_register": 7})
+  ntpt.choose(1, _batch("apply2x2_top"))
+  assert {name: bool(read) for name, read in ntpt.reads[1].items()} == {
+      "net_0": False, "net_1": True}
+
+
 def test_ntpt_tasks_share_one_library():
   ntpt = learners.Ntpt(TASKS, 0.1, 0.001)
   for model in ntpt.models:
@@ -302,7 +344,10 @@ def _killed_after_saving(config, step):
 
 def test_a_killed_run_resumes_to_every_variable_of_the_uninterrupted_one(
     tmp_path):
-  overrides = dict(learners=("ntpt", "indep", "pnn", "mtnn1", "mtnn2"))
+  # The kill falls in apply2x2_top's warm-up: the resumed run must end it
+  # where the uninterrupted one does.
+  overrides = dict(learners=("ntpt", "indep", "pnn", "mtnn1", "mtnn2"),
+                   library_warmup=100)
   whole = trainer_lib.LifelongTrainer(_config(tmp_path, "whole", **overrides),
                                       log=lambda _: None)
   whole.train()

@@ -292,6 +292,25 @@ def test_2x2_image_models_match_python_with_one_hot_networks(name, params):
   _check_against_python(program, model, params, records, learned, atol=1e-3)
 
 
+def test_networks_read_are_those_the_discretized_answer_depends_on():
+  hypers = source.read_hypers(f"{DATA}/2x2_hypers.json", "choice")
+  program = compiler.compile_model(f"{MODELS}/apply2x2.py", hypers["values"])
+  model = NeuralProgram(program, restarts=3, seed=5)
+  # R3 = the first cell through net_0, never used; R4 = MOVE_EAST and R5 =
+  # MOVE_SOUTH through net_1; R6 = APPLY(R0, R1, R4), R7 = APPLY(R6, R2, R5).
+  figure_3b = {"instr": [2, 3, 5, 5], "arg1": [0, 0, 0, 6],
+               "arg2": [0, 0, 1, 2], "arg3": [0, 0, 4, 5],
+               "net_choice": [0, 1, 1, 0, 0], "return_register": 7}
+  model.set_params(figure_3b, restart=0)
+  model.set_params({**figure_3b, "net_choice": [0, 0, 1, 1, 1]}, restart=1)
+  model.set_params({**figure_3b, "return_register": 0}, restart=2)  # d1
+  records = _random_inputs(program, np.random.default_rng(2), EXAMPLES)
+  inputs = data_lib.from_records(program, records, "random").inputs
+  read = {name: flags.numpy().tolist()
+          for name, flags in model.networks_read(inputs).items()}
+  assert read == {"net_0": [False, True, False], "net_1": [True, True, False]}
+
+
 @pytest.mark.parametrize("library_nets,called", [
     (0, ["net_0"]), (1, ["net_1"]), (2, ["net_0", "net_1"])])
 def test_a_fixed_net_choice_calls_only_the_network_it_picks(library_nets,

@@ -141,7 +141,8 @@ class _ColumnLearner:
     self.groups = {task: Group(column.trainable_variables, learning_rate)
                    for task, column in zip(self.tasks, self.columns)}
 
-  def task_groups(self, task: int) -> List[str]:
+  def task_groups(self, task: int, seen: int = 0) -> List[str]:
+    del seen  # a column always trains
     return [self.tasks[task]]
 
   def checkpointed(self) -> dict:
@@ -215,7 +216,8 @@ class Mtnn:
     # The first task brings one untrained network, as NTPT's does.
     return list(self.NETWORKS[:1] if task == 0 else self.NETWORKS)
 
-  def task_groups(self, task: int) -> List[str]:
+  def task_groups(self, task: int, seen: int = 0) -> List[str]:
+    del seen  # the shared networks always train
     return [self.tasks[task], *self._networks_of(task)]
 
   def checkpointed(self) -> dict:

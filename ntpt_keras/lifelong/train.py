@@ -67,6 +67,16 @@ class Flags:
         "first task reads with net_0, later reads learn their choice) or "
         "by_kind (ADD2x2 reads with net_0, APPLY2x2 with net_1).",
         enum_values=list(NET_CHOICES))
+    self._protect_library = define(
+        flags.DEFINE_boolean, "protect_library", defaults.protect_library,
+        "NTPT: a network an earlier task's answering program reads with is "
+        "trained by a later task only once that task's own answer reads "
+        "with it, and not in its first --library_warmup examples.")
+    self._library_warmup = define(
+        flags.DEFINE_integer, "library_warmup", defaults.library_warmup,
+        "NTPT, with --protect_library: examples of a new task during which "
+        "its choices form and it trains no protected network.",
+        lower_bound=0)
     self._eval_every = define(
         flags.DEFINE_integer, "eval_every", defaults.eval_every,
         "Training examples between accuracy measurements.", lower_bound=1)
@@ -83,6 +93,8 @@ class Flags:
         baseline_learning_rate=self._baseline_learning_rate.value,
         perceptual_slowdown=self._perceptual_slowdown.value,
         net_choice=self._net_choice.value,
+        protect_library=self._protect_library.value,
+        library_warmup=self._library_warmup.value,
         eval_every=self._eval_every.value,
         eval_examples=self._eval_examples.value,
         command=" ".join(["python -m tf_anc.train", *sys.argv[1:]]),

@@ -82,7 +82,8 @@ def make_learner(name: str, tasks, config: LifelongConfig):
     return learners_lib.Ntpt(tasks, config.learning_rate,
                              config.learning_rate / slow,
                              config.param_init_stddev, config.seed,
-                             config.restarts, config.net_choice)
+                             config.restarts, config.net_choice,
+                             config.protect_library, config.library_warmup)
   rate = config.baseline_learning_rate
   if name == "indep":
     return baselines.Indep(tasks, rate)
@@ -116,6 +117,11 @@ class LifelongTrainer:
                      for name in config.learners]
     self.optimizers = {}
     self.step = tf.Variable(0, dtype=tf.int64, name="step")
+    # Examples of each task trained on so far (learners' task_groups);
+    # `_seen` is its working copy, written back before each checkpoint.
+    self.examples_seen = tf.Variable(tf.zeros([len(self.tasks)], tf.int64),
+                                     name="examples_seen")
+    self._seen = np.zeros(len(self.tasks), np.int64)
     trackables = {}
     for learner in self.learners:
       trackables[learner.name] = learner.checkpointed()
@@ -124,7 +130,8 @@ class LifelongTrainer:
                                     group.variables)
         self.optimizers[(learner.name, group_name)] = optimizer
         trackables[f"optimizer_{learner.name}_{group_name}"] = optimizer
-    self.checkpoint = tf.train.Checkpoint(step=self.step, **trackables)
+    self.checkpoint = tf.train.Checkpoint(
+        step=self.step, examples_seen=self.examples_seen, **trackables)
     self.checkpoints = tf.train.CheckpointManager(
         self.checkpoint, os.path.join(config.model_dir, "checkpoints"),
         max_to_keep=2)
@@ -143,11 +150,11 @@ class LifelongTrainer:
   # --- Steps ----------------------------------------------------------------
 
   def _train_step(self, learner, task: int):
-    key = (learner.name, task)
+    names = tuple(learner.task_groups(task, int(self._seen[task])))
+    key = (learner.name, task, names)
     if key not in self._train_steps:
       groups = [(self.optimizers[(learner.name, name)],
-                 learner.groups[name].variables)
-                for name in learner.task_groups(task)]
+                 learner.groups[name].variables) for name in names]
 
       def train_step(batch):
         with tf.GradientTape() as tape:
@@ -241,6 +248,7 @@ class LifelongTrainer:
   def restore(self) -> int:
     step = checkpoints.restore_latest(self.checkpoints, self.checkpoint,
                                       self.step, self.log)
+    self._seen = self.examples_seen.numpy().copy()
     path = os.path.join(self.config.model_dir, _CURVES)
     if step and os.path.exists(path):
       with open(path) as f:
@@ -275,6 +283,7 @@ class LifelongTrainer:
         tf.summary.scalar(f"schedule/{task}", weight, step=examples)
 
   def _save(self, step: int):
+    self.examples_seen.assign(self._seen)
     self.checkpoints.save(checkpoint_number=step)
     with open(os.path.join(self.config.model_dir, _CURVES), "w") as f:
       json.dump({"curves": self.curves,
@@ -295,6 +304,7 @@ class LifelongTrainer:
       batch = _learner_batch(features, self.tasks[task])
       for learner in self.learners:
         losses[learner.name].append(self._train_step(learner, task)(batch))
+      self._seen[task] += len(features["task"])
       step += 1
       self.step.assign(step)
       if step % eval_steps == 0 or step == total:
