@@ -235,12 +235,14 @@ class NeuralProgram(keras.Model):
 
     with tf.GradientTape() as tape:
       marginals = self._evaluate(inputs, self._hard_params(), watched_network)
-      functional = tf.add_n([tf.reduce_sum(marginal * tf.random.stateless_uniform(
-          tf.shape(marginal), seed=[number, 0]))
-                             for number, marginal in enumerate(marginals.values())])
+      functional = tf.add_n([
+          tf.reduce_sum(marginal * tf.random.stateless_uniform(
+              tf.shape(marginal), seed=[number, 0]))
+          for number, marginal in enumerate(marginals.values())])
     derivatives = tape.gradient(functional, outputs)
-    return {name: (tf.reduce_any(tf.reshape(derivatives[name], [self.restarts, -1]) != 0, axis=1)
-                   if name in derivatives else tf.zeros([self.restarts], tf.bool))
+    unread = tf.zeros([self.restarts], tf.bool)
+    return {name: unread if name not in derivatives else tf.reduce_any(
+        tf.reshape(derivatives[name], [self.restarts, -1]) != 0, axis=1)
             for name in self.networks}
 
   def _hard_params(self) -> Dict[str, tf.Tensor]:

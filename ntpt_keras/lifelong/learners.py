@@ -40,9 +40,9 @@ Protected, net_0 stays confidently wrong on operators while net_1 learns
 them, the choices settle on net_1, and no APPLY2x2 task moves net_0 after.
 
 Each task has `restarts` program candidates (param restarts) over the one
-library. Each candidate's params
-learn from its own likelihood, as independent restarts do; the networks
-learn from the uniform mixture of the candidates and of chance, so an
+library. Each candidate's params learn from its own likelihood, as
+independent restarts do; the networks learn from the uniform mixture of
+the candidates and of chance, so an
 example's gradient reaches them through each candidate in proportion to
 how much better than chance it explains the example: candidates stuck in
 a wrong program, and a new task's still random ones, do not pull the
