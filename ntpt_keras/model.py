@@ -125,9 +125,29 @@ class NeuralProgram(keras.Model):
                                 for network in networks]
                          for name, networks in self.networks.items()}}
 
-  def param_probabilities(self) -> Dict[str, tf.Tensor]:
-    return {name: tf.nn.softmax(logits) for name, logits in
-            self.param_logits.items()}
+  def param_probabilities(self, gumbel_temperature: Optional[float] = None,
+                          seed=None) -> Dict[str, tf.Tensor]:
+    """Each Param's distribution over its values, `[K, *shape, n]`.
+
+    softmax(logits), the forward marginals; or, with `gumbel_temperature`
+    t, a Gumbel-softmax sample softmax((logits + G) / t), G standard Gumbel
+    noise drawn from the stateless `seed` (`[2]` integers): a relaxed draw
+    of one program per restart (the Concrete distribution of Maddison et
+    al. and Jang et al., 2017): each choice's largest entry falls on a
+    value with that value's softmax probability (the Gumbel-max trick).
+    """
+    if gumbel_temperature is None:
+      return {name: tf.nn.softmax(logits) for name, logits in
+              self.param_logits.items()}
+    probabilities = {}
+    for number, (name, logits) in enumerate(self.param_logits.items()):
+      uniform = tf.random.stateless_uniform(
+          tf.shape(logits), tf.random.experimental.stateless_fold_in(
+              seed, number), minval=np.finfo(np.float32).tiny)
+      gumbel = -tf.math.log(-tf.math.log(uniform))
+      probabilities[name] = tf.nn.softmax((logits + gumbel)
+                                          / gumbel_temperature)
+    return probabilities
 
   def set_params(self, values: Mapping[str, object], restart=None):
     """Sets params to a discrete program (one-hot logits), e.g. by hand."""
@@ -265,22 +285,28 @@ class NeuralProgram(keras.Model):
     return [d.name for d in self.program.declarations.values()
             if d.kind in (ir.INPUT, ir.INPUT_TENSOR)]
 
-  def negative_log_likelihood(self, inputs, observed) -> tf.Tensor:
+  def negative_log_likelihood(self, inputs, observed, **relaxation
+                              ) -> tf.Tensor:
     """Per restart `[K]`: the mean over instances of `-sum log P(observed)`.
 
     `observed[name]` holds the Output's values `[B, *shape]`, -1 where a
-    value is unobserved.
+    value is unobserved. `relaxation`: `gumbel_temperature` and `seed`, as
+    `param_probabilities` takes them.
     """
-    return -tf.reduce_mean(self.log_likelihood(inputs, observed), axis=1)
+    return -tf.reduce_mean(self.log_likelihood(inputs, observed,
+                                               **relaxation), axis=1)
 
   def log_likelihood(self, inputs, observed, through_params: bool = True,
-                     through_networks: bool = True) -> tf.Tensor:
+                     through_networks: bool = True,
+                     gumbel_temperature: Optional[float] = None,
+                     seed=None) -> tf.Tensor:
     """`[K, B]`: `sum log P(observed)` of each instance under each restart.
 
     `through_params` / `through_networks` False: no gradient reaches the
-    param logits / the networks' weights.
+    param logits / the networks' weights. `gumbel_temperature`, `seed`:
+    under a Gumbel-softmax sample of the params (`param_probabilities`).
     """
-    params = self.param_probabilities()
+    params = self.param_probabilities(gumbel_temperature, seed)
     if not through_params:
       params = {name: tf.stop_gradient(p) for name, p in params.items()}
     apply_network = self.apply_network
@@ -303,7 +329,8 @@ class NeuralProgram(keras.Model):
     return total
 
 
-  def shared_networks_loss(self, inputs, observed) -> tf.Tensor:
+  def shared_networks_loss(self, inputs, observed, **relaxation
+                           ) -> tf.Tensor:
     """The loss of restarts that share their networks (a neural library).
 
     Each restart's params get the gradient of its own negative log
@@ -311,12 +338,13 @@ class NeuralProgram(keras.Model):
     the mixture of the restarts and chance (a uniform value of every
     observed Output), so that they learn from the restarts that explain an
     example and barely move while none explains it better than chance, as
-    a new task's random programs do not.
+    a new task's random programs do not. `relaxation`: as
+    `negative_log_likelihood` takes it.
     """
     candidates = self.log_likelihood(inputs, observed,
-                                     through_networks=False)
+                                     through_networks=False, **relaxation)
     for_networks = self.log_likelihood(inputs, observed,
-                                       through_params=False)
+                                       through_params=False, **relaxation)
     chance = 0.0
     for name, values in observed.items():
       seen = tf.cast(tf.cast(values, tf.int32) >= 0, tf.float32)

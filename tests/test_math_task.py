@@ -189,6 +189,40 @@ def test_a_killed_run_resumes_from_its_last_checkpoint(symbols_run, tmp_path):
                                   logits.numpy())
 
 
+def test_a_resumed_gumbel_run_trains_as_the_uninterrupted_one(symbols_run,
+                                                              tmp_path):
+  run, _ = symbols_run
+  def trainer(name, steps):
+    return trainer_lib.MathTrainer(_config(
+        tmp_path / name, "symbols", data_dir=run.config.data_dir,
+        train_steps=steps, gumbel_temperature=1.0), log=lambda _: None)
+  uninterrupted = trainer("uninterrupted", 12)
+  uninterrupted.train()
+  trainer("killed", 8).train()
+  resumed = trainer("killed", 12)
+  resumed.train()
+  for name, logits in uninterrupted.model.param_logits.items():
+    np.testing.assert_allclose(resumed.model.param_logits[name].numpy(),
+                               logits.numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_a_gumbel_run_trains_on_the_sample_its_seed_and_step_draw(
+    symbols_run, tmp_path):
+  run, _ = symbols_run
+  trainer = trainer_lib.MathTrainer(_config(
+      tmp_path, "symbols", data_dir=run.config.data_dir,
+      gumbel_temperature=1.0), log=lambda _: None)
+  batch = trainer.train_data.take(np.arange(5))
+  def loss(**relaxation):
+    return float(tf.reduce_sum(trainer.model.negative_log_likelihood(
+        batch.inputs, batch.outputs, **relaxation)))
+  sampled = loss(gumbel_temperature=1.0, seed=[trainer.config.seed, 0])
+  softmax = loss()
+  trained = float(trainer._train_step(batch.inputs, batch.outputs))
+  assert trained == pytest.approx(sampled, rel=1e-5)
+  assert trained != pytest.approx(softmax, rel=1e-3)
+
+
 def test_the_saved_model_answers_tapes_of_any_length_without_the_project(
     symbols_run, tmp_path):
   run, report = symbols_run
@@ -247,6 +281,11 @@ def test_a_bad_variant_is_refused():
     resolve(MathConfig(variant="audio"))
 
 
+def test_a_gumbel_temperature_that_is_not_positive_is_refused():
+  with pytest.raises(ValueError, match="gumbel_temperature must be positive"):
+    resolve(MathConfig(gumbel_temperature=0.0))
+
+
 @needs_mlxtend
 def test_a_perceptual_run_shares_the_library_networks_across_restarts(
     tmp_path):
@@ -292,12 +331,27 @@ def test_the_lstm_reads_a_tape_of_any_length_into_an_answer_distribution(
 
 def test_the_lstm_trains_and_is_tested_on_every_length(symbols_run):
   run, _ = symbols_run
-  accuracy = lstm.train_and_test(lstm.LstmConfig(
+  result = lstm.train_and_test(lstm.LstmConfig(
       variant="symbols", train_split="train_upto_2", units=16, layers=2,
       epochs=1, max_digits=MAX_DIGITS, data_dir=run.config.data_dir),
-                                 log=lambda _: None)
+                               log=lambda _: None)
+  accuracy = result["accuracy_by_length"]
   assert set(accuracy) == {"1", "2", "3"}
   assert all(0.0 <= value <= 1.0 for value in accuracy.values())
+  assert result["training"]["epochs"] == 1
+  assert not result["training"]["converged"]
+
+
+def test_the_lstm_stops_once_its_held_out_loss_stops_improving(symbols_run):
+  run, _ = symbols_run
+  # A step size far too large: the held-out loss soon stops improving.
+  result = lstm.train_and_test(lstm.LstmConfig(
+      variant="symbols", train_split="train_upto_2", units=16, layers=1,
+      epochs=50, patience=2, learning_rate=1.0, max_digits=MAX_DIGITS,
+      data_dir=run.config.data_dir), log=lambda _: None)
+  training = result["training"]
+  assert training["converged"]
+  assert training["epochs"] == training["best_epoch"] + 2
 
 
 # --- Figure 8 ------------------------------------------------------------------

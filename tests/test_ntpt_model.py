@@ -186,6 +186,35 @@ def test_param_gradients_match_central_differences():
                                atol=2e-4)
 
 
+def test_a_gumbel_sample_is_a_distribution_fixed_by_its_seed():
+  model = NeuralProgram(_compile("turing", "turing_invert_hypers.json"),
+                        restarts=3, seed=2)
+  first = model.param_probabilities(1.0, seed=[7, 1])
+  for name, sample in first.items():
+    np.testing.assert_allclose(tf.reduce_sum(sample, -1), 1.0, rtol=1e-5)
+    np.testing.assert_array_equal(
+        model.param_probabilities(1.0, seed=[7, 1])[name], sample)
+  assert any(np.any(model.param_probabilities(1.0, seed=[7, 2])[name]
+                    != sample) for name, sample in first.items())
+
+
+def test_a_gumbel_sample_picks_each_value_with_its_probability():
+  model = NeuralProgram(_compile("turing", "turing_invert_hypers.json"),
+                        restarts=1, seed=2)
+  name, logits = next(iter(model.param_logits.items()))
+  # Every choice of the param: probabilities softmax([0, -1, ...]).
+  logits.assign(tf.broadcast_to(-tf.range(logits.shape[-1], dtype=tf.float32),
+                                logits.shape))
+  draws = 500
+  counts = sum(tf.one_hot(tf.argmax(model.param_probabilities(
+      0.5, seed=[0, draw])[name], -1), logits.shape[-1])
+               for draw in range(draws))
+  frequencies = tf.reshape(counts, [-1, logits.shape[-1]]) / draws
+  expected = tf.nn.softmax(tf.reshape(logits, [-1, logits.shape[-1]]))
+  np.testing.assert_allclose(tf.reduce_mean(frequencies, 0),
+                             tf.reduce_mean(expected, 0), atol=0.02)
+
+
 _TWO_NETWORKS = """\
 images = InputTensor(4, 4)[2]
 which = Param(2)

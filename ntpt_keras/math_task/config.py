@@ -36,6 +36,12 @@ class MathConfig:
   # The networks learn this many times slower than the params (paper).
   perceptual_slowdown: float = 100.0
   param_init_stddev: float = 1.0
+  # Each step trains on a Gumbel-softmax sample of every restart's params at
+  # this temperature (NeuralProgram.param_probabilities) rather than on
+  # their softmax: a restart cannot settle on a mixture of programs that
+  # explains the tapes while its discretized program answers them wrong.
+  # None: the softmax (the forward marginals).
+  gumbel_temperature: Optional[float] = None
   # After every step the param logits are clipped to [-bound, bound]: a
   # choice never becomes so unlikely that its gradient underflows, so a
   # restart that settles on a near miss (one goto off) can still move.
@@ -97,6 +103,8 @@ def resolve(config: MathConfig) -> MathConfig:
       raise ValueError(f"{field} must be positive")
   if not 0 < config.convergence_accuracy <= 1:
     raise ValueError("convergence_accuracy must be in (0, 1]")
+  if config.gumbel_temperature is not None and config.gumbel_temperature <= 0:
+    raise ValueError("gumbel_temperature must be positive")
   if config.logit_bound is not None and config.logit_bound <= 0:
     raise ValueError("logit_bound must be positive")
   if config.perceptual_slowdown <= 0:

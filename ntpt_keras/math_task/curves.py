@@ -27,7 +27,7 @@ def ntpt_curve(run_dir: str):
 
 def lstm_curve(config, path: str) -> dict:
   """The LSTM's accuracy by length: trained and tested now and saved to
-  `path`, or read from `path` if a run of the same config wrote it (an
+  `path` (with how its training converged), or read from `path` if a run of the same config wrote it (an
   interrupted figure keeps the LSTMs it finished)."""
   from ntpt_keras.math_task import lstm  # pylint: disable=g-import-not-at-top
   settings = dataclasses.asdict(config)
@@ -36,10 +36,10 @@ def lstm_curve(config, path: str) -> dict:
       saved = json.load(f)
     if saved["config"] == settings:
       return saved["accuracy_by_length"]
-  curve = lstm.train_and_test(config)
+  result = lstm.train_and_test(config)
   with open(path, "w") as f:
-    json.dump({"config": settings, "accuracy_by_length": curve}, f, indent=1)
-  return curve
+    json.dump({"config": settings, **result}, f, indent=1)
+  return result["accuracy_by_length"]
 
 
 def markdown(figure: dict) -> str:

@@ -38,8 +38,12 @@ _UNITS = flags.DEFINE_integer("lstm_units", 1024, "LSTM units per layer.",
                               lower_bound=1)
 _LAYERS = flags.DEFINE_integer("lstm_layers", 3, "LSTM layers.",
                                lower_bound=1)
-_EPOCHS = flags.DEFINE_integer("lstm_epochs", 10, "LSTM training epochs.",
-                               lower_bound=1)
+_EPOCHS = flags.DEFINE_integer(
+    "lstm_epochs", 200, "The most epochs an LSTM trains, if its held-out "
+    "loss keeps improving.", lower_bound=1)
+_PATIENCE = flags.DEFINE_integer(
+    "lstm_patience", 10, "An LSTM has converged once its held-out loss has "
+    "not improved for this many epochs.", lower_bound=1)
 _TEST_EXAMPLES = flags.DEFINE_integer(
     "test_examples", None, "Test tapes per length (default: all 1,000).",
     lower_bound=1)
@@ -66,6 +70,7 @@ def main(argv):
       config = lstm.LstmConfig(
           variant=variant, train_split=split, library_dir=library_dir,
           units=_UNITS.value, layers=_LAYERS.value, epochs=_EPOCHS.value,
+          patience=_PATIENCE.value,
           max_digits=max(int(n) for n in curve),
           test_examples=_TEST_EXAMPLES.value, data_dir=_DATA_DIR.value,
           seed=_SEED.value)

@@ -7,9 +7,12 @@ classifies the answer from the last hidden state. The paper's best: 3
 layers of 1,024 units, dropout between layers. In the perceptual variant
 net_0 and net_1 start from the neural library and train with the rest.
 
-It is trained with supervision on every tape of a training split (the
-paper's 2-digit `train`, or `train_upto_5`, 1-5 digits), in batches of one
-length each, and tested on `test_1` ... `test_16`.
+It is trained with supervision on a training split (the paper's 2-digit
+`train`, or `train_upto_5`, 1-5 digits), in batches of one length each, to
+convergence as the paper trains it: a share of the split's tapes is held
+out, and training stops once their loss has not improved for `patience`
+epochs, keeping the weights of the best epoch (Keras' `EarlyStopping`).
+Then it is tested on `test_1` ... `test_16`.
 """
 
 import dataclasses
@@ -40,7 +43,11 @@ class LstmConfig:
   units: int = 1024
   layers: int = 3
   dropout: float = 0.5
-  epochs: int = 10
+  # Training stops once the held-out tapes' loss has not improved for
+  # `patience` epochs (converged), or after `epochs`.
+  epochs: int = 200
+  patience: int = 10
+  validation_fraction: float = 0.1
   batch_size: int = 64
   learning_rate: float = 0.001
   max_digits: int = 16
@@ -109,35 +116,78 @@ def _by_length(tapes, answers):
           for length, (group, values) in groups.items()}
 
 
-def train_and_test(config: LstmConfig, log=print) -> Dict[str, float]:
-  """Trains the baseline; returns its accuracy by digits, `{"1": ...}`."""
+class _LengthBatches(keras.utils.PyDataset):
+  """Batches of tapes of one length each, drawn afresh every epoch."""
+
+  def __init__(self, tapes, answers, batch_size: int, seed: int):
+    super().__init__()
+    self._groups = _by_length(tapes, answers)
+    self._batch_size = batch_size
+    self._rng = np.random.default_rng(seed)
+    self.on_epoch_end()
+
+  def on_epoch_end(self):
+    batches = [(length, indices)
+               for length, (_, answers) in self._groups.items()
+               for indices in np.array_split(
+                   self._rng.permutation(len(answers)),
+                   max(1, len(answers) // self._batch_size))]
+    self._batches = [batches[i] for i in self._rng.permutation(len(batches))]
+
+  def __len__(self):
+    return len(self._batches)
+
+  def __getitem__(self, index):
+    length, indices = self._batches[index]
+    tapes, answers = self._groups[length]
+    return tapes[indices], answers[indices]
+
+
+def train_and_test(config: LstmConfig, log=print) -> Dict[str, object]:
+  """Trains the baseline to convergence and tests it: `{"accuracy_by_length":
+  {"1": ...}, "training": {epochs run, best epoch, converged, losses}}`."""
   keras.utils.set_random_seed(config.seed)
   model = make_lstm(config)
   model.compile(optimizer=keras.optimizers.Adam(config.learning_rate),
                 loss="sparse_categorical_crossentropy",
                 metrics=["accuracy"])
-  groups = _by_length(*_tapes(config, config.train_split))
-  rng = np.random.default_rng(config.seed)
+  tapes, answers = _tapes(config, config.train_split)
+  order = np.random.default_rng(config.seed).permutation(len(answers))
+  held_out = order[:max(1, int(config.validation_fraction * len(answers)))]
+  kept = order[len(held_out):]
   started = time.perf_counter()
-  for epoch in range(config.epochs):
-    batches = [(length, indices) for length, (_, answers) in groups.items()
-               for indices in np.array_split(
-                   rng.permutation(len(answers)),
-                   max(1, len(answers) // config.batch_size))]
-    losses = []
-    for number in rng.permutation(len(batches)):
-      length, indices = batches[number]
-      tapes, answers = groups[length]
-      losses.append(model.train_on_batch(tapes[indices], answers[indices])[0])
-    log(f"LSTM {config.variant} on {config.train_split}: epoch {epoch + 1}/"
-        f"{config.epochs} loss {np.mean(losses):.3f} "
+
+  def log_epoch(epoch, logs):
+    log(f"LSTM {config.variant} on {config.train_split}: epoch {epoch + 1} "
+        f"loss {logs['loss']:.3f} held-out loss {logs['val_loss']:.3f} "
+        f"accuracy {logs['val_accuracy']:.3f} "
         f"({time.perf_counter() - started:.0f} s)")
+
+  stopping = keras.callbacks.EarlyStopping(
+      monitor="val_loss", patience=config.patience, restore_best_weights=True)
+  history = model.fit(
+      _LengthBatches([tapes[i] for i in kept], answers[kept],
+                     config.batch_size, config.seed),
+      validation_data=_LengthBatches([tapes[i] for i in held_out],
+                                     answers[held_out], config.batch_size,
+                                     config.seed),
+      epochs=config.epochs, verbose=0,
+      callbacks=[stopping, keras.callbacks.LambdaCallback(
+          on_epoch_end=log_epoch)]).history
+  best = int(np.argmin(history["val_loss"]))
+  training = {"epochs": len(history["loss"]), "best_epoch": best + 1,
+              "converged": len(history["loss"]) < config.epochs,
+              "loss": float(history["loss"][best]),
+              "held_out_loss": float(history["val_loss"][best]),
+              "held_out_accuracy": float(history["val_accuracy"][best]),
+              "seconds": time.perf_counter() - started}
   accuracy = {}
   for digits in range(1, config.max_digits + 1):
-    tapes, answers = _tapes(config, f"test_{digits}", config.test_examples)
-    predicted = np.argmax(model.predict(np.stack(tapes), batch_size=256,
+    test_tapes, test_answers = _tapes(config, f"test_{digits}",
+                                      config.test_examples)
+    predicted = np.argmax(model.predict(np.stack(test_tapes), batch_size=256,
                                         verbose=0), axis=-1)
-    accuracy[str(digits)] = float(np.mean(predicted == answers))
+    accuracy[str(digits)] = float(np.mean(predicted == test_answers))
   log(f"LSTM {config.variant} on {config.train_split}: " + ", ".join(
       f"{n}: {value:.3f}" for n, value in accuracy.items()))
-  return accuracy
+  return {"accuracy_by_length": accuracy, "training": training}

@@ -61,7 +61,12 @@ class Flags:
     self._eval_every = define(
         flags.DEFINE_integer, "eval_every", defaults.eval_every,
         "Training steps between validation measurements.", lower_bound=1)
-
+    self._gumbel_temperature = define(
+        flags.DEFINE_float, "gumbel_temperature",
+        defaults.gumbel_temperature,
+        "Train each step on a Gumbel-softmax sample of every restart's "
+        "params at this temperature rather than on their softmax (default: "
+        "the softmax).", lower_bound=0.0)
     self._logit_bound = define(
         flags.DEFINE_float, "logit_bound", defaults.logit_bound,
         "Clip the param logits to [-bound, bound] after every step, so that "
@@ -105,6 +110,7 @@ class Flags:
         validation_examples=self._validation_examples.value,
         convergence_accuracy=self._convergence_accuracy.value,
         eval_every=self._eval_every.value,
+        gumbel_temperature=self._gumbel_temperature.value,
         logit_bound=self._logit_bound.value,
         search=self._search.value,
         population_interval=self._population_interval.value,

@@ -132,12 +132,19 @@ class MathTrainer:
         len(self.train_data), self.config.batch_size)
 
   def _train_step_eager(self, inputs, observed):
+    relaxation = {}
+    if self.config.gumbel_temperature is not None:
+      # Drawn from (seed, step): a resumed run draws what the uninterrupted
+      # one would have.
+      relaxation = {"gumbel_temperature": self.config.gumbel_temperature,
+                    "seed": tf.stack([tf.constant(self.config.seed, tf.int64),
+                                      self.step])}
     with tf.GradientTape() as tape:
       if self.model.networks:
-        loss = self.model.shared_networks_loss(inputs, observed)
+        loss = self.model.shared_networks_loss(inputs, observed, **relaxation)
       else:
-        loss = tf.reduce_sum(self.model.negative_log_likelihood(inputs,
-                                                                observed))
+        loss = tf.reduce_sum(self.model.negative_log_likelihood(
+            inputs, observed, **relaxation))
     optimizers.apply_gradients(tape, loss, self.groups)
     if self.config.logit_bound is not None:
       bound = self.config.logit_bound
