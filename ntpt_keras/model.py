@@ -267,8 +267,8 @@ class NeuralProgram(keras.Model):
 
   def _hard_params(self) -> Dict[str, tf.Tensor]:
     """Every param's distribution at its argmax (one-hot)."""
-    return {name: tf.one_hot(tf.argmax(p, axis=-1), p.shape[-1])
-            for name, p in self.param_probabilities().items()}
+    return {name: tf.one_hot(tf.argmax(logits, axis=-1), logits.shape[-1])
+            for name, logits in self.param_logits.items()}
 
   def _evaluate(self, inputs, param_probabilities, apply_network):
     # Keras may hand ints over as floats (its input autocasting): the

@@ -27,8 +27,9 @@ def ntpt_curve(run_dir: str):
 
 def lstm_curve(config, path: str) -> dict:
   """The LSTM's accuracy by length: trained and tested now and saved to
-  `path` (with how its training converged), or read from `path` if a run of the same config wrote it (an
-  interrupted figure keeps the LSTMs it finished)."""
+  `path` (with how its training converged), or read from `path` if a run of
+  the same config wrote it (an interrupted figure keeps the LSTMs it
+  finished)."""
   from ntpt_keras.math_task import lstm  # pylint: disable=g-import-not-at-top
   settings = dataclasses.asdict(config)
   if os.path.exists(path):
