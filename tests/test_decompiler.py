@@ -7,6 +7,7 @@ from tf_anc import lang
 from tf_anc import reference
 from tf_anc import tasks
 from tf_anc.lang.compiler import compile_program
+from tf_anc.machine import SoftMachine
 from tf_anc.lang.decompiler import (ALL_DIRAC, ONLY_JEZ_SOFT, SOFT,
                                     decompile)
 from tf_anc_datasets import anc_distributions
@@ -109,3 +110,25 @@ def test_a_soft_output_register_counts_only_while_registers_are_live():
   assert decompile(weights).interpretability == ALL_DIRAC
   weights.output_logits[3] = 0.0  # k = DEC(k): k is read next
   assert decompile(weights).interpretability == SOFT
+
+
+def test_the_decompiled_program_starts_where_the_learned_one_does():
+  program = lang.parse_program(
+      "var a = 3; var b = 0; WRITE(b, a); STOP(); b = INC(a); WRITE(b, a);"
+      " STOP();", 10)
+  weights = compile_program(program)
+  weights.initial_ir_logits[:] = 0.0
+  weights.initial_ir_logits[2] = 100.0  # learned: start at `b = INC(a)`
+  # ... and read the scratch register, whose learned value is 6.
+  weights.first_argument_logits[2] = 0.0
+  weights.first_argument_logits[2, program.scratch] = 100.0
+  weights.initial_register_logits[program.scratch] = 0.0
+  weights.initial_register_logits[program.scratch, 6] = 100.0
+  decompiled = decompile(weights)
+  assert decompiled.interpretability == ALL_DIRAC
+  assert "Execution starts at line 2" in decompiled.text
+  soft = SoftMachine.from_weights(weights, 10)(np.zeros([1, 10], np.int32))
+  discrete = reference.run(decompiled.program, [0] * 10, 10)
+  assert discrete.memory == [0] * 7 + [3, 0, 0]
+  assert discrete.steps == int(soft["steps"][0])
+  assert np.argmax(soft["memory"][0], axis=-1).tolist() == discrete.memory

@@ -29,9 +29,10 @@ def run(program: ir.Program, memory: Sequence[int],
   for cell, value in enumerate(memory):
     if not 0 <= value < size:
       raise ValueError(f"memory cell {cell} holds {value}, outside [0, {size})")
-  # The scratch register starts uniform in the soft machine; nothing reads it.
+  # The scratch register starts uniform in the soft machine; a parsed
+  # program never reads it.
   registers = [register.initial or 0 for register in program.registers]
-  pointer = 0
+  pointer = program.start
   for step in range(1, max_steps + 1):
     if pointer >= len(program.operations):  # off the end: compiled as STOP
       return Execution(memory, registers, step, True)

@@ -42,7 +42,7 @@ def compile_program(program: ir.Program,
     if register.initial is not None:  # the scratch register stays uniform
       initial_registers[index, register.initial] = sharpness
   initial_ir = np.zeros([size], np.float32)
-  initial_ir[0] = sharpness
+  initial_ir[program.start] = sharpness
   return ControllerWeights(
       instruction_logits=instruction,
       first_argument_logits=first_argument,

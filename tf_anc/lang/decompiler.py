@@ -164,11 +164,16 @@ def decompile(weights: ControllerWeights, filename: str = "<decompiled>",
   level = (SOFT if soft_elsewhere else
            ONLY_JEZ_SOFT if soft_jez_arguments else ALL_DIRAC)
 
+  # A scratch register that is read keeps the value it learned, so that the
+  # discrete program computes what the soft one does.
   registers = tuple(
-      ir.Register(names[index], ir.SCRATCH, None) if index == scratch else
+      ir.Register(names[index], ir.SCRATCH,
+                  initial[index].index if scratch_is_read else None)
+      if index == scratch else
       ir.Register(names[index], ir.VARIABLE, initial[index].index)
       for index in range(weights.num_registers))
-  program = ir.Program(size, registers, tuple(operations), filename)
+  program = ir.Program(size, registers, tuple(operations), filename,
+                       start=start.index)
   text = _format(program, instructions, first, second, output, initial,
                  start, declared, reachable, level)
   return Decompiled(text, program, level)

@@ -20,7 +20,8 @@ SCRATCH = "scratch"
 class Register:
   name: str
   kind: str  # VARIABLE, CONSTANT or SCRATCH
-  # Initial value; None means uniform over [0, M) (the scratch register).
+  # Initial value; None means uniform over [0, M) (the scratch register,
+  # unless a decompiled program reads the value it learned).
   initial: Optional[int]
 
 
@@ -43,6 +44,9 @@ class Program:
   registers: Tuple[Register, ...]
   operations: Tuple[Operation, ...]
   filename: str = "<string>"
+  # The line execution starts at: 0 for a parsed program; a decompiled one
+  # starts where its learned initial instruction register points.
+  start: int = 0
 
   @property
   def num_registers(self) -> int:
