@@ -20,6 +20,7 @@ from ntpt_keras import runtime
 from ntpt_keras.lang import compiler
 from ntpt_keras.lang import listing
 from ntpt_keras.lang import program as ir
+from tf_anc.common import gumbel
 
 # Probabilities are clipped here before the log: a hand-set program may give
 # an observed value probability 0.
@@ -139,15 +140,9 @@ class NeuralProgram(keras.Model):
     if gumbel_temperature is None:
       return {name: tf.nn.softmax(logits) for name, logits in
               self.param_logits.items()}
-    probabilities = {}
-    for number, (name, logits) in enumerate(self.param_logits.items()):
-      uniform = tf.random.stateless_uniform(
-          tf.shape(logits), tf.random.experimental.stateless_fold_in(
-              seed, number), minval=np.finfo(np.float32).tiny)
-      gumbel = -tf.math.log(-tf.math.log(uniform))
-      probabilities[name] = tf.nn.softmax((logits + gumbel)
-                                          / gumbel_temperature)
-    return probabilities
+    return {name: tf.nn.softmax(logits) for name, logits in
+            gumbel.relaxed_samples(self.param_logits, gumbel_temperature,
+                                   seed).items()}
 
   def set_params(self, values: Mapping[str, object], restart=None):
     """Sets params to a discrete program (one-hot logits), e.g. by hand."""

@@ -217,7 +217,8 @@ def test_a_resumed_population_run_ends_as_an_uninterrupted_one(
 @pytest.mark.parametrize("field, value", [
     ("padding", "zeros"), ("prior", "gaussian"), ("batch_loss", "max"),
     ("search", "evolution"), ("population_fraction", 0.75),
-    ("population_interval", 0), ("train_examples", 0)])
+    ("population_interval", 0), ("train_examples", 0),
+    ("gumbel_temperature", 0.0)])
 def test_a_bad_switch_is_refused_naming_it(tmp_path, field, value):
   with pytest.raises(ValueError, match=field):
     resolve(access_config(tmp_path, None, **{field: value}))
@@ -245,3 +246,36 @@ def test_the_authors_halting_gradient_passes_p_unscaled(halting_gradient,
       stepped.halting_probability, [previous, instruction])
   np.testing.assert_allclose(by_previous, [through_previous])
   np.testing.assert_allclose(by_instruction[0, 0], 1.0 - 0.4)
+
+
+def test_a_gumbel_run_trains_on_the_sample_its_seed_and_step_draw(
+    tmp_path, data_dir):
+  trainer = Trainer(access_config(tmp_path, data_dir, gumbel_temperature=1.0,
+                                  init_noise=0.5), log=lambda line: None)
+  batch = next(iter(trainer.batches(0)))
+  arguments = (batch["input"], batch["target"], batch["mask"])
+  def loss(**relaxation):
+    return trainer._per_restart_loss(  # pylint: disable=protected-access
+        *arguments, relaxation=relaxation)[0].numpy()
+  drawn = loss(gumbel_temperature=1.0, seed=[trainer.config.seed, 0])
+  trained, _ = trainer._train_step(*arguments)  # pylint: disable=protected-access
+  np.testing.assert_allclose(trained.numpy(), drawn.mean(), rtol=1e-5)
+  assert not np.allclose(drawn, loss())
+  assert not np.allclose(drawn, loss(gumbel_temperature=1.0,
+                                     seed=[trainer.config.seed, 1]))
+
+
+def test_a_resumed_gumbel_run_ends_as_an_uninterrupted_one(tmp_path,
+                                                           data_dir):
+  overrides = dict(gumbel_temperature=0.5, init_noise=0.5)
+  straight = Trainer(access_config(tmp_path / "straight", data_dir,
+                                   **overrides), log=lambda line: None)
+  straight.train()
+  interrupted = Trainer(access_config(tmp_path / "split", data_dir,
+                                      train_steps=3, **overrides),
+                        log=lambda line: None)
+  interrupted.train()
+  resumed = Trainer(access_config(tmp_path / "split", data_dir, **overrides),
+                    log=lambda line: None)
+  resumed.train()
+  assert_same_variables(straight, resumed, rtol=1e-4, atol=1e-5)

@@ -13,6 +13,7 @@ from tf_anc import reference
 from tf_anc import tasks
 from tf_anc.lang.compiler import compile_program
 from tf_anc.machine import SoftMachine
+from tf_anc.machine import fused
 from tf_anc.weights import ControllerWeights
 from tf_anc_datasets import anc_distributions
 
@@ -162,3 +163,39 @@ def test_restarts_can_start_from_one_compiled_program():
                                      num_restarts=2)
   memories = np.array([[[3] + [0] * 9], [[1] + [0] * 9]])
   assert machine(memories)["steps"].numpy().tolist() == [[10], [4]]
+
+
+def test_a_gumbel_sample_of_the_program_is_fixed_by_its_seed():
+  machine = SoftMachine(8, ("a", "b", "scratch"), 12, num_restarts=2)
+  machine.build()
+  first = machine.controller.program_logits(0.5, seed=[3, 1])
+  again = machine.controller.program_logits(0.5, seed=[3, 1])
+  other = machine.controller.program_logits(0.5, seed=[3, 2])
+  for name, sample in first.items():
+    np.testing.assert_array_equal(sample, again[name])
+    assert not np.array_equal(sample, other[name]), name
+  # Each weight and each restart draws its own noise.
+  assert not np.array_equal(first["output_logits"][0],
+                            first["output_logits"][1])
+  assert not np.array_equal(first["first_argument_logits"],
+                            first["second_argument_logits"])
+
+
+@pytest.mark.parametrize("step_impl", ["tf", "fused"])
+def test_under_a_gumbel_sample_the_machine_runs_the_sampled_program(
+    step_impl):
+  if step_impl == "fused" and not fused.fused_available():
+    pytest.skip("the fused op library is not built")
+  weights = random_weights(0)
+  machine = SoftMachine.from_weights(weights, 12, step_impl=step_impl)
+  sample = machine.controller.program_logits(0.7, seed=[5, 9])
+  sampled = ControllerWeights(
+      register_names=weights.register_names,
+      **{name: value.numpy()[0] for name, value in sample.items()})
+  memories = np.random.default_rng(1).integers(0, 8, [6, 8])
+  relaxed = machine(memories, gumbel_temperature=0.7, seed=[5, 9])
+  expected = SoftMachine.from_weights(sampled, 12, step_impl=step_impl)(
+      memories)
+  for name, value in expected.items():
+    np.testing.assert_allclose(relaxed[name], value, atol=1e-6, err_msg=name)
+  assert not np.allclose(machine(memories)["memory"], relaxed["memory"])

@@ -42,6 +42,7 @@ from ntpt_keras.math_task.config import MathConfig, TRAIN_DIGITS, resolve
 from ntpt_keras.model import NeuralProgram, make_network
 from ntpt_keras.training import load_tfds
 from tf_anc.common import checkpoints
+from tf_anc.common import gumbel
 from tf_anc.common import optimizers
 from tf_anc.common import pipeline
 from tf_anc.common import population as population_lib
@@ -132,13 +133,8 @@ class MathTrainer:
         len(self.train_data), self.config.batch_size)
 
   def _train_step_eager(self, inputs, observed):
-    relaxation = {}
-    if self.config.gumbel_temperature is not None:
-      # Drawn from (seed, step): a resumed run draws what the uninterrupted
-      # one would have.
-      relaxation = {"gumbel_temperature": self.config.gumbel_temperature,
-                    "seed": tf.stack([tf.constant(self.config.seed, tf.int64),
-                                      self.step])}
+    relaxation = gumbel.training_relaxation(
+        self.config.gumbel_temperature, self.config.seed, self.step)
     with tf.GradientTape() as tape:
       if self.model.networks:
         loss = self.model.shared_networks_loss(inputs, observed, **relaxation)

@@ -15,6 +15,7 @@ import numpy as np
 import tensorflow as tf
 
 from tf_anc import isa
+from tf_anc.common import gumbel
 from tf_anc.machine.step import Command, MachineState
 from tf_anc.weights import ControllerWeights
 
@@ -52,23 +53,42 @@ class Controller(keras.layers.Layer):
           initializer="zeros"))
     super().build(input_shape)
 
-  def call(self, instruction_register):
-    """[K * B, M] instruction registers -> a Command for each example."""
+  def program_logits(self, gumbel_temperature=None, seed=None):
+    """The logits the machine runs on, by weight name: the weights
+    themselves, or with `gumbel_temperature` a Gumbel-softmax sample of
+    every choice, (logits + G) / t, G drawn from the stateless `seed`
+    (`[2]` integers; tf_anc.common.gumbel)."""
+    if not self.built:
+      self.build()
+    logits = {name: getattr(self, name) for name, _ in _WEIGHT_SHAPES}
+    if gumbel_temperature is None:
+      return logits
+    return gumbel.relaxed_samples(
+        {name: tf.convert_to_tensor(value) for name, value in logits.items()},
+        gumbel_temperature, seed)
+
+  def call(self, instruction_register, logits=None):
+    """[K * B, M] instruction registers -> a Command for each example.
+
+    `logits`: what `program_logits` returns (default: the weights)."""
+    logits = logits or self.program_logits()
     per_restart = tf.reshape(instruction_register,
                              [self.num_restarts, -1, self.memory_size])
 
-    def select(logits):
+    def select(name):
       probabilities = tf.nn.softmax(
-          tf.einsum("kbm,kmn->kbn", per_restart, logits), axis=-1)
-      return tf.reshape(probabilities, [-1, logits.shape[-1]])
+          tf.einsum("kbm,kmn->kbn", per_restart, logits[name]), axis=-1)
+      return tf.reshape(probabilities, [-1, logits[name].shape[-1]])
 
-    return Command(instruction=select(self.instruction_logits),
-                   first_argument=select(self.first_argument_logits),
-                   second_argument=select(self.second_argument_logits),
-                   output=select(self.output_logits))
+    return Command(instruction=select("instruction_logits"),
+                   first_argument=select("first_argument_logits"),
+                   second_argument=select("second_argument_logits"),
+                   output=select("output_logits"))
 
-  def initial_state(self, memory):
-    """Machine state at t = 0 for memory distributions [K * B, M, M]."""
+  def initial_state(self, memory, logits=None):
+    """Machine state at t = 0 for memory distributions [K * B, M, M];
+    `logits` as `call` takes them."""
+    logits = logits or self.program_logits()
     examples_per_restart = tf.shape(memory)[0] // self.num_restarts
 
     def per_example(logits):
@@ -84,8 +104,8 @@ class Controller(keras.layers.Layer):
 
     return MachineState(
         memory=memory,
-        registers=per_example(self.initial_register_logits),
-        instruction_register=per_example(self.initial_ir_logits),
+        registers=per_example(logits["initial_register_logits"]),
+        instruction_register=per_example(logits["initial_ir_logits"]),
         halting_probability=tf.zeros(tf.shape(memory)[:1], memory.dtype))
 
   def set_controller_weights(self, weights: ControllerWeights, restart=None):

@@ -46,6 +46,10 @@ class SoftMachine(keras.layers.Layer):
       (`[B, M]` bool, the cells that count). Unlike a trace, this keeps
       T_max * M^2 values per example out of the graph.
 
+  Called with `gumbel_temperature` t and `seed` (`[2]` integers), the
+  machine runs a Gumbel-softmax sample of its controller's program
+  (`Controller.program_logits`) instead of the program itself.
+
   `step_impl`: "tf" (the plain-TF loop), "fused" (the whole run as one
   op) or "auto" (fused when its library loads); None defers to
   $TF_ANC_STEP, itself "auto" by default. `halting_gradient="authors"`
@@ -90,7 +94,8 @@ class SoftMachine(keras.layers.Layer):
       self.controller.build()
     super().build(input_shape)
 
-  def call(self, memory, error_target=None, error_mask=None):
+  def call(self, memory, error_target=None, error_mask=None,
+           gumbel_temperature=None, seed=None):
     memory = tf.convert_to_tensor(memory)
     if memory.dtype.is_integer:
       memory = tf.one_hot(memory, self.memory_size, dtype=self.compute_dtype)
@@ -107,23 +112,23 @@ class SoftMachine(keras.layers.Layer):
                           [-1, self.memory_size, self.memory_size]),
           mask=tf.reshape(tf.cast(error_mask, self.compute_dtype),
                           [-1, self.memory_size]))
-    state = self.controller.initial_state(memory)
+    logits = self.controller.program_logits(gumbel_temperature, seed)
+    state = self.controller.initial_state(memory, logits)
     if fused.use_fused(self.step_impl, self.compute_dtype):
-      outputs = self._fused_run(state, errors)
+      outputs = self._fused_run(state, logits, errors)
     else:
-      outputs = self._unrolled_run(state, errors)
+      outputs = self._unrolled_run(state, logits, errors)
     if self.num_restarts is not None:
       outputs = {name: tf.reshape(value, [self.num_restarts, -1] +
                                   value.shape[1:].as_list())
                  for name, value in outputs.items()}
     return outputs
 
-  def _fused_run(self, state, errors):
-    controller = self.controller
+  def _fused_run(self, state, logits, errors):
     run = ops.machine_run(
-        state, (controller.instruction_logits,
-                controller.first_argument_logits,
-                controller.second_argument_logits, controller.output_logits),
+        state, (logits["instruction_logits"],
+                logits["first_argument_logits"],
+                logits["second_argument_logits"], logits["output_logits"]),
         self.max_steps, self.eta_stop, trace_memory=self.trace_memory,
         error_target=None if errors is None else errors.rows,
         error_mask=None if errors is None else errors.mask,
@@ -143,7 +148,7 @@ class SoftMachine(keras.layers.Layer):
       outputs["step_errors"] = run.step_errors
     return outputs
 
-  def _unrolled_run(self, state, errors):
+  def _unrolled_run(self, state, logits, errors):
     not_running = tf.zeros_like(state.halting_probability, tf.bool)
     traced = ["halting_probabilities", "running"]
     if self.trace_memory:
@@ -169,7 +174,7 @@ class SoftMachine(keras.layers.Layer):
     def loop_body(t, state, steps, trace_arrays):
       running = is_running(state)
       stepped = step.machine_step(
-          state, self.controller(state.instruction_register),
+          state, self.controller(state.instruction_register, logits),
           self.halting_gradient)
       state = tf.nest.map_structure(
           lambda new, old: _where_running(running, new, old), stepped, state)

@@ -73,6 +73,10 @@ class TrainingConfig:
   # and hyper-parameters, then perturb them (population_noise on the logits,
   # the learning rate and efficiency weight times 0.8 or 1.25).
   search: str = "independent"
+  # Train each step on a Gumbel-softmax sample of every restart's program
+  # at this temperature (tf_anc.common.gumbel), drawn from (seed, step),
+  # rather than on the program's softmax: None, the softmax.
+  gumbel_temperature: Optional[float] = None
   population_interval: int = 100
   population_fraction: float = 0.25
   population_noise: float = 0.5

@@ -110,6 +110,11 @@ class Flags:
         "independent restarts, or a population: the weakest restarts "
         "periodically take perturbed copies of the strongest.",
         enum_values=list(config_module.SEARCHES))
+    self._gumbel_temperature = define(
+        flags.DEFINE_float, "gumbel_temperature", defaults.gumbel_temperature,
+        "Train each step on a Gumbel-softmax sample of every restart's "
+        "program at this temperature, drawn from (seed, step); default: "
+        "on the program's softmax.", lower_bound=0.0)
     self._population_interval = define(
         flags.DEFINE_integer, "population_interval",
         defaults.population_interval,
@@ -149,6 +154,7 @@ class Flags:
         adam_epsilon=self._adam_epsilon.value,
         halting_gradient=self._halting_gradient.value,
         search=self._search.value,
+        gumbel_temperature=self._gumbel_temperature.value,
         population_interval=self._population_interval.value,
         population_fraction=self._population_fraction.value,
         population_noise=self._population_noise.value,

@@ -19,6 +19,7 @@ import tensorflow as tf
 from tf_anc import lang
 from tf_anc import tasks
 from tf_anc.common import checkpoints
+from tf_anc.common import gumbel
 from tf_anc.common import optimizers
 from tf_anc.common import pipeline
 from tf_anc.export import export_saved_model
@@ -72,6 +73,9 @@ def resolve(config: TrainingConfig) -> TrainingConfig:
   if config.train_examples is not None and config.train_examples < 1:
     raise ValueError(f"train_examples must be at least 1, got "
                      f"{config.train_examples}")
+  if config.gumbel_temperature is not None and config.gumbel_temperature <= 0:
+    raise ValueError(f"gumbel_temperature must be positive, got "
+                     f"{config.gumbel_temperature}")
   if not 0.0 <= config.population_fraction <= 0.5:
     raise ValueError(f"population_fraction must be in [0, 0.5], got "
                      f"{config.population_fraction}")
@@ -159,14 +163,16 @@ class Trainer:
         self.train_data, self._indices, start_step, config.train_steps,
         indices_shape=(config.restarts, config.batch_size))
 
-  def _per_restart_loss(self, inputs, targets, masks, efficiency_scale=None):
+  def _per_restart_loss(self, inputs, targets, masks, efficiency_scale=None,
+                        relaxation=None):
     """`[K]` losses (reduced over each restart's examples as `batch_loss`
-    says) and the terms per example."""
+    says) and the terms per example. `relaxation`: the machine's
+    `gumbel_temperature` and `seed`, to run a sample of the programs."""
     # The confidence term's per-step errors, measured in the machine's
     # loop rather than from a [K, B, T, M, M] memory trace.
     errors = ({"error_target": targets, "error_mask": masks}
               if self.config.loss_weights.confidence else {})
-    outputs = self.machine(inputs, **errors)
+    outputs = self.machine(inputs, **errors, **(relaxation or {}))
     terms = loss_terms(outputs, targets, masks, self.config.eta_stop)
     weighted = terms
     if efficiency_scale is not None:
@@ -178,10 +184,12 @@ class Trainer:
 
   def _train_step_eager(self, inputs, targets, masks):
     population = self.population
+    relaxation = gumbel.training_relaxation(
+        self.config.gumbel_temperature, self.config.seed, self.step)
     with tf.GradientTape() as tape:
       per_restart, terms, _ = self._per_restart_loss(
           inputs, targets, masks,
-          population.efficiency_scale if population else None)
+          population.efficiency_scale if population else None, relaxation)
       if self.prior:
         per_restart += self.prior(self.machine.controller, self.step + 1)
       # Summed over restarts: every restart gets the gradient of its own loss.
