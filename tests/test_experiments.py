@@ -16,15 +16,22 @@ from tf_anc.training.trainer import train_and_evaluate
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def report(successes, iterations, programs=None):
+def report(successes, iterations, programs=None, discrete=None):
+  """results.json of restarts with these successes and iterations; by
+  default each argmax program does what its soft machine does.
+  `discrete`: (accuracy, iterations) of each argmax program instead."""
   programs = programs or [f"program {i}" for i in range(len(successes))]
+  discrete = discrete or [(1.0 if success else 0.5, iteration)
+                          for success, iteration in zip(successes, iterations)]
   restarts = [{"success": success, "accuracy": 1.0 if success else 0.5,
                "mean_iterations": iteration, "interpretability": 1,
-               "program": program}
-              for success, iteration, program in zip(successes, iterations,
-                                                     programs)]
+               "program": program, "discrete_accuracy": discrete_accuracy,
+               "discrete_mean_steps": discrete_iterations - 1}
+              for (success, iteration, program,
+                   (discrete_accuracy, discrete_iterations)) in zip(
+                       successes, iterations, programs, discrete)]
   return {"distribution": "biased", "generic_mean_iterations": 6.0,
-          "restarts": restarts}
+          "generic_mean_steps": 5.0, "restarts": restarts}
 
 
 def test_table1_row_takes_the_fastest_successful_restart():
@@ -39,7 +46,7 @@ def test_table1_markdown_puts_ours_beside_the_papers():
           task_runs.summarize("swap", report([False], [10]))]
   text = table1.markdown(rows)
   assert ("| access | biased | 2 | 6.00 / 6 | 4.00 / 4 | 1 | 4 "
-          "| 50% [9%-91%] / 37% | - |") in text
+          "| 50% [9%-91%] / 37% | 1, 4.00 | - |") in text
   assert "10.00 (no success) / 6" in text
   assert table1.svg_bars(rows).startswith("<svg")
 
@@ -101,8 +108,17 @@ def test_a_variant_pools_the_restarts_of_its_seeds():
   assert (row["restarts"], row["successes"], row["runs_with_success"]) == (
       4, 1, 1)
   assert row["learned_iterations"] == 4
-  assert "| access | ours | 4 | 25% [5%-70%] | 1 of 2 | 1 | 4.00 (6.00) |" in (
-      task_runs.variants_markdown([row]))
+  assert ("| access | ours | 4 | 25% [5%-70%] | 1 of 2 | 1 | 4.00 (6.00) "
+          "| 1 |") in task_runs.variants_markdown([row])
+
+
+def test_a_soft_success_whose_argmax_program_is_wrong_is_no_program_success():
+  row = task_runs.summarize("access", report(
+      [True, True, False], [4, 4, 6],
+      discrete=[(1.0, 5), (0.0, 2), (1.0, 6)]))
+  assert row["successes"] == 2
+  assert row["program_successes"] == 1
+  assert row["program_learned_iterations"] == 5
 
 
 def test_machine_benchmark_prints_and_writes_rows(tmp_path):

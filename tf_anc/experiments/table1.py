@@ -55,13 +55,21 @@ def export_text(row):
           f"({row['generic_iterations_fresh']:.2f})")
 
 
+def program_text(row):
+  if not row["program_successes"]:
+    return "0"
+  return (f"{row['program_successes']}, "
+          f"{row['program_learned_iterations']:.2f}")
+
+
 def markdown(rows):
   lines = [
       "| task | distribution | restarts | generic iterations (ours / paper) "
       "| learned iterations (ours / paper) | level (ours) | ideal (paper) "
-      "| success [95%] (ours / paper) | export on fresh samples: right, "
+      "| success [95%] (ours / paper) | argmax program right and faster: "
+      "restarts, fewest iterations | export on fresh samples: right, "
       "iterations (generic) |",
-      "|---|---|---|---|---|---|---|---|---|",
+      "|---|---|---|---|---|---|---|---|---|---|",
   ]
   for row in rows:
     paper = row["paper"]
@@ -74,7 +82,7 @@ def markdown(rows):
         f"| {learned} / {paper['learned']} "
         f"| {row['learned_interpretability']} | {paper['ideal']} "
         f"| {success_text(row)} / {paper['success']:.0%} "
-        f"| {export_text(row)} |")
+        f"| {program_text(row)} | {export_text(row)} |")
   return "\n".join(lines) + "\n"
 
 

@@ -130,6 +130,12 @@ def summarize(spec, report):
   """Ours for one task: generic/learned iterations, success rate."""
   restarts = report["restarts"]
   successes = [r for r in restarts if r["success"]]
+  # Restarts whose argmax program (the decompiled text, run on the discrete
+  # machine) is right and faster: a program was learned, not only a soft
+  # machine that the biased inputs let through.
+  program_successes = [
+      r for r in restarts if r["discrete_accuracy"] == 1.0 and
+      r["discrete_mean_steps"] < report["generic_mean_steps"]]
   best = min(successes or restarts,
              key=lambda r: (-r["accuracy"], r["mean_iterations"]))
   return {
@@ -143,6 +149,10 @@ def summarize(spec, report):
       "successes": len(successes),
       "success_rate": len(successes) / len(restarts),
       "success_interval": wilson_interval(len(successes), len(restarts)),
+      "program_successes": len(program_successes),
+      "program_learned_iterations": min(
+          (r["discrete_mean_steps"] + 1 for r in program_successes),
+          default=None),
       # Restarts that reach the same program (its argmax choices, not their
       # probabilities) count once here.
       "distinct_successful_programs": len({_choices(r["program"])
@@ -201,6 +211,7 @@ def pooled(spec, variant, reports):
       "success_rate": successes / restarts,
       "success_interval": wilson_interval(successes, restarts),
       "runs_with_success": sum(1 for row in rows if row["successes"]),
+      "program_successes": sum(row["program_successes"] for row in rows),
       "distinct_successful_programs": sum(
           row["distinct_successful_programs"] for row in rows),
       "learned_iterations": min(learned) if learned else None,
@@ -212,7 +223,8 @@ def variants_markdown(rows):
   """compare.md: one row per (task, variant)."""
   lines = ["| task | variant | restarts | success [95%] | runs with a "
            "success | distinct successful programs | learned iterations "
-           "(generic) |", "|---|---|---|---|---|---|---|"]
+           "(generic) | argmax program right and faster |",
+           "|---|---|---|---|---|---|---|---|"]
   for row in rows:
     learned = ("-" if row["learned_iterations"] is None
                else f"{row['learned_iterations']:.2f}")
@@ -220,5 +232,6 @@ def variants_markdown(rows):
         f"| {row['task']} | {row['variant']} | {row['restarts']} "
         f"| {success_text(row)} | {row['runs_with_success']} of "
         f"{row['runs']} | {row['distinct_successful_programs']} "
-        f"| {learned} ({row['generic_iterations']:.2f}) |")
+        f"| {learned} ({row['generic_iterations']:.2f}) "
+        f"| {row['program_successes']} |")
   return "\n".join(lines) + "\n"
