@@ -14,6 +14,7 @@ import tensorflow as tf
 
 from tf_anc import lang
 from tf_anc import reference
+from tf_anc.lang.compiler import compile_program
 from tf_anc.machine import fused
 from tf_anc.training import evaluation
 from tf_anc.training.config import LossWeights, TrainingConfig
@@ -200,10 +201,43 @@ def test_every_restart_is_exported_and_runs_without_tf_anc(trained):
 
 
 def test_the_fastest_restart_right_everywhere_and_faster_is_exported():
-  accuracies, mean_steps = [1.0, 1.0, 0.99, 1.0], [4.0, 3.0, 1.0, 6.0]
-  assert evaluation.exported_restart(accuracies, mean_steps, 5.0) == 1
-  assert evaluation.exported_restart(accuracies, mean_steps, 3.0) is None
-  assert evaluation.exported_restart([0.9, 0.5], [1.0, 1.0], 5.0) is None
+  soft = ([1.0, 1.0, 0.99, 1.0], [4.0, 3.0, 1.0, 6.0])
+  wrong = ([0.5] * 4, [1.0] * 4)
+  assert evaluation.exported_restart(soft, wrong, 5.0) == (1, False)
+  assert evaluation.exported_restart(soft, wrong, 3.0) is None
+  assert evaluation.exported_restart(([0.9, 0.5], [1.0, 1.0]), wrong,
+                                     5.0) is None
+
+
+def test_an_argmax_program_right_everywhere_and_fastest_is_exported():
+  soft = ([1.0, 1.0], [4.0, 3.0])
+  assert evaluation.exported_restart(soft, ([1.0, 0.2], [2.0, 1.0]),
+                                     5.0) == (0, True)
+  # At equal speed the exact program wins over the soft machine.
+  assert evaluation.exported_restart(soft, ([0.2, 1.0], [2.0, 3.0]),
+                                     5.0) == (1, True)
+  assert evaluation.exported_restart(soft, ([1.0, 1.0], [6.0, 3.5]),
+                                     5.0) == (1, False)
+
+
+def test_a_restart_whose_argmax_program_is_faster_serves_it_exactly(
+    tmp_path, data_dir):
+  trainer = Trainer(access_config(tmp_path, data_dir), log=lambda line: None)
+  # Biased Access always reads A[3] (cell 4): a 4-step program, soft.
+  faster = lang.parse_program(
+      "var v = 4; v = READ(v); WRITE(0, v); STOP();", 10)
+  trainer.machine.controller.set_controller_weights(
+      compile_program(faster, 3.0), restart=1)
+  report = trainer.evaluate()
+  assert (report["exported_restart"], report["exported_argmax_program"]) == (
+      1, True)
+  exported = _serve_without_tf_anc(trainer.export(report))
+  runs = [reference.run(faster, memory, trainer.config.max_steps)
+          for memory in MEMORIES]
+  assert exported["steps"] == [run.steps for run in runs]
+  np.testing.assert_allclose(exported["memory_probabilities"],
+                             np.eye(10)[[run.memory for run in runs]],
+                             atol=1e-6)
 
 
 def test_a_finished_run_started_again_exports_the_next_version(

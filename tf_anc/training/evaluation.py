@@ -5,6 +5,8 @@ argmax equals the target on every test example and its mean steps are below
 the generic program's.
 """
 
+from typing import NamedTuple
+
 import numpy as np
 
 from tf_anc import reference
@@ -37,6 +39,24 @@ def soft_scores(machine, inputs, targets, masks, batch_size=1000):
   return accuracy, np.mean(np.concatenate(steps, axis=1), axis=1)
 
 
+def _discrete_score(program, inputs, targets, masks, max_steps):
+  """(accuracy, mean steps) of `program` on the discrete machine."""
+  runs = [reference.run(program, memory, max_steps) for memory in inputs]
+  memories = np.array([execution.memory for execution in runs])
+  return (float(np.mean(correct(memories, targets, masks))),
+          float(np.mean([execution.steps for execution in runs])))
+
+
+def discrete_scores(machine, inputs, targets, masks):
+  """Each restart's (accuracy, mean steps) as its argmax program (the
+  decompiled one) runs on the discrete machine: `[K]` arrays."""
+  scores = [_discrete_score(
+      decompile(machine.controller.controller_weights(restart)).program,
+      inputs, targets, masks, machine.max_steps)
+            for restart in range(machine.num_restarts)]
+  return tuple(np.array(values) for values in zip(*scores))
+
+
 def evaluate_restarts(machine, inputs, targets, masks, generic_mean_steps):
   """One dict per restart of `machine` (a SoftMachine with num_restarts).
 
@@ -51,9 +71,8 @@ def evaluate_restarts(machine, inputs, targets, masks, generic_mean_steps):
     accuracy = float(accuracies[restart])
     mean_steps = float(steps[restart])
     decompiled = decompile(machine.controller.controller_weights(restart))
-    discrete = [reference.run(decompiled.program, memory, machine.max_steps)
-                for memory in inputs]
-    discrete_memories = np.array([execution.memory for execution in discrete])
+    discrete_accuracy, discrete_mean_steps = _discrete_score(
+        decompiled.program, inputs, targets, masks, machine.max_steps)
     results.append({
         "restart": restart,
         "accuracy": accuracy,
@@ -62,10 +81,8 @@ def evaluate_restarts(machine, inputs, targets, masks, generic_mean_steps):
         "success": accuracy == 1.0 and mean_steps < generic_mean_steps,
         "interpretability": decompiled.interpretability,
         "program": decompiled.text,
-        "discrete_accuracy": float(np.mean(
-            correct(discrete_memories, targets, masks))),
-        "discrete_mean_steps": float(np.mean(
-            [execution.steps for execution in discrete])),
+        "discrete_accuracy": discrete_accuracy,
+        "discrete_mean_steps": discrete_mean_steps,
     })
   return results
 
@@ -76,16 +93,31 @@ def best_restart(results):
                                      r["mean_steps"]))["restart"]
 
 
-def exported_restart(accuracies, mean_steps, generic_mean_steps):
-  """The restart to export, or None for the compiled generic program.
+class Export(NamedTuple):
+  """The model to serve: a restart's soft machine, or (`argmax_program`)
+  its argmax program compiled exactly."""
+  restart: int
+  argmax_program: bool
 
-  The fastest restart that is right on every example and faster than the
-  generic program on them (scores from `soft_scores`); without one, the
-  generic program: an exported model is never slower or less accurate
-  than the program it was compiled from.
+
+def exported_restart(soft, discrete, generic_mean_steps):
+  """The model to export, or None for the compiled generic program.
+
+  `soft` and `discrete`: each restart's (accuracies, mean steps) as its
+  soft machine runs (`soft_scores`) and as its argmax program runs
+  (`discrete_scores`). Of every one that is right on every example and
+  faster than the generic program, the fastest; at equal speed the argmax
+  program, which runs exactly (interpretability level 1). Without one, the
+  generic program: an exported model is never slower or less accurate than
+  the program it was compiled from.
   """
-  candidates = [restart for restart, (accuracy, steps) in
-                enumerate(zip(accuracies, mean_steps))
+  candidates = [(steps, not argmax_program, restart)
+                for argmax_program, (accuracies, mean_steps) in (
+                    (False, soft), (True, discrete))
+                for restart, (accuracy, steps) in enumerate(
+                    zip(accuracies, mean_steps))
                 if accuracy == 1.0 and steps < generic_mean_steps]
-  return min(candidates, key=lambda restart: mean_steps[restart],
-             default=None)
+  if not candidates:
+    return None
+  _, soft_machine, restart = min(candidates)
+  return Export(restart, argmax_program=not soft_machine)

@@ -189,6 +189,9 @@ def main(anc_flags: Flags):
   if report["exported_generic_program"]:
     print("No restart is right on the whole test split and faster than the "
           "generic program: the SavedModel is the compiled generic program.")
+  elif report["exported_argmax_program"]:
+    print(f"The SavedModel is restart {report['exported_restart']}'s argmax "
+          "program, compiled exactly (interpretability level 1).")
   else:
     print(f"The SavedModel is restart {report['exported_restart']}.")
   print(f"results: {config.model_dir}/results.json, SavedModel: "

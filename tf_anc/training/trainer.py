@@ -24,6 +24,7 @@ from tf_anc.common import optimizers
 from tf_anc.common import pipeline
 from tf_anc.export import export_saved_model
 from tf_anc.lang.compiler import compile_program
+from tf_anc.lang.decompiler import decompile
 from tf_anc.machine import SoftMachine
 from tf_anc.machine import fused
 from tf_anc.machine.step import HALTING_GRADIENTS
@@ -276,7 +277,8 @@ class Trainer:
         self.machine, inputs, targets, masks, float(np.mean(generic)))
     best = evaluation.best_restart(results)
     exported = evaluation.exported_restart(
-        *evaluation.soft_scores(self.machine, *self.test_split),
+        evaluation.soft_scores(self.machine, *self.test_split),
+        evaluation.discrete_scores(self.machine, *self.test_split),
         np.mean(split_generic))
     weights = [self.machine.controller.controller_weights(restart)
                for restart in range(config.restarts)]
@@ -295,10 +297,12 @@ class Trainer:
         "restarts": results,
         "success_rate": float(np.mean([r["success"] for r in results])),
         "best_restart": best,
-        # None: no restart is right on the whole test split and faster than
-        # the generic program there, so the compiled generic program is
-        # exported instead.
-        "exported_restart": exported,
+        # None: no restart (soft machine or argmax program) is right on the
+        # whole test split and faster than the generic program there, so
+        # the compiled generic program is exported instead.
+        "exported_restart": None if exported is None else exported.restart,
+        # True: that restart's argmax program, compiled exactly, is served.
+        "exported_argmax_program": bool(exported and exported.argmax_program),
         "exported_generic_program": exported is None,
     }
     with open(os.path.join(config.model_dir, "results.json"), "w") as f:
@@ -309,8 +313,9 @@ class Trainer:
     """The model to serve (and, if asked, every restart) as SavedModels.
 
     The report's `exported_restart` goes to the next version under
-    `model_dir/saved_model` or, when it is None, the generic program
-    compiled at full sharpness (exactly the discrete program); with
+    `model_dir/saved_model` (its argmax program compiled at full sharpness
+    when `exported_argmax_program`) or, when it is None, the generic
+    program compiled at full sharpness (exactly the discrete program); with
     `export_all_restarts` every other restart goes to the next version
     under `model_dir/saved_models/restart_<k>` (`tf_anc.export`).
 
@@ -325,6 +330,12 @@ class Trainer:
         served = export_saved_model(
             compile_program(self.program), base, config.max_steps,
             config.eta_stop, program_text=f.read())
+    elif report["exported_argmax_program"]:
+      exact = compile_program(decompile(
+          self.machine.controller.controller_weights(chosen)).program)
+      served = export_saved_model(exact, base, config.max_steps,
+                                  config.eta_stop,
+                                  program_text=decompile(exact).text)
     else:
       served = self._export_restart(report, chosen, base)
     if config.export_all_restarts:
