@@ -193,6 +193,20 @@ def test_summed_batch_loss_is_the_mean_times_the_batch(tmp_path, data_dir):
   np.testing.assert_allclose(losses["sum"], 4 * losses["mean"], rtol=1e-5)
 
 
+def run_resumed_after_three_steps(tmp_path, data_dir, **overrides):
+  """The run `overrides` make, stopped after 3 steps, then resumed from its
+  checkpoint (which restores every variable) to the end."""
+  interrupted = Trainer(access_config(tmp_path / "split", data_dir,
+                                      train_steps=3, **overrides),
+                        log=lambda line: None)
+  interrupted.train()
+  resumed = Trainer(access_config(tmp_path / "split", data_dir, **overrides),
+                    log=lambda line: None)
+  assert_restores_every_variable(interrupted, resumed)
+  resumed.train()
+  return resumed
+
+
 def test_a_resumed_population_run_ends_as_an_uninterrupted_one(
     tmp_path, data_dir):
   overrides = dict(search="population", population_interval=2,
@@ -203,15 +217,8 @@ def test_a_resumed_population_run_ends_as_an_uninterrupted_one(
   straight.log = logs.append
   straight.train()
   assert any("population" in line for line in logs)
-  interrupted = Trainer(access_config(tmp_path / "split", data_dir,
-                                      train_steps=3, **overrides),
-                        log=lambda line: None)
-  interrupted.train()
-  resumed = Trainer(access_config(tmp_path / "split", data_dir, **overrides),
-                    log=lambda line: None)
-  assert_restores_every_variable(interrupted, resumed)
-  resumed.train()
-  assert_same_variables(straight, resumed, rtol=1e-4, atol=1e-5)
+  assert_same_variables(straight, run_resumed_after_three_steps(
+      tmp_path, data_dir, **overrides), rtol=1e-4, atol=1e-5)
 
 
 @pytest.mark.parametrize("field, value", [
@@ -271,11 +278,5 @@ def test_a_resumed_gumbel_run_ends_as_an_uninterrupted_one(tmp_path,
   straight = Trainer(access_config(tmp_path / "straight", data_dir,
                                    **overrides), log=lambda line: None)
   straight.train()
-  interrupted = Trainer(access_config(tmp_path / "split", data_dir,
-                                      train_steps=3, **overrides),
-                        log=lambda line: None)
-  interrupted.train()
-  resumed = Trainer(access_config(tmp_path / "split", data_dir, **overrides),
-                    log=lambda line: None)
-  resumed.train()
-  assert_same_variables(straight, resumed, rtol=1e-4, atol=1e-5)
+  assert_same_variables(straight, run_resumed_after_three_steps(
+      tmp_path, data_dir, **overrides), rtol=1e-4, atol=1e-5)
