@@ -63,9 +63,7 @@ class Controller(keras.layers.Layer):
     logits = {name: getattr(self, name) for name, _ in _WEIGHT_SHAPES}
     if gumbel_temperature is None:
       return logits
-    return gumbel.relaxed_samples(
-        {name: tf.convert_to_tensor(value) for name, value in logits.items()},
-        gumbel_temperature, seed)
+    return gumbel.relaxed_samples(logits, gumbel_temperature, seed)
 
   def call(self, instruction_register, logits=None):
     """[K * B, M] instruction registers -> a Command for each example.
