@@ -16,20 +16,26 @@ from tf_anc.training.trainer import train_and_evaluate
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def report(successes, iterations, programs=None, discrete=None):
+def report(successes, iterations, programs=None, discrete=None,
+           early_halting=()):
   """results.json of restarts with these successes and iterations; by
   default each argmax program does what its soft machine does.
-  `discrete`: (accuracy, iterations) of each argmax program instead."""
+  `discrete`: (accuracy, iterations) of each argmax program instead.
+  `early_halting`: restarts right at the end but wrong at halting."""
   programs = programs or [f"program {i}" for i in range(len(successes))]
   discrete = discrete or [(1.0 if success else 0.5, iteration)
                           for success, iteration in zip(successes, iterations)]
-  restarts = [{"success": success, "accuracy": 1.0 if success else 0.5,
-               "mean_iterations": iteration, "interpretability": 1,
-               "program": program, "discrete_accuracy": discrete_accuracy,
+  restarts = [{"success": success,
+               "accuracy": 1.0 if success or index in early_halting else 0.5,
+               "halted_accuracy": 0.0 if index in early_halting else
+                                  1.0 if success else 0.5,
+               "mean_iterations": iteration, "mean_steps": iteration - 1,
+               "interpretability": 1, "program": program,
+               "discrete_accuracy": discrete_accuracy,
                "discrete_mean_steps": discrete_iterations - 1}
-              for (success, iteration, program,
-                   (discrete_accuracy, discrete_iterations)) in zip(
-                       successes, iterations, programs, discrete)]
+              for index, (success, iteration, program,
+                          (discrete_accuracy, discrete_iterations)) in
+              enumerate(zip(successes, iterations, programs, discrete))]
   return {"distribution": "biased", "generic_mean_iterations": 6.0,
           "generic_mean_steps": 5.0, "restarts": restarts}
 
@@ -46,7 +52,7 @@ def test_table1_markdown_puts_ours_beside_the_papers():
           task_runs.summarize("swap", report([False], [10]))]
   text = table1.markdown(rows)
   assert ("| access | biased | 2 | 6.00 / 6 | 4.00 / 4 | 1 | 4 "
-          "| 50% [9%-91%] / 37% | 1, 4.00 | - |") in text
+          "| 50% [9%-91%] / 37% | 0 | 1, 4.00 | - |") in text
   assert "10.00 (no success) / 6" in text
   assert table1.svg_bars(rows).startswith("<svg")
 
@@ -109,7 +115,7 @@ def test_a_variant_pools_the_restarts_of_its_seeds():
       4, 1, 1)
   assert row["learned_iterations"] == 4
   assert ("| access | ours | 4 | 25% [5%-70%] | 1 of 2 | 1 | 4.00 (6.00) "
-          "| 1 |") in task_runs.variants_markdown([row])
+          "| 0 | 1 |") in task_runs.variants_markdown([row])
 
 
 def test_a_soft_success_whose_argmax_program_is_wrong_is_no_program_success():
@@ -119,6 +125,14 @@ def test_a_soft_success_whose_argmax_program_is_wrong_is_no_program_success():
   assert row["successes"] == 2
   assert row["program_successes"] == 1
   assert row["program_learned_iterations"] == 5
+
+
+def test_a_restart_right_only_at_the_end_counts_as_early_halting():
+  row = task_runs.summarize("increment", report(
+      [False, True, False], [3, 4, 3], early_halting=(0,)))
+  assert row["successes"] == 1
+  assert row["early_halting"] == 1
+  assert "| 1 | 1, 4.00 |" in table1.markdown([row])
 
 
 def test_machine_benchmark_prints_and_writes_rows(tmp_path):

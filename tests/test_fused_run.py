@@ -274,7 +274,8 @@ def outputs_and_gradients_from(state, logits, step_impl, seed,
   run = {"fused": machine._fused_run, "tf": machine._unrolled_run}[step_impl]
   with tf.GradientTape() as tape:
     tape.watch(list(state))
-    outputs = run(state, controller.program_logits(), errors)
+    outputs = run(state, controller.program_logits(), errors,
+                  trace_memory=True)
     loss = random_linear_loss(rng, outputs, loss_outputs)
   sources = list(state) + variables
   # A loss of one output may not reach every source: a zero gradient.

@@ -8,12 +8,14 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from tf_anc import isa
 from tf_anc import lang
 from tf_anc import reference
 from tf_anc import tasks
 from tf_anc.lang.compiler import compile_program
 from tf_anc.machine import SoftMachine
 from tf_anc.machine import fused
+from tf_anc.machine.soft_machine import memory_at_halting
 from tf_anc.weights import ControllerWeights
 from tf_anc_datasets import anc_distributions
 
@@ -96,6 +98,47 @@ def test_memory_trace_records_the_memory_after_each_step():
   assert trace[0, 0, :3].tolist() == [0, 7, 0]
   assert trace[0, 1, :3].tolist() == [0, 7, 8]
   assert (trace[0, 2:] == trace[0, 1]).all()
+
+
+def test_a_call_may_trace_the_memory_of_an_untraced_machine():
+  program = lang.parse_program("WRITE(1, 7); WRITE(2, 8); STOP();", 10)
+  weights = compile_program(program)
+  memory = np.zeros([1, 10], np.int32)
+  traced = SoftMachine.from_weights(weights, 5, trace_memory=True)(memory)
+  called = SoftMachine.from_weights(weights, 5)(memory, trace_memory=True)
+  np.testing.assert_array_equal(called["memory_trace"],
+                                traced["memory_trace"])
+
+
+def test_a_sharp_program_outputs_its_final_memory_at_halting():
+  program = lang.parse_program("WRITE(1, 7); WRITE(2, 8); STOP();", 10)
+  machine = SoftMachine.from_weights(compile_program(program), 5)
+  outputs = machine(np.zeros([1, 10], np.int32), trace_memory=True)
+  np.testing.assert_allclose(memory_at_halting(outputs), outputs["memory"],
+                             atol=1e-6)
+
+
+@pytest.mark.parametrize("step_impl", ["tf", "fused"])
+def test_the_memory_at_halting_is_what_the_machine_held_where_it_halted(
+    step_impl):
+  if step_impl == "fused" and not fused.fused_available():
+    pytest.skip("the fused op library is not built")
+  # Line 2 is STOP with probability 0.85 (else it rewrites cell 1): 85% of
+  # the halting mass lands before cell 2 is written, below eta_stop, so
+  # the machine runs on and its final memory holds the write.
+  program = lang.parse_program(
+      "WRITE(1, 7); WRITE(1, 7); WRITE(2, 8); STOP();", 10)
+  weights = compile_program(program)
+  logits = weights.instruction_logits
+  logits[1] = np.log(np.full(logits.shape[1], 1e-9))
+  logits[1, isa.STOP], logits[1, isa.WRITE] = np.log(0.85), np.log(0.15)
+  machine = SoftMachine.from_weights(weights, 6, step_impl=step_impl)
+  outputs = machine(np.zeros([1, 10], np.int32), trace_memory=True)
+  assert np.argmax(outputs["memory"], -1)[0, :3].tolist() == [0, 7, 8]
+  at_halting = memory_at_halting(outputs).numpy()
+  np.testing.assert_allclose(at_halting[0, 2, [0, 8]], [0.85, 0.15],
+                             atol=1e-5)
+  assert np.argmax(at_halting, -1)[0, :3].tolist() == [0, 7, 0]
 
 
 def test_memory_distributions_are_accepted_as_input():

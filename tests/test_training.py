@@ -131,8 +131,8 @@ def test_results_json_reports_every_restart(trained):
   assert len(saved["restarts"]) == 2
   assert saved["generic_mean_iterations"] == 6.0
   for restart in saved["restarts"]:
-    assert {"accuracy", "mean_steps", "mean_iterations", "success",
-            "interpretability", "program"} <= set(restart)
+    assert {"accuracy", "halted_accuracy", "mean_steps", "mean_iterations",
+            "success", "interpretability", "program"} <= set(restart)
     assert "WRITE(" in restart["program"]
 
 
@@ -200,17 +200,32 @@ def test_every_restart_is_exported_and_runs_without_tf_anc(trained):
     assert exported["steps"] == outputs["steps"][restart].numpy().tolist()
 
 
+def soft_scores(accuracy, mean_steps, halted_accuracy=None):
+  return evaluation.SoftScores(
+      np.array(accuracy), np.array(
+          accuracy if halted_accuracy is None else halted_accuracy),
+      np.array(mean_steps))
+
+
 def test_the_fastest_restart_right_everywhere_and_faster_is_exported():
-  soft = ([1.0, 1.0, 0.99, 1.0], [4.0, 3.0, 1.0, 6.0])
+  soft = soft_scores([1.0, 1.0, 0.99, 1.0], [4.0, 3.0, 1.0, 6.0])
   wrong = ([0.5] * 4, [1.0] * 4)
   assert evaluation.exported_restart(soft, wrong, 5.0) == (1, False)
   assert evaluation.exported_restart(soft, wrong, 3.0) is None
-  assert evaluation.exported_restart(([0.9, 0.5], [1.0, 1.0]), wrong,
-                                     5.0) is None
+  assert evaluation.exported_restart(soft_scores([0.9, 0.5], [1.0, 1.0]),
+                                     wrong, 5.0) is None
+
+
+def test_a_soft_machine_wrong_at_halting_is_not_exported():
+  # Restart 1 is right at the end but its halting probability stopped it
+  # before the work was done.
+  soft = soft_scores([1.0, 1.0], [4.0, 2.0], halted_accuracy=[1.0, 0.0])
+  assert evaluation.exported_restart(soft, ([0.5] * 2, [1.0] * 2),
+                                     5.0) == (0, False)
 
 
 def test_an_argmax_program_right_everywhere_and_fastest_is_exported():
-  soft = ([1.0, 1.0], [4.0, 3.0])
+  soft = soft_scores([1.0, 1.0], [4.0, 3.0])
   assert evaluation.exported_restart(soft, ([1.0, 0.2], [2.0, 1.0]),
                                      5.0) == (0, True)
   # At equal speed the exact program wins over the soft machine.
@@ -275,6 +290,8 @@ def test_the_training_step_runs_the_fused_op_unless_told_otherwise(
     (["--task=access", "--memory_size=12"], ["memory size 12", "M = 10"]),
     (["--task=access", "--program=programs/sort.anc"], ["sort.anc:", "M = 10"]),
     (["--task=nothing"], ["unknown task"]),
+    (["--task=access", "--program_search_steps=-1"],
+     ["program_search_steps"]),
 ])
 def test_bad_training_input_is_a_one_line_error(tmp_path, args, words):
   result = subprocess.run(

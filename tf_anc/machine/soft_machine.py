@@ -39,7 +39,7 @@ class SoftMachine(keras.layers.Layer):
     steps: `[B]` int32, steps executed (the final STOP included).
     halted: `[B]` bool, whether p reached `eta_stop` within `T_max` steps.
     memory_trace: `[B, T_max, M, M]`, memory after each step; only with
-      `trace_memory=True`.
+      `trace_memory=True` (the layer's, or the call's).
     step_errors: `[B, T_max]`, `memory_error` of the memory after each step
       (what the confidence loss charges); only when called with
       `error_target` (`[B, M]` int target memories) and `error_mask`
@@ -95,7 +95,7 @@ class SoftMachine(keras.layers.Layer):
     super().build(input_shape)
 
   def call(self, memory, error_target=None, error_mask=None,
-           gumbel_temperature=None, seed=None):
+           gumbel_temperature=None, seed=None, trace_memory=None):
     memory = tf.convert_to_tensor(memory)
     if memory.dtype.is_integer:
       memory = tf.one_hot(memory, self.memory_size, dtype=self.compute_dtype)
@@ -114,22 +114,24 @@ class SoftMachine(keras.layers.Layer):
                           [-1, self.memory_size]))
     logits = self.controller.program_logits(gumbel_temperature, seed)
     state = self.controller.initial_state(memory, logits)
+    if trace_memory is None:
+      trace_memory = self.trace_memory
     if fused.use_fused(self.step_impl, self.compute_dtype):
-      outputs = self._fused_run(state, logits, errors)
+      outputs = self._fused_run(state, logits, errors, trace_memory)
     else:
-      outputs = self._unrolled_run(state, logits, errors)
+      outputs = self._unrolled_run(state, logits, errors, trace_memory)
     if self.num_restarts is not None:
       outputs = {name: tf.reshape(value, [self.num_restarts, -1] +
                                   value.shape[1:].as_list())
                  for name, value in outputs.items()}
     return outputs
 
-  def _fused_run(self, state, logits, errors):
+  def _fused_run(self, state, logits, errors, trace_memory):
     run = ops.machine_run(
         state, (logits["instruction_logits"],
                 logits["first_argument_logits"],
                 logits["second_argument_logits"], logits["output_logits"]),
-        self.max_steps, self.eta_stop, trace_memory=self.trace_memory,
+        self.max_steps, self.eta_stop, trace_memory=trace_memory,
         error_target=None if errors is None else errors.rows,
         error_mask=None if errors is None else errors.mask,
         halting_gradient=self.halting_gradient)
@@ -142,16 +144,16 @@ class SoftMachine(keras.layers.Layer):
         "halted": tf.logical_not(
             run.halting_probabilities[:, -1] < self.eta_stop),
     }
-    if self.trace_memory:
+    if trace_memory:
       outputs["memory_trace"] = run.memory_trace
     if errors is not None:
       outputs["step_errors"] = run.step_errors
     return outputs
 
-  def _unrolled_run(self, state, logits, errors):
+  def _unrolled_run(self, state, logits, errors, trace_memory):
     not_running = tf.zeros_like(state.halting_probability, tf.bool)
     traced = ["halting_probabilities", "running"]
-    if self.trace_memory:
+    if trace_memory:
       traced.append("memory_trace")
     if errors is not None:
       traced.append("step_errors")
@@ -234,6 +236,26 @@ def memory_error(memory, target_rows, mask):
   count."""
   cell_error = tf.reduce_sum(tf.square(memory - target_rows), axis=-1)
   return tf.reduce_sum(cell_error * mask, axis=-1)
+
+
+def memory_at_halting(outputs):
+  """The memory a machine that stops where it halts would output:
+  sum_t (p_t - p_{t-1}) memory_t + (1 - p_T) memory_T, `[B, M, M]`, from
+  the outputs of a traced run (`trace_memory`).
+
+  The confidence loss charges this mixture's error. Where the final memory
+  is right but this is not, the halting probability says the machine
+  stopped before the work was done and the answer comes from the little
+  mass that ran on: a collapse into early halting, not a faster program.
+  """
+  halting = outputs["halting_probabilities"]  # [B, T], constant once halted
+  previous = tf.concat([tf.zeros_like(halting[..., :1]), halting[..., :-1]],
+                       axis=-1)
+  halted_there = halting - previous
+  mixture = tf.einsum("...t,...tij->...ij", halted_there,
+                      outputs["memory_trace"])
+  still_running = (1.0 - halting[..., -1])[..., None, None]
+  return mixture + still_running * outputs["memory"]
 
 
 def _where_running(running, new, old):

@@ -81,6 +81,12 @@ class TrainingConfig:
   population_fraction: float = 0.25
   population_noise: float = 0.5
   population_examples: int = 50
+  # After training, each restart's argmax program is improved by this many
+  # steps of simulated annealing on the discrete machine
+  # (tf_anc.training.program_search), over up to program_search_examples
+  # distinct train inputs; 0: no program search.
+  program_search_steps: int = 0
+  program_search_examples: int = 100
   checkpoint_every: int = 100
   log_every: int = 100
   test_examples: int = 1000

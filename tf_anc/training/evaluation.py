@@ -2,7 +2,11 @@
 
 A learned program *succeeds* (paper section 5.2) when every masked cell's
 argmax equals the target on every test example and its mean steps are below
-the generic program's.
+the generic program's. Every masked cell must be right twice: in the final
+memory (the paper's test) and in the memory at halting (the steps' memories
+weighted by the probability of halting there, `memory_at_halting`), so
+that a machine whose halting probability nearly stops it before the work
+is done (a collapse into early halting) is not counted as a faster program.
 """
 
 from typing import NamedTuple
@@ -11,6 +15,10 @@ import numpy as np
 
 from tf_anc import reference
 from tf_anc.lang.decompiler import decompile
+from tf_anc.machine.soft_machine import memory_at_halting
+
+# Floats of memory trace held at once while scoring: K * B * T * M^2.
+_TRACE_BUDGET = 2 ** 26
 
 
 def generic_steps(program, inputs, max_steps):
@@ -24,19 +32,38 @@ def correct(memories, targets, masks):
   return np.all((memories == targets) | ~masks, axis=-1)
 
 
-def soft_scores(machine, inputs, targets, masks, batch_size=1000):
-  """Each restart's (accuracy, mean steps) as the soft machine runs it:
-  `[K]` arrays, every restart on the same examples."""
+class SoftScores(NamedTuple):
+  """Each restart's scores as its soft machine runs: `[K]` arrays."""
+  accuracy: np.ndarray  # the final memory right
+  halted_accuracy: np.ndarray  # the memory at halting right
+  mean_steps: np.ndarray
+
+  def right(self):
+    """`[K]` bool: right on every example, at the end and at halting."""
+    return (self.accuracy == 1.0) & (self.halted_accuracy == 1.0)
+
+
+def soft_scores(machine, inputs, targets, masks):
+  """Each restart's `SoftScores`, every restart on the same examples."""
   num_restarts = machine.num_restarts
-  memories, steps = [], []
+  size = machine.memory_size
+  batch_size = max(1, _TRACE_BUDGET // (num_restarts * machine.max_steps *
+                                        size * size))
+  memories, halted_memories, steps = [], [], []
   for start in range(0, len(inputs), batch_size):
     chunk = inputs[start:start + batch_size]
-    outputs = machine(np.broadcast_to(chunk, (num_restarts,) + chunk.shape))
+    outputs = machine(np.broadcast_to(chunk, (num_restarts,) + chunk.shape),
+                      trace_memory=True)
     memories.append(np.argmax(outputs["memory"], axis=-1))
+    halted_memories.append(np.argmax(memory_at_halting(outputs), axis=-1))
     steps.append(outputs["steps"].numpy())
-  memories = np.concatenate(memories, axis=1)
-  accuracy = np.mean(correct(memories, targets[None], masks[None]), axis=1)
-  return accuracy, np.mean(np.concatenate(steps, axis=1), axis=1)
+
+  def accuracy(memories):
+    memories = np.concatenate(memories, axis=1)
+    return np.mean(correct(memories, targets[None], masks[None]), axis=1)
+
+  return SoftScores(accuracy(memories), accuracy(halted_memories),
+                    np.mean(np.concatenate(steps, axis=1), axis=1))
 
 
 def _discrete_score(program, inputs, targets, masks, max_steps):
@@ -65,20 +92,23 @@ def evaluate_restarts(machine, inputs, targets, masks, generic_mean_steps):
   discrete machine: where the two agree the printed program is the learned
   one.
   """
-  accuracies, steps = soft_scores(machine, inputs, targets, masks)
+  scores = soft_scores(machine, inputs, targets, masks)
   results = []
   for restart in range(machine.num_restarts):
-    accuracy = float(accuracies[restart])
-    mean_steps = float(steps[restart])
+    accuracy = float(scores.accuracy[restart])
+    halted_accuracy = float(scores.halted_accuracy[restart])
+    mean_steps = float(scores.mean_steps[restart])
     decompiled = decompile(machine.controller.controller_weights(restart))
     discrete_accuracy, discrete_mean_steps = _discrete_score(
         decompiled.program, inputs, targets, masks, machine.max_steps)
     results.append({
         "restart": restart,
         "accuracy": accuracy,
+        "halted_accuracy": halted_accuracy,
         "mean_steps": mean_steps,
         "mean_iterations": mean_steps + 1,
-        "success": accuracy == 1.0 and mean_steps < generic_mean_steps,
+        "success": (accuracy == 1.0 and halted_accuracy == 1.0 and
+                    mean_steps < generic_mean_steps),
         "interpretability": decompiled.interpretability,
         "program": decompiled.text,
         "discrete_accuracy": discrete_accuracy,
@@ -103,20 +133,23 @@ class Export(NamedTuple):
 def exported_restart(soft, discrete, generic_mean_steps):
   """The model to export, or None for the compiled generic program.
 
-  `soft` and `discrete`: each restart's (accuracies, mean steps) as its
-  soft machine runs (`soft_scores`) and as its argmax program runs
-  (`discrete_scores`). Of every one that is right on every example and
-  faster than the generic program, the fastest; at equal speed the argmax
-  program, which runs exactly (interpretability level 1). Without one, the
-  generic program: an exported model is never slower or less accurate than
-  the program it was compiled from.
+  `soft`: each restart's `SoftScores`; `discrete`: each restart's
+  (accuracies, mean steps) as its argmax program runs (`discrete_scores`).
+  Of every one that is right on every example (a soft machine at the end
+  and at halting) and faster than the generic program, the fastest; at
+  equal speed the argmax program, which runs exactly (interpretability
+  level 1). Without one, the generic program: an exported model is never
+  slower or less accurate than the program it was compiled from.
   """
+  discrete_accuracies, discrete_steps = discrete
+  discrete_right = np.asarray(discrete_accuracies) == 1.0
   candidates = [(steps, not argmax_program, restart)
-                for argmax_program, (accuracies, mean_steps) in (
-                    (False, soft), (True, discrete))
-                for restart, (accuracy, steps) in enumerate(
-                    zip(accuracies, mean_steps))
-                if accuracy == 1.0 and steps < generic_mean_steps]
+                for argmax_program, rights, mean_steps in (
+                    (False, soft.right(), soft.mean_steps),
+                    (True, discrete_right, discrete_steps))
+                for restart, (right, steps) in enumerate(
+                    zip(rights, mean_steps))
+                if right and steps < generic_mean_steps]
   if not candidates:
     return None
   _, soft_machine, restart = min(candidates)

@@ -132,6 +132,17 @@ class Flags:
         flags.DEFINE_integer, "population_examples",
         defaults.population_examples,
         "Train examples the restarts are scored on.", lower_bound=1)
+    self._program_search_steps = define(
+        flags.DEFINE_integer, "program_search_steps",
+        defaults.program_search_steps,
+        "After training, improve each restart's argmax program by this "
+        "many steps of simulated annealing on the discrete machine; a "
+        "faster program right on the search's examples replaces the "
+        "restart, compiled exactly. 0: no program search.", lower_bound=0)
+    self._program_search_examples = define(
+        flags.DEFINE_integer, "program_search_examples",
+        defaults.program_search_examples,
+        "Distinct train inputs the program search runs on.", lower_bound=1)
     self._export_all_restarts = define(
         flags.DEFINE_bool, "export_all_restarts",
         defaults.export_all_restarts,
@@ -159,6 +170,8 @@ class Flags:
         population_fraction=self._population_fraction.value,
         population_noise=self._population_noise.value,
         population_examples=self._population_examples.value,
+        program_search_steps=self._program_search_steps.value,
+        program_search_examples=self._program_search_examples.value,
         export_all_restarts=self._export_all_restarts.value,
         **self._shared.values())
 
@@ -174,6 +187,7 @@ def main(anc_flags: Flags):
   except ValueError as error:
     raise cli.UsageError(str(error)) from None
   run.train()
+  run.search_programs()
   report = run.evaluate()
   saved_model = run.export(report)
   best = report["restarts"][report["best_restart"]]

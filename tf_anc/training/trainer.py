@@ -27,12 +27,14 @@ from tf_anc.lang.compiler import compile_program
 from tf_anc.lang.decompiler import decompile
 from tf_anc.machine import SoftMachine
 from tf_anc.machine import fused
+from tf_anc.machine.soft_machine import memory_at_halting
 from tf_anc.machine.step import HALTING_GRADIENTS
 from tf_anc.training import config as config_module
 from tf_anc.training import evaluation
 from tf_anc.training import initialization
 from tf_anc.common import population
 from tf_anc.training import priors
+from tf_anc.training import program_search
 from tf_anc.training import summaries
 from tf_anc.training.config import TrainingConfig
 from tf_anc.training.loss import loss_terms, total_loss
@@ -67,10 +69,13 @@ def resolve(config: TrainingConfig) -> TrainingConfig:
                        f"from {', '.join(choices)}")
   for name in ("batch_size", "train_steps", "restarts", "checkpoint_every",
                "log_every", "test_examples", "population_interval",
-               "population_examples"):
+               "population_examples", "program_search_examples"):
     if getattr(config, name) < 1:
       raise ValueError(f"{name} must be at least 1, got "
                        f"{getattr(config, name)}")
+  if config.program_search_steps < 0:
+    raise ValueError(f"program_search_steps must be at least 0, got "
+                     f"{config.program_search_steps}")
   if config.train_examples is not None and config.train_examples < 1:
     raise ValueError(f"train_examples must be at least 1, got "
                      f"{config.train_examples}")
@@ -117,17 +122,23 @@ class Trainer:
                                config.prior_annealing)
                   if config.prior != "none" and config.prior_weight else None)
     self.step = tf.Variable(0, dtype=tf.int64, name="step")
+    # Set once the program search has replaced what it found, so that a
+    # finished run started again does not search from its results.
+    self.programs_searched = tf.Variable(False, name="programs_searched")
     tracked = {}
     self.population = None
     if config.search == "population":
       self.population = population.Population(
           config.restarts, config.population_fraction,
           config.population_noise, config.seed)
-      tracked = {"learning_rate_scale": self.population.learning_rate_scale,
-                 "efficiency_scale": self.population.efficiency_scale}
+      tracked.update(
+          learning_rate_scale=self.population.learning_rate_scale,
+          efficiency_scale=self.population.efficiency_scale)
+    self._checkpointed = dict(step=self.step,
+                              controller=self.machine.controller,
+                              optimizer=self.optimizer, **tracked)
     self.checkpoint = tf.train.Checkpoint(
-        step=self.step, controller=self.machine.controller,
-        optimizer=self.optimizer, **tracked)
+        programs_searched=self.programs_searched, **self._checkpointed)
     self.checkpoints = tf.train.CheckpointManager(
         self.checkpoint, os.path.join(config.model_dir, "checkpoints"),
         max_to_keep=3)
@@ -165,15 +176,17 @@ class Trainer:
         indices_shape=(config.restarts, config.batch_size))
 
   def _per_restart_loss(self, inputs, targets, masks, efficiency_scale=None,
-                        relaxation=None):
+                        relaxation=None, trace_memory=None):
     """`[K]` losses (reduced over each restart's examples as `batch_loss`
-    says) and the terms per example. `relaxation`: the machine's
-    `gumbel_temperature` and `seed`, to run a sample of the programs."""
+    says), the terms per example and the machine's outputs. `relaxation`:
+    the machine's `gumbel_temperature` and `seed`, to run a sample of the
+    programs."""
     # The confidence term's per-step errors, measured in the machine's
     # loop rather than from a [K, B, T, M, M] memory trace.
     errors = ({"error_target": targets, "error_mask": masks}
               if self.config.loss_weights.confidence else {})
-    outputs = self.machine(inputs, **errors, **(relaxation or {}))
+    outputs = self.machine(inputs, **errors, **(relaxation or {}),
+                           trace_memory=trace_memory)
     terms = loss_terms(outputs, targets, masks, self.config.eta_stop)
     weighted = terms
     if efficiency_scale is not None:
@@ -213,14 +226,17 @@ class Trainer:
 
   def _scores_eager(self, inputs, targets, masks):
     """Each restart's accuracy, mean steps and loss on the same examples
-    `[B, M]`."""
+    `[B, M]`. An example is right when its memory is, at the end and at
+    halting (`evaluation`: what a success asks)."""
     per_restart = [tf.broadcast_to(values, (self.config.restarts,) +
                                    tuple(values.shape))
                    for values in (inputs, targets, masks)]
-    loss, _, outputs = self._per_restart_loss(*per_restart)
-    memory = tf.argmax(outputs["memory"], axis=-1, output_type=tf.int32)
-    right = tf.reduce_all((memory == per_restart[1]) | ~per_restart[2],
-                          axis=-1)
+    loss, _, outputs = self._per_restart_loss(*per_restart, trace_memory=True)
+    right = tf.ones_like(per_restart[2][..., 0])
+    for memory in (outputs["memory"], memory_at_halting(outputs)):
+      memory = tf.argmax(memory, axis=-1, output_type=tf.int32)
+      right &= tf.reduce_all((memory == per_restart[1]) | ~per_restart[2],
+                             axis=-1)
     return (tf.reduce_mean(tf.cast(right, tf.float32), axis=-1),
             tf.reduce_mean(tf.cast(outputs["steps"], tf.float32), axis=-1),
             loss)
@@ -237,7 +253,13 @@ class Trainer:
 
   def restore(self) -> int:
     """Restores the latest checkpoint, if any; returns the step reached."""
-    return checkpoints.restore_latest(self.checkpoints, self.checkpoint,
+    checkpoint = self.checkpoint
+    latest = self.checkpoints.latest_checkpoint
+    if latest and not tf.train.load_checkpoint(latest).has_tensor(
+        "programs_searched/.ATTRIBUTES/VARIABLE_VALUE"):
+      # A run from before the program search: everything else is there.
+      checkpoint = tf.train.Checkpoint(**self._checkpointed)
+    return checkpoints.restore_latest(self.checkpoints, checkpoint,
                                       self.step, self.log)
 
   def train(self):
@@ -265,6 +287,52 @@ class Trainer:
         if step % config.checkpoint_every == 0 or step == config.train_steps:
           self.checkpoints.save(checkpoint_number=step)
     self.writer.flush()
+
+  def search_programs(self):
+    """After training, each restart's argmax program improved by discrete
+    local search (`program_search`, `--program_search_steps`).
+
+    Each restart searches, from its own seed, from its argmax program when
+    that is right on every one of the search's examples (distinct train
+    inputs), else from the program the run compiled. A program right on
+    every example
+    and faster there than both the generic program and the restart's own
+    soft machine (when that is right there, at the end and at halting)
+    replaces the restart, compiled exactly. Done once: the checkpoint
+    remembers it.
+    """
+    config = self.config
+    if not config.program_search_steps or self.programs_searched.numpy():
+      return
+    examples = program_search.distinct_examples(
+        *(self.train_data[name].numpy() for name in ("input", "target",
+                                                     "mask")),
+        config.program_search_examples)
+    generic = np.mean(evaluation.generic_steps(self.program, examples[0],
+                                               config.max_steps))
+    soft = evaluation.soft_scores(self.machine, *examples)
+    found = 0
+    for restart in range(config.restarts):
+      bound = (min(generic, soft.mean_steps[restart]) if soft.right()[restart]
+               else generic)
+      start = decompile(
+          self.machine.controller.controller_weights(restart)).program
+      wrong, _ = program_search.score(start, examples, config.max_steps)
+      if wrong:
+        start = self.program
+      result = program_search.anneal(
+          start, examples, config.max_steps,
+          config.program_search_steps, seed=f"{config.seed}/{restart}",
+          faster_than=bound)
+      if result is not None:
+        self.machine.controller.set_controller_weights(
+            compile_program(result.program), restart)
+        found += 1
+    self.log(f"program search: {found} of {config.restarts} restarts "
+             f"replaced by a faster program right on "
+             f"{len(examples[0])} distinct train inputs")
+    self.programs_searched.assign(True)
+    self.checkpoints.save(checkpoint_number=int(self.step.numpy()))
 
   def evaluate(self):
     """Evaluates every restart; writes summaries and results.json."""
@@ -362,6 +430,7 @@ def train_and_evaluate(config: TrainingConfig, log=print):
   """The whole run: train (resuming), evaluate, export; returns the report."""
   trainer = Trainer(config, log=log)
   trainer.train()
+  trainer.search_programs()
   report = trainer.evaluate()
   trainer.export(report)
   return report
