@@ -238,6 +238,14 @@ def memory_error(memory, target_rows, mask):
   return tf.reduce_sum(cell_error * mask, axis=-1)
 
 
+def halting_at_each_step(halting_probabilities):
+  """p_t - p_{t-1} (p_0 = 0): `[..., T]`, the probability of halting at each
+  step, from the cumulative `halting_probabilities`."""
+  previous = tf.concat([tf.zeros_like(halting_probabilities[..., :1]),
+                        halting_probabilities[..., :-1]], axis=-1)
+  return halting_probabilities - previous
+
+
 def memory_at_halting(outputs):
   """The memory a machine that stops where it halts would output:
   sum_t (p_t - p_{t-1}) memory_t + (1 - p_T) memory_T, `[B, M, M]`, from
@@ -249,10 +257,7 @@ def memory_at_halting(outputs):
   mass that ran on: a collapse into early halting, not a faster program.
   """
   halting = outputs["halting_probabilities"]  # [B, T], constant once halted
-  previous = tf.concat([tf.zeros_like(halting[..., :1]), halting[..., :-1]],
-                       axis=-1)
-  halted_there = halting - previous
-  mixture = tf.einsum("...t,...tij->...ij", halted_there,
+  mixture = tf.einsum("...t,...tij->...ij", halting_at_each_step(halting),
                       outputs["memory_trace"])
   still_running = (1.0 - halting[..., -1])[..., None, None]
   return mixture + still_running * outputs["memory"]

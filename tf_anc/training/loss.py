@@ -10,6 +10,7 @@ that count:
 
 import tensorflow as tf
 
+from tf_anc.machine.soft_machine import halting_at_each_step
 from tf_anc.machine.soft_machine import memory_error
 from tf_anc.training.config import LossWeights
 
@@ -41,10 +42,8 @@ def loss_terms(outputs, target, mask, eta_stop):
                           tf.zeros_like(final_halting)),
   }
   if "step_errors" in outputs:
-    previous = tf.concat([tf.zeros_like(halting[..., :1]), halting[..., :-1]],
-                         axis=-1)
     terms["confidence"] = tf.reduce_sum(
-        (halting - previous) * outputs["step_errors"], axis=-1)
+        halting_at_each_step(halting) * outputs["step_errors"], axis=-1)
   return terms
 
 

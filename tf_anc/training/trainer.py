@@ -295,11 +295,10 @@ class Trainer:
     Each restart searches, from its own seed, from its argmax program when
     that is right on every one of the search's examples (distinct train
     inputs), else from the program the run compiled. A program right on
-    every example
-    and faster there than both the generic program and the restart's own
-    soft machine (when that is right there, at the end and at halting)
-    replaces the restart, compiled exactly. Done once: the checkpoint
-    remembers it.
+    every example and faster there than both the generic program and the
+    restart's own soft machine (when that is right there, at the end and
+    at halting) replaces the restart, compiled exactly. Done once: the
+    checkpoint remembers it.
     """
     config = self.config
     if not config.program_search_steps or self.programs_searched.numpy():
