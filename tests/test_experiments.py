@@ -7,9 +7,12 @@ import sys
 
 import pytest
 
+from tf_anc.common import cli
 from tf_anc.experiments import table1
 from tf_anc.experiments import task_runs
 from tf_anc.machine import fused
+from tf_anc.training import search
+from tf_anc.training import trainer
 from tf_anc.training.config import TrainingConfig
 from tf_anc.training.trainer import train_and_evaluate
 
@@ -90,6 +93,38 @@ def test_a_task_spec_runs_its_own_flagfile_when_there_is_one(tmp_path):
   (tmp_path / "listk@biased_k_upto_l.flags").write_text("--task=listk\n")
   assert task_runs.flagfile(str(tmp_path), "listk@biased_k_upto_l") == str(
       tmp_path / "listk@biased_k_upto_l.flags")
+
+
+SEARCHED = os.path.join(REPO, "configs", "anc", "searched")
+
+
+@pytest.fixture(name="finished_access")
+def fixture_finished_access(tmp_path):
+  """The model_dir of a finished Access run of the searched config, seed 7
+  (its results.json only: what run_task reads back)."""
+  model_dir = str(tmp_path / "access")
+  config = search.training_config([f"--flagfile={SEARCHED}/access.flags",
+                                   "--restarts=1", f"--model_dir={model_dir}",
+                                   "--seed=7"])
+  os.makedirs(model_dir)
+  with open(os.path.join(model_dir, "results.json"), "w") as f:
+    json.dump({**report([True], [4]), "config": trainer.config_json(config),
+               "train_steps_done": config.train_steps}, f)
+  return model_dir
+
+
+def test_a_finished_run_with_the_settings_asked_is_read_back(finished_access):
+  report_read = task_runs.run_task("access", 1, finished_access, None,
+                                   SEARCHED, ["--seed=7"])
+  # The fixture's own made-up program: nothing was trained.
+  assert report_read["restarts"][0]["program"] == "program 0"
+
+
+def test_a_finished_run_with_other_settings_is_refused(finished_access):
+  # As when its flagfile has been edited since the run.
+  with pytest.raises(cli.UsageError, match=r"seed 7 there, 8 now"):
+    task_runs.run_task("access", 1, finished_access, None, SEARCHED,
+                       ["--seed=8"])
 
 
 def test_restarts_that_reach_one_program_count_once_as_distinct():

@@ -45,29 +45,56 @@ def flagfile(configs, spec):
   return os.path.join(configs, task_and_distribution(spec)[0] + ".flags")
 
 
-def _finished(results_path, restarts):
-  if not os.path.exists(results_path):
-    return False
-  with open(results_path) as f:
-    report = json.load(f)
-  return (len(report["restarts"]) == restarts and
-          report["train_steps_done"] == report["config"]["train_steps"])
+# Settings that do not change what a run computes (or name where it reads
+# and writes): a run read back may differ from its command in these.
+_BOOKKEEPING = ("model_dir", "data_dir", "log_every", "checkpoint_every",
+                "jit_compile")
+
+
+def stale_settings(report, arguments):
+  """{setting: (the run's value, the command's)} wherever the run that
+  wrote `report` differs from what the `tf_anc.train` `arguments` ask for
+  now (its flagfile edited since, say)."""
+  # Imported here: the commands parse their flags before TensorFlow loads.
+  from tf_anc.training import search  # pylint: disable=g-import-not-at-top
+  from tf_anc.training import trainer  # pylint: disable=g-import-not-at-top
+  try:
+    config = search.training_config(arguments)
+  except ValueError as error:
+    raise cli.UsageError(str(error)) from None
+  wanted = json.loads(json.dumps(trainer.config_json(config)))
+  return {name: (report["config"].get(name), value)
+          for name, value in wanted.items()
+          if name not in _BOOKKEEPING and report["config"].get(name) != value}
 
 
 def run_task(spec, restarts, model_dir, data_dir, configs, extra_flags=()):
   """Trains one task spec (unless done) into `model_dir` with its flagfile
-  and `extra_flags`; returns its results.json."""
-  task, distribution = task_and_distribution(spec)
-  results_path = os.path.join(model_dir, "results.json")
-  if not _finished(results_path, restarts):
-    command = [sys.executable, "-m", "tf_anc.train",
-               f"--flagfile={flagfile(configs, spec)}",
+  and `extra_flags`; returns its results.json. A finished run there with
+  other settings is an error (cli.UsageError), not read back as this one."""
+  _, distribution = task_and_distribution(spec)
+  arguments = [f"--flagfile={flagfile(configs, spec)}",
                f"--restarts={restarts}", f"--model_dir={model_dir}",
                "--log_every=500", *extra_flags]
-    if distribution:
-      command.append(f"--distribution={distribution}")
-    if data_dir:
-      command.append(f"--data_dir={data_dir}")
+  if distribution:
+    arguments.append(f"--distribution={distribution}")
+  if data_dir:
+    arguments.append(f"--data_dir={data_dir}")
+  results_path = os.path.join(model_dir, "results.json")
+  finished = False
+  if os.path.exists(results_path):
+    with open(results_path) as f:
+      report = json.load(f)
+    stale = stale_settings(report, arguments)
+    if stale:
+      raise cli.UsageError(
+          f"{model_dir} holds a run with other settings (" +
+          ", ".join(f"{name} {old} there, {new} now"
+                    for name, (old, new) in sorted(stale.items())) +
+          "): move it away or give another --output_dir")
+    finished = report["train_steps_done"] == report["config"]["train_steps"]
+  if not finished:
+    command = [sys.executable, "-m", "tf_anc.train", *arguments]
     print(f"== {spec}: {' '.join(command)}", flush=True)
     subprocess.run(command, check=True)
   with open(results_path) as f:

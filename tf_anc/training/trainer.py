@@ -356,7 +356,7 @@ class Trainer:
         "task": config.task,
         "distribution": config.distribution,
         "program": config.program,
-        "config": _jsonable(config),
+        "config": config_json(config),
         "train_steps_done": int(self.step.numpy()),
         "test_examples": len(inputs),
         "generic_mean_steps": float(np.mean(generic)),
@@ -419,7 +419,8 @@ class Trainer:
         program_text=report["restarts"][restart]["program"])
 
 
-def _jsonable(config):
+def config_json(config: TrainingConfig) -> dict:
+  """`config` as results.json records it."""
   fields = dataclasses.asdict(config)
   fields["loss_weights"] = dataclasses.asdict(config.loss_weights)
   return fields
