@@ -81,7 +81,6 @@ def run_task(spec, restarts, model_dir, data_dir, configs, extra_flags=()):
   if data_dir:
     arguments.append(f"--data_dir={data_dir}")
   results_path = os.path.join(model_dir, "results.json")
-  finished = False
   if os.path.exists(results_path):
     with open(results_path) as f:
       report = json.load(f)
@@ -92,11 +91,11 @@ def run_task(spec, restarts, model_dir, data_dir, configs, extra_flags=()):
           ", ".join(f"{name} {old} there, {new} now"
                     for name, (old, new) in sorted(stale.items())) +
           "): move it away or give another --output_dir")
-    finished = report["train_steps_done"] == report["config"]["train_steps"]
-  if not finished:
-    command = [sys.executable, "-m", "tf_anc.train", *arguments]
-    print(f"== {spec}: {' '.join(command)}", flush=True)
-    subprocess.run(command, check=True)
+    if report["train_steps_done"] == report["config"]["train_steps"]:
+      return report
+  command = [sys.executable, "-m", "tf_anc.train", *arguments]
+  print(f"== {spec}: {' '.join(command)}", flush=True)
+  subprocess.run(command, check=True)
   with open(results_path) as f:
     return json.load(f)
 
