@@ -10,6 +10,7 @@ import os
 import pathlib
 from typing import NamedTuple, Optional, Sequence, Tuple
 
+from tf_anc.common import finite
 from tf_anc.common import optimizers
 
 
@@ -57,6 +58,7 @@ class NtptConfig:
 
 def resolve(config: NtptConfig) -> NtptConfig:
   """Checks a config; raises ValueError with a one-line message."""
+  finite.check_config(config)
   if (config.data_file is None) == (config.dataset is None):
     raise ValueError("give exactly one of --data_file and --dataset")
   optimizers.check_name(config.optimizer)

@@ -4,8 +4,9 @@
 takes the model's Inputs (int32 `[B, *shape]`) and InputTensors (float32
 `[B, *shape, *size]`) by name and returns, per Output, its distribution
 (`<name>_probabilities`, `[B, *shape, n]`) and argmax (`<name>`, int32).
-The graph uses only core TensorFlow ops, so loading it needs neither
-`ntpt_keras` nor `tf_anc`. The program's listing and params are written to
+The graph uses only core TensorFlow ops and holds its weights as
+constants, so loading it needs neither `ntpt_keras` nor `tf_anc`, and
+TF1-style loaders (`saved_model_cli run`, TF Serving) load it too. The program's listing and params are written to
 `assets.extra/` beside it.
 
 Each export is a new numeric version under its base folder, `<base>/1/`,
@@ -21,6 +22,7 @@ import tensorflow as tf
 from ntpt_keras.lang import program as ir
 from ntpt_keras.model import NeuralProgram
 from tf_anc.common import serving
+from tf_anc.common.frozen import Frozen
 
 
 def single_restart(model: NeuralProgram, restart: int) -> NeuralProgram:
@@ -61,23 +63,21 @@ def export_saved_model(model: NeuralProgram, restart: int, base: str) -> str:
       outputs[name] = tf.argmax(marginal[0], axis=-1, output_type=tf.int32)
     return outputs
 
-  # The networks sit in dicts the tracking of tf.Module does not look into:
-  # hand it every variable the function captures.
-  return write_saved_model(serve, single.weights, model, restart, base)
+  return write_saved_model(serve, model, restart, base)
 
 
-def write_saved_model(serve, variables, model: NeuralProgram, restart: int,
+def write_saved_model(serve, model: NeuralProgram, restart: int,
                       base: str) -> str:
-  """`serve` (a `tf.function`) and the `variables` it captures as the next
-  version under `base`, `model`'s restart `restart`'s program beside it in
+  """`serve` (a `tf.function` with an input signature, returning a dict),
+  its variables frozen into constants (`tf_anc.common.frozen`: TF Serving's
+  loader cannot restore Keras 3 variables), as the next version under
+  `base`, `model`'s restart `restart`'s program beside it in
   `assets.extra/`; returns the version folder."""
-  module = tf.Module()
-  module.variables_used = [v.value for v in variables]
-  module.serve = serve
+  module = Frozen(serve)
 
   def write(directory):
     tf.saved_model.save(module, directory,
-                        signatures={"serving_default": serve})
+                        signatures={"serving_default": module.serve})
     extra = os.path.join(directory, "assets.extra")
     os.makedirs(extra, exist_ok=True)
     with open(os.path.join(extra, "program.txt"), "w") as f:

@@ -89,7 +89,7 @@ class Trainer:
     self.checkpoint = tf.train.Checkpoint(
         step=self.step, model=self.model.checkpointed(),
         **{f"optimizer_{i}": o for i, (o, _) in enumerate(self.groups)})
-    self.checkpoints = tf.train.CheckpointManager(
+    self.checkpoints = checkpoints.manager(
         self.checkpoint, os.path.join(config.model_dir, "checkpoints"),
         max_to_keep=2)
     self.writer = tf.summary.create_file_writer(config.model_dir)

@@ -205,3 +205,50 @@ def test_infer_missing_saved_model_is_a_one_line_usage_error(tmp_path):
 def test_infer_input_outside_the_range_is_a_one_line_usage_error(listk_export):
   assert_usage_error(tool("infer", f"--saved_model={listk_export}",
                           "--input=3,25"), "cell 1 holds 25", "[0, 20)")
+
+
+def saved_model_cli(directory, outdir=None, **inputs):
+  """`saved_model_cli run` on an export, each input a Python expression:
+  the TF1 session loader that TF Serving shares. With `outdir`, each
+  output is written there as `<name>.npy`."""
+  cli = os.path.join(os.path.dirname(sys.executable), "saved_model_cli")
+  return subprocess.run(
+      [cli, "run", "--dir", str(directory), "--tag_set", "serve",
+       "--signature_def", "serving_default", "--input_exprs",
+       ";".join(f"{name}={value}" for name, value in inputs.items()),
+       *(["--outdir", str(outdir)] if outdir else [])],
+      capture_output=True, text=True, timeout=300)
+
+
+def test_saved_model_cli_runs_the_export(listk_export, tmp_path):
+  result = saved_model_cli(listk_export, tmp_path, memory=f"[[{LISTK_INPUT}"
+                           + ",0" * (MEMORY_SIZE - 11) + "]]")
+  assert result.returncode == 0, result.stderr
+  np.testing.assert_array_equal(np.load(tmp_path / "memory.npy"),
+                                [[3, 3, 4, 5, 11, 7, 12, 9, 4, 0, 8] +
+                                 [0] * 9])
+  assert np.load(tmp_path / "steps.npy").tolist() == [17]
+
+
+def test_the_export_holds_no_variables_for_a_session_loader_to_miss(
+    listk_export):
+  loaded = tf.saved_model.load(listk_export)
+  assert not loaded.signatures["serving_default"].variables
+
+
+def test_saved_model_cli_names_a_cell_outside_the_memory_range(listk_export):
+  memories = [[0] * MEMORY_SIZE, [0] * MEMORY_SIZE]
+  memories[1][7] = MEMORY_SIZE
+  result = saved_model_cli(listk_export, memory=json.dumps(memories))
+  assert result.returncode != 0
+  assert "memory values must be in [0, 20)" in result.stderr
+  assert "[[1 7]] [20]" in result.stderr
+
+
+def test_the_signature_refuses_a_negative_cell(listk_export):
+  serve = tf.saved_model.load(listk_export).signatures["serving_default"]
+  memories = np.zeros((2, MEMORY_SIZE), np.int32)
+  memories[0, 3] = -1
+  with pytest.raises(tf.errors.InvalidArgumentError,
+                     match=r"memory values must be in \[0, 20\)"):
+    serve(memory=tf.constant(memories))

@@ -11,6 +11,7 @@ from ntpt_keras.export import export_saved_model
 from ntpt_keras.lang import compiler
 from ntpt_keras.lang import source
 from ntpt_keras.model import NeuralProgram
+from tests.test_export import saved_model_cli
 
 DATA = "ntpt_keras/models/data"
 
@@ -58,3 +59,16 @@ def test_exports_to_one_base_are_its_versions_1_and_2(tmp_path):
   assert export_saved_model(model, 0, base) == os.path.join(base, "1")
   assert export_saved_model(model, 1, base) == os.path.join(base, "2")
   assert sorted(os.listdir(base)) == ["1", "2"]
+
+
+def test_saved_model_cli_runs_the_export(tmp_path):
+  model = turing_model()
+  tapes = np.random.default_rng(1).integers(0, 3, [2, 5])
+  expected = model({"initial_tape": tapes})
+  directory = export_saved_model(model, 0, str(tmp_path / "saved_model"))
+  result = saved_model_cli(directory, tmp_path / "out",
+                           initial_tape=json.dumps(tapes.tolist()))
+  assert result.returncode == 0, result.stderr
+  np.testing.assert_allclose(
+      np.load(tmp_path / "out" / "final_tape_probabilities.npy"),
+      expected["final_tape"][0], atol=1e-6)

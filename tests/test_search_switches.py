@@ -188,7 +188,7 @@ def test_summed_batch_loss_is_the_mean_times_the_batch(tmp_path, data_dir):
                                     batch_loss=reduction, batch_size=4),
                       log=lambda line: None)
     batch = next(iter(trainer.batches(0)))
-    losses[reduction] = trainer._per_restart_loss(  # pylint: disable=protected-access
+    losses[reduction] = trainer.model.restart_losses(
         batch["input"], batch["target"], batch["mask"])[0].numpy()
   np.testing.assert_allclose(losses["sum"], 4 * losses["mean"], rtol=1e-5)
 
@@ -262,7 +262,7 @@ def test_a_gumbel_run_trains_on_the_sample_its_seed_and_step_draw(
   batch = next(iter(trainer.batches(0)))
   arguments = (batch["input"], batch["target"], batch["mask"])
   def loss(**relaxation):
-    return trainer._per_restart_loss(  # pylint: disable=protected-access
+    return trainer.model.restart_losses(
         *arguments, relaxation=relaxation)[0].numpy()
   drawn = loss(gumbel_temperature=1.0, seed=[trainer.config.seed, 0])
   trained, _ = trainer._train_step(*arguments)  # pylint: disable=protected-access

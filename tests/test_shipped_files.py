@@ -131,8 +131,11 @@ def test_the_experiment_flagfiles_name_valid_variants(monkeypatch):
     lines = flag_lines(path)
     configs = [line.split("=", 1)[1] for line in lines
                if line.startswith("--configs=")][0]
+    first_task = [line.split("=", 1)[1].split(",")[0] for line in lines
+                  if line.startswith("--tasks=")] or ["access"]
     for line in lines:
       if line.startswith("--variant="):
         _, added = task_runs.parse_variant(line.split("=", 1)[1])
         search.training_config(
-            [f"--flagfile={os.path.join(configs, 'access.flags')}", *added])
+            [f"--flagfile={task_runs.flagfile(configs, first_task[0])}",
+             *added])

@@ -1,5 +1,6 @@
 """`python -m tf_anc.train`: one command, three systems, each its own flags."""
 
+import json
 import os
 import re
 
@@ -132,3 +133,107 @@ def test_a_failed_anc_restore_is_one_line(tmp_path):
   result = tool("train", *TINY_ANC, "--restarts=2", "--train_steps=2",
                 f"--model_dir={tmp_path}")
   assert_usage_error(result, "cannot resume from")
+
+
+# --- a user's program on recorded inputs (--inputs_file) ------------------
+
+EXAMPLES = os.path.join(REPO, "docs", "examples")
+TINY_USER = [f"--program={EXAMPLES}/multiply.anc",
+             f"--inputs_file={EXAMPLES}/multiply_inputs.json",
+             "--restarts=1", "--batch_size=2", "--train_steps=1",
+             "--test_examples=10"]
+
+
+def test_inputs_file_trains_the_program_on_its_own_results(tmp_path):
+  result = tool("train", *TINY_USER, f"--model_dir={tmp_path}")
+  assert result.returncode == 0, result.stderr
+  assert "multiply_inputs: " in result.stdout
+  assert "soft start: sharpness" in result.stdout
+  with open(tmp_path / "results.json") as f:
+    report = json.load(f)
+  assert report["task"] == "multiply_inputs"
+  assert report["distribution"] is None
+  assert report["output_cells"] == [2]
+  assert report["config"]["inputs_file"].endswith("multiply_inputs.json")
+  assert report["config"]["memory_size"] == 10
+  assert os.path.isdir(tmp_path / "saved_model" / "1")
+
+
+def test_a_program_that_misses_a_shipped_tasks_targets_is_refused(tmp_path):
+  result = tool("train", "--task=access", f"--program={EXAMPLES}/find.anc",
+                f"--model_dir={tmp_path}")
+  assert_usage_error(result, "find.anc", "task access (biased)",
+                     "train example 0")
+  assert not os.listdir(tmp_path)
+
+
+@pytest.mark.parametrize("flags,words", [
+    (["--task=access"], ["--inputs_file and --task", "drop --task"]),
+    (["--memory_size=10"], ["--memory_size"]),
+])
+def test_inputs_file_with_a_shipped_tasks_flags_is_refused(tmp_path, flags,
+                                                          words):
+  result = tool("train", *TINY_USER, *flags, f"--model_dir={tmp_path}")
+  assert_usage_error(result, *words)
+
+
+def test_inputs_file_without_a_program_is_refused(tmp_path):
+  result = tool("train", f"--inputs_file={EXAMPLES}/multiply_inputs.json",
+                f"--model_dir={tmp_path}")
+  assert_usage_error(result, "--inputs_file needs --program")
+
+
+def test_output_cells_without_inputs_file_are_refused(tmp_path):
+  result = tool("train", "--output_cells=0", f"--model_dir={tmp_path}")
+  assert_usage_error(result, "go with --inputs_file")
+
+
+@pytest.mark.parametrize("content,words", [
+    ("[[0, 1], [0]]", ["bad.json: memory 1 has 1 cells"]),
+    ("[[0, 1], [0, 2]]", ["bad.json: memory 1, cell 1 holds 2"]),
+    ("[[0, 1],", ["bad.json:1:9: not JSON"]),
+])
+def test_a_bad_inputs_file_is_one_line_naming_the_row(tmp_path, content,
+                                                       words):
+  path = tmp_path / "bad.json"
+  path.write_text(content)
+  result = tool("train", f"--program={EXAMPLES}/multiply.anc",
+                f"--inputs_file={path}", f"--model_dir={tmp_path}/run")
+  assert_usage_error(result, *words)
+
+
+def test_inputs_on_which_the_program_does_not_halt_are_one_line(tmp_path):
+  program = tmp_path / "forever.anc"
+  program.write_text("var x = 0; loop: JEZ(x, loop);")
+  inputs = tmp_path / "inputs.json"
+  inputs.write_text("[[0, 0], [1, 0]]")
+  result = tool("train", f"--program={program}", f"--inputs_file={inputs}",
+                "--max_steps=50", f"--model_dir={tmp_path}/run")
+  assert_usage_error(result, "inputs.json: memory 0: the program does not "
+                     "halt within 50 steps")
+
+
+def test_a_program_too_large_for_the_inputs_is_one_located_line(tmp_path):
+  inputs = tmp_path / "inputs.json"
+  inputs.write_text("[[0, 0, 0], [1, 0, 0]]")
+  result = tool("train", f"--program={EXAMPLES}/multiply.anc",
+                f"--inputs_file={inputs}", f"--model_dir={tmp_path}/run")
+  assert_usage_error(result, "multiply.anc:", "more than M = 3")
+
+
+# --- non-finite numbers ----------------------------------------------------
+
+@pytest.mark.parametrize("tool_name,flag", [
+    ("train", "--learning_rate=nan"), ("train", "--sharpness=nan"),
+    ("train", "--gamma=inf"), ("run", "--sharpness=nan"),
+])
+def test_a_non_finite_float_flag_is_one_line(tool_name, flag):
+  extra = (["--program=listk", "--memory_size=20", "--input=0"]
+           if tool_name == "run" else [])
+  result = tool(tool_name, *extra, flag)
+  assert_usage_error(result, flag, "not a finite number")
+
+
+def test_a_non_finite_ntpt_flag_is_one_line():
+  result = tool("train", *CIRCUIT, "--learning_rate=nan")
+  assert_usage_error(result, "--learning_rate=nan", "not a finite number")

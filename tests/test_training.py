@@ -112,8 +112,12 @@ def test_a_killed_run_resumes_from_its_last_checkpoint(tmp_path, data_dir):
   checkpoint = tf.train.latest_checkpoint(model_dir / "checkpoints")
   saved_step = int(checkpoint.rsplit("-", 1)[1])
   assert logged - saved_step <= 5  # at most one checkpoint interval lost
-  trainer = Trainer(access_config(model_dir, data_dir,
-                                  train_steps=saved_step + 2),
+  # The killed command's settings, with more steps (a resume may change
+  # only those).
+  trainer = Trainer(TrainingConfig(
+      task="access", model_dir=str(model_dir), data_dir=str(data_dir),
+      restarts=2, batch_size=2, train_steps=saved_step + 2,
+      checkpoint_every=5, log_every=1, test_examples=20),
                     log=lambda line: None)
   assert trainer.restore() == saved_step
   reader = tf.train.load_checkpoint(checkpoint)
@@ -313,3 +317,15 @@ def test_an_unknown_flag_in_a_flagfile_is_a_one_line_error(tmp_path):
   assert result.returncode == 2
   assert "no_such_flag" in result.stderr.strip()
   assert len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("settings,field", [
+    ({"learning_rate": float("nan")}, "learning_rate"),
+    ({"loss_weights": LossWeights(efficiency=float("inf"))},
+     "loss_weights.efficiency"),
+])
+def test_a_config_with_a_non_finite_number_is_refused(tmp_path, settings,
+                                                      field):
+  with pytest.raises(ValueError, match=f"{field} must be a finite number"):
+    resolve(TrainingConfig(task="access", model_dir=str(tmp_path),
+                           **settings))

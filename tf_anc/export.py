@@ -4,11 +4,15 @@
   machine = tf.saved_model.load(directory)
   outputs = machine.signatures["serving_default"](memory=memories)
 
-`memories` is `int32[B, M]`; `outputs` holds `memory` (`int32[B, M]`, the
-argmax of each cell), `memory_probabilities` (`float32[B, M, M]`), `steps`
-(`int32[B]`) and `halted` (`bool[B]`). `max_steps` and `eta_stop` are fixed
-at export. The graph is plain TensorFlow (no custom ops, no Keras classes
-to register), so a process with only TensorFlow can load it.
+`memories` is `int32[B, M]`, every value in [0, M) (else an
+InvalidArgumentError names the first cell outside it); `outputs` holds
+`memory` (`int32[B, M]`, the argmax of each cell), `memory_probabilities`
+(`float32[B, M, M]`), `steps` (`int32[B]`) and `halted` (`bool[B]`).
+`max_steps` and `eta_stop` are fixed at export. The graph is plain
+TensorFlow (no custom ops, no Keras classes to register) with the weights
+frozen into constants (no variables), so a process with only TensorFlow can
+load it, and so can TF1-style session loaders: `saved_model_cli run` and TF
+Serving, which cannot restore Keras 3 variables.
 
 Each export is a new numeric version under `base`, `<base>/1/`, then
 `<base>/2/`, ... (`tf_anc.common.serving`), the layout TF Serving's
@@ -25,6 +29,7 @@ import os
 import tensorflow as tf
 
 from tf_anc.common import serving
+from tf_anc.common.frozen import Frozen
 from tf_anc.machine import DEFAULT_ETA_STOP, SoftMachine
 from tf_anc.weights import ControllerWeights
 
@@ -33,20 +38,14 @@ EXTRA_DIR = "assets.extra"
 PROGRAM_FILE = "program.anc"
 
 
-class _ExportedMachine(tf.Module):
-  """The soft machine behind a fixed `int32[None, M]` -> outputs signature."""
+def _serving_function(machine: SoftMachine):
+  """The machine behind a fixed `int32[None, M]` -> outputs signature."""
+  size = machine.memory_size
 
-  def __init__(self, machine: SoftMachine):
-    super().__init__(name="anc_machine")
-    self.machine = machine
-    size = machine.memory_size
-    self.serve = tf.function(
-        self._serve,
-        input_signature=[tf.TensorSpec([None, size], tf.int32, name="memory")])
-
-  def _serve(self, memory):
-    size = self.machine.memory_size
-    outputs = self.machine(memory)
+  @tf.function(input_signature=[
+      tf.TensorSpec([None, size], tf.int32, name="memory")])
+  def serve(memory):
+    outputs = machine(checked_memory(memory, size))
     probabilities = tf.ensure_shape(
         tf.cast(outputs["memory"], tf.float32), [None, size, size])
     return {
@@ -55,6 +54,21 @@ class _ExportedMachine(tf.Module):
         "steps": tf.ensure_shape(outputs["steps"], [None]),
         "halted": tf.ensure_shape(outputs["halted"], [None]),
     }
+
+  return serve
+
+
+def checked_memory(memory, size: int):
+  """`memory` (`int[B, M]`) once every value is in [0, M); else an
+  InvalidArgumentError naming the first [example, cell] outside and its
+  value (`tf.one_hot` would silently make such a cell all zeros)."""
+  outside = tf.where((memory < 0) | (memory >= size))[:1]
+  check = tf.debugging.Assert(
+      tf.equal(tf.shape(outside)[0], 0),
+      [f"memory values must be in [0, {size}); [example, cell] and value "
+       "of the first outside:", outside, tf.gather_nd(memory, outside)])
+  with tf.control_dependencies([check]):
+    return tf.identity(memory)
 
 
 def export_saved_model(weights: ControllerWeights, base, max_steps,
@@ -65,8 +79,9 @@ def export_saved_model(weights: ControllerWeights, base, max_steps,
     The version folder written, `<base>/<n>`; earlier versions are kept.
   """
   # The plain-TF step: the fused op would tie the SavedModel to its library.
-  module = _ExportedMachine(SoftMachine.from_weights(
-      weights, max_steps, eta_stop=eta_stop, step_impl="tf"))
+  module = Frozen(_serving_function(SoftMachine.from_weights(
+      weights, max_steps, eta_stop=eta_stop, step_impl="tf")),
+                  name="anc_machine")
 
   def write(directory):
     tf.saved_model.save(module, directory,

@@ -4,7 +4,7 @@ Plain Python on integers, following docs/anc-machine.md's discrete machine step 
 """
 
 import dataclasses
-from typing import List, Sequence
+from typing import FrozenSet, List, Sequence
 
 from tf_anc import isa
 from tf_anc.lang import ir
@@ -16,6 +16,7 @@ class Execution:
   registers: List[int]
   steps: int  # instructions executed, the final STOP included
   halted: bool  # False when max_steps ran out first
+  written: FrozenSet[int] = frozenset()  # the cells a WRITE wrote
 
 
 def run(program: ir.Program, memory: Sequence[int],
@@ -33,9 +34,10 @@ def run(program: ir.Program, memory: Sequence[int],
   # program never reads it.
   registers = [register.initial or 0 for register in program.registers]
   pointer = program.start
+  written = set()
   for step in range(1, max_steps + 1):
     if pointer >= len(program.operations):  # off the end: compiled as STOP
-      return Execution(memory, registers, step, True)
+      return Execution(memory, registers, step, True, frozenset(written))
     operation = program.operations[pointer]
     code = operation.instruction
     x = registers[operation.a] if operation.a is not None else 0
@@ -46,11 +48,12 @@ def run(program: ir.Program, memory: Sequence[int],
       out = isa.INSTRUCTIONS[code].result(x, y, size)
     if code == isa.WRITE:
       memory[x] = y
+      written.add(x)
     registers[operation.o] = out
     if code == isa.STOP:
-      return Execution(memory, registers, step, True)
+      return Execution(memory, registers, step, True, frozenset(written))
     if code == isa.JEZ and x == 0:
       pointer = y
     else:
       pointer = (pointer + 1) % size
-  return Execution(memory, registers, max_steps, False)
+  return Execution(memory, registers, max_steps, False, frozenset(written))

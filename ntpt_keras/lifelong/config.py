@@ -7,6 +7,8 @@ TensorFlow.
 import dataclasses
 from typing import Optional
 
+from tf_anc.common import finite
+
 # `ntpt_keras.lifelong.learners.Ntpt` and the baselines of
 # `ntpt_keras.lifelong.baselines`, by name.
 LEARNERS = ("ntpt", "indep", "pnn", "mtnn1", "mtnn2")
@@ -59,6 +61,7 @@ class LifelongConfig:
 
 def resolve(config: LifelongConfig) -> LifelongConfig:
   """Checks a config; raises ValueError with a one-line message."""
+  finite.check_config(config)
   unknown = [name for name in config.learners if name not in LEARNERS]
   if unknown or not config.learners:
     raise ValueError(f"unknown learners {', '.join(unknown) or '(none)'}; "

@@ -132,7 +132,7 @@ class LifelongTrainer:
         trackables[f"optimizer_{learner.name}_{group_name}"] = optimizer
     self.checkpoint = tf.train.Checkpoint(
         step=self.step, examples_seen=self.examples_seen, **trackables)
-    self.checkpoints = tf.train.CheckpointManager(
+    self.checkpoints = checkpoints.manager(
         self.checkpoint, os.path.join(config.model_dir, "checkpoints"),
         max_to_keep=2)
     self.writers = {learner.name: tf.summary.create_file_writer(

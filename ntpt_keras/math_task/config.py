@@ -8,6 +8,7 @@ import dataclasses
 from typing import Optional
 
 from ntpt_keras.config import shipped_file
+from tf_anc.common import finite
 from tf_anc.common import optimizers
 
 VARIANTS = ("perceptual", "symbols")
@@ -85,6 +86,7 @@ class MathConfig:
 
 def resolve(config: MathConfig) -> MathConfig:
   """Checks a config; raises ValueError with a one-line message."""
+  finite.check_config(config)
   if config.variant not in VARIANTS:
     raise ValueError(f"unknown variant {config.variant!r}; choose from "
                      f"{', '.join(VARIANTS)}")

@@ -25,7 +25,6 @@ def export_saved_model(trainer, restart: int, base: str) -> str:
   model = trainer.model
   params = model.discrete_params(restart)
   networks = trainer.networks()
-  variables = [v for network in networks.values() for v in network.weights]
   spec = (tf.TensorSpec([None, None, 28, 28], tf.float32, name="tape")
           if networks else tf.TensorSpec([None, None], tf.int32, name="tape"))
 
@@ -35,5 +34,5 @@ def export_saved_model(trainer, restart: int, base: str) -> str:
     return {"answer": interpreter.interpret(params, digits, operators),
             "digits": digits, "operators": operators}
 
-  return ntpt_export.write_saved_model(serve, variables, model, restart, base)
+  return ntpt_export.write_saved_model(serve, model, restart, base)
 

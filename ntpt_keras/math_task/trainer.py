@@ -108,7 +108,7 @@ class MathTrainer:
         step=self.step, converged_at=self.converged_at, lineage=self.lineage,
         model=self.model.checkpointed(),
         **{f"optimizer_{i}": o for i, (o, _) in enumerate(self.groups)})
-    self.checkpoints = tf.train.CheckpointManager(
+    self.checkpoints = checkpoints.manager(
         self.checkpoint, os.path.join(config.model_dir, "checkpoints"),
         max_to_keep=2)
     self.writer = tf.summary.create_file_writer(config.model_dir)

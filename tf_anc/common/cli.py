@@ -4,6 +4,7 @@ A bad flag, a missing file or a malformed program ends with one line on
 stderr and exit status 2, never a traceback.
 """
 
+import math
 import os
 import sys
 
@@ -32,9 +33,16 @@ def fail(message: str):
 
 def _parse_flags(argv):
   try:
-    return flags.FLAGS(argv)
+    arguments = flags.FLAGS(argv)
   except flags.Error as error:
     fail(str(error))
+  for name in flags.FLAGS:
+    flag = flags.FLAGS[name]
+    # absl's float flags take "nan" and "inf", bounds or not.
+    if (isinstance(flag.parser, flags.FloatParser) and flag.value is not None
+        and not math.isfinite(flag.value)):
+      fail(f"--{name}={flag.value}: not a finite number")
+  return arguments
 
 
 def run(main):

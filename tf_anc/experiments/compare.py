@@ -2,8 +2,8 @@
 
   python -m tf_anc.experiments.compare --flagfile=configs/anc/experiments/audit.flags
 
-Each task's flagfile (`<configs>/<task>.flags`) is run once per variant and
-seed, with the variant's flags added: `--variant=NAME` runs it as it is,
+Each task's flagfile (`<configs>/<task>.flags`: a Table 1 task's, or a
+user's program on an inputs file) is run once per variant and seed, with the variant's flags added: `--variant=NAME` runs it as it is,
 `--variant=NAME:--padding=random --init_noise=0` adds flags. The restarts of
 a variant's seeds are pooled into one success rate with its 95% (Wilson)
 interval, written as `compare.md` and `compare.json` in `--output_dir`
@@ -14,6 +14,7 @@ against the authors' code and the population search are measured this way
 
 import json
 import os
+import time
 
 from absl import flags
 
@@ -46,16 +47,18 @@ def main(argv):
     seeds = [int(seed) for seed in _SEEDS.value]
   except ValueError as error:
     raise cli.UsageError(str(error)) from None
-  task_runs.check_tasks(_TASKS.value, _CONFIGS.value)
+  task_runs.check_tasks(_TASKS.value, _CONFIGS.value, paper_only=False)
   rows = []
   for spec in _TASKS.value:
     for name, added in variants:
+      started = time.perf_counter()
       reports = [task_runs.run_task(
           spec, _RESTARTS.value,
           os.path.join(_OUTPUT_DIR.value, spec, name, f"seed{seed}"),
           _DATA_DIR.value, _CONFIGS.value, [*added, f"--seed={seed}"])
                  for seed in seeds]
-      rows.append(task_runs.pooled(spec, name, reports))
+      rows.append(task_runs.pooled(spec, name, reports,
+                                   time.perf_counter() - started))
       print(task_runs.variants_markdown(rows[-1:]).splitlines()[-1], flush=True)
   table = task_runs.variants_markdown(rows)
   os.makedirs(_OUTPUT_DIR.value, exist_ok=True)

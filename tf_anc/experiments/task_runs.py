@@ -190,7 +190,8 @@ def summarize(spec, report):
       # probabilities) count once here.
       "distinct_successful_programs": len({_choices(r["program"])
                                            for r in successes}),
-      "paper": PAPER[task_and_distribution(spec)[0]],
+      # None for a task not in the paper (a user's inputs file).
+      "paper": PAPER.get(task_and_distribution(spec)[0]),
   }
 
 
@@ -207,11 +208,12 @@ def _choices(program_text):
                    if line.split("#")[0].strip())
 
 
-def check_tasks(specs, configs):
-  """UsageError unless every task spec is Table 1's and has a flagfile."""
+def check_tasks(specs, configs, paper_only=True):
+  """UsageError unless every task spec has a flagfile (and, `paper_only`,
+  is Table 1's)."""
   tasks = [task_and_distribution(spec)[0] for spec in specs]
   unknown = [task for task in tasks if task not in PAPER]
-  if unknown:
+  if unknown and paper_only:
     raise cli.UsageError(f"unknown tasks {', '.join(unknown)}; Table 1 has "
                          f"{', '.join(PAPER)}")
   for spec in specs:
@@ -232,8 +234,9 @@ def parse_variant(text):
   return name, added
 
 
-def pooled(spec, variant, reports):
-  """One row: the variant's restarts over all its seeds."""
+def pooled(spec, variant, reports, seconds=None):
+  """One row: the variant's restarts over all its seeds; `seconds`, the
+  wall time its runs took here (0 for runs read back)."""
   rows = [summarize(spec, report) for report in reports]
   successes = sum(row["successes"] for row in rows)
   restarts = sum(row["restarts"] for row in rows)
@@ -250,7 +253,12 @@ def pooled(spec, variant, reports):
           row["distinct_successful_programs"] for row in rows),
       "learned_iterations": min(learned) if learned else None,
       "generic_iterations": rows[0]["generic_iterations"],
+      "seconds": seconds,
   }
+
+
+def _seconds_text(seconds):
+  return "-" if seconds is None else f"{seconds:.0f}"
 
 
 def variants_markdown(rows):
@@ -258,8 +266,8 @@ def variants_markdown(rows):
   lines = ["| task | variant | restarts | success [95%] | runs with a "
            "success | distinct successful programs | learned iterations "
            "(generic) | right only at the end (early halting) | argmax "
-           "program right and faster |",
-           "|---|---|---|---|---|---|---|---|---|"]
+           "program right and faster | time (s) |",
+           "|---|---|---|---|---|---|---|---|---|---|"]
   for row in rows:
     learned = ("-" if row["learned_iterations"] is None
                else f"{row['learned_iterations']:.2f}")
@@ -268,5 +276,6 @@ def variants_markdown(rows):
         f"| {success_text(row)} | {row['runs_with_success']} of "
         f"{row['runs']} | {row['distinct_successful_programs']} "
         f"| {learned} ({row['generic_iterations']:.2f}) "
-        f"| {row['early_halting']} | {row['program_successes']} |")
+        f"| {row['early_halting']} | {row['program_successes']} "
+        f"| {_seconds_text(row.get('seconds'))} |")
   return "\n".join(lines) + "\n"

@@ -2,4 +2,4 @@
 
 from tf_anc.lang.errors import AncSyntaxError
 from tf_anc.lang.ir import Operation, Program, Register
-from tf_anc.lang.parser import load_program, parse_program
+from tf_anc.lang.parser import load_program, parse, parse_program

@@ -75,6 +75,24 @@ def parse_program(text: str, memory_size: int,
   return _Lowering(memory_size, filename).program(statements)
 
 
+def parse(text_or_path, memory_size: int) -> ir.Program:
+  """The program in `text_or_path`: an `.anc` file's path, a shipped
+  program's name ("listk") or `.anc` source text, for M = `memory_size`.
+
+  Raises AncSyntaxError (`file:line:col: ...`) when it is malformed.
+  """
+  if is_source_text(text_or_path):
+    return parse_program(text_or_path, memory_size)
+  return load_program(text_or_path, memory_size)
+
+
+def is_source_text(text_or_path) -> bool:
+  """Is `text_or_path` `.anc` source rather than a path or name? Every
+  statement has a `;` and no file name of ours has one."""
+  return isinstance(text_or_path, str) and (";" in text_or_path or
+                                            "\n" in text_or_path)
+
+
 def load_program(path, memory_size: int) -> ir.Program:
   """Reads and parses an `.anc` file, or a shipped program named by `path`.
 

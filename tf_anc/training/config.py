@@ -7,7 +7,7 @@ defaults without loading TensorFlow.
 """
 
 import dataclasses
-from typing import Optional
+from typing import Optional, Tuple
 
 
 # The choices of TrainingConfig's named switches.
@@ -15,6 +15,14 @@ PADDINGS = ("stop", "random")
 PRIORS = ("none", "infinity", "softmax")
 BATCH_LOSSES = ("mean", "sum")
 SEARCHES = ("independent", "population")
+
+
+# Where a user's task (an inputs file) has other defaults than the shipped
+# ListK's, measured on programs and inputs of a user's kind
+# (docs/examples.md, configs/anc/experiments/user_defaults.flags): the
+# softest sharpness at which the compiled program is right, and the program
+# search after training.
+USER_TASK_DEFAULTS = {"sharpness": None, "program_search_steps": 3000}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -28,8 +36,16 @@ class LossWeights:
 
 @dataclasses.dataclass(frozen=True)
 class TrainingConfig:
-  task: str = "listk"
+  # A shipped task (tf_anc.tasks.TASKS); None with an inputs file.
+  task: Optional[str] = "listk"
   model_dir: str = "runs/anc"
+  # A user's task (tf_anc.tasks.Task.from_inputs): `program` on the
+  # memories in this file (.json, .npy, .npz), its targets the program's
+  # own; test_inputs_file, or else a fifth of them held out, to test on;
+  # the cells that count (default: those the program writes).
+  inputs_file: Optional[str] = None
+  test_inputs_file: Optional[str] = None
+  output_cells: Optional[Tuple[int, ...]] = None
   # One of the task's distributions (tf_anc_datasets.anc_distributions);
   # named here so that reading the defaults loads no TensorFlow.
   distribution: str = "biased"
@@ -37,7 +53,10 @@ class TrainingConfig:
   memory_size: Optional[int] = None  # default: the task's M
   max_steps: Optional[int] = None  # default: the task's T_max
   eta_stop: float = 0.9
-  sharpness: float = 5.0
+  # The compiled logits' scale (a soft start); None: the softest at which
+  # the compiled program is right on the train inputs
+  # (initialization.soft_start_sharpness), the default with an inputs file.
+  sharpness: Optional[float] = 5.0
   loss_weights: LossWeights = LossWeights(
       correctness=10.0, confidence=10.0, efficiency=0.5, halting=20.0)
   optimizer: str = "adam"

@@ -40,26 +40,46 @@ class Flags:
     })
     define = self._shared.define
     self._task = define(flags.DEFINE_string, "task", defaults.task,
-                        "Task name (docs/anc-tasks.md).")
+                        "A shipped task's name (docs/anc-tasks.md).")
+    self._inputs_file = define(
+        flags.DEFINE_string, "inputs_file", defaults.inputs_file,
+        "Adapt --program to your own inputs instead of a shipped task: the "
+        "memories it sees, a .json list of lists or an .npy/.npz integer "
+        "array [N, M]; M is their width, the targets are the program's own "
+        "results (docs/training.md).")
+    self._test_inputs_file = define(
+        flags.DEFINE_string, "test_inputs_file", defaults.test_inputs_file,
+        "With --inputs_file: the memories to test on (default: a fifth of "
+        "the inputs, held out).")
+    self._output_cells = define(
+        flags.DEFINE_list, "output_cells", defaults.output_cells,
+        "With --inputs_file: the cells that must be right, e.g. 0,3 "
+        "(default: every cell the program writes on some input).")
     self._distribution = define(flags.DEFINE_string, "distribution",
                                 defaults.distribution,
                                 "The task's input distribution.")
     self._program = define(
         flags.DEFINE_string, "program", defaults.program, "The program to "
         "adapt: a .anc file or a shipped program's name (default: the "
-        "task's generic program).")
+        "task's generic program). With a shipped task it must compute the "
+        "task's targets.")
     self._memory_size = define(
         flags.DEFINE_integer, "memory_size", defaults.memory_size,
         "M; must match the task's (default: the task's).")
-    self._max_steps = define(flags.DEFINE_integer, "max_steps",
-                             defaults.max_steps,
-                             "T_max (default: the task's).", lower_bound=1)
+    self._max_steps = define(
+        flags.DEFINE_integer, "max_steps", defaults.max_steps,
+        "T_max (default: the task's; with --inputs_file the program's "
+        "longest run on the inputs plus a quarter, at least 2).",
+        lower_bound=1)
     self._eta_stop = define(flags.DEFINE_float, "eta_stop", defaults.eta_stop,
                             "Halting threshold.", lower_bound=0.0,
                             upper_bound=1.0)
     self._sharpness = define(
         flags.DEFINE_float, "sharpness", defaults.sharpness,
-        "Scale of the compiled one-hot logits (soft start).")
+        "Scale of the compiled one-hot logits (soft start). With "
+        "--inputs_file the default is the softest of "
+        "5/6/7/8/10/12/15/20 at which the compiled program is right on "
+        "the train inputs.")
     weights = defaults.loss_weights
     self._alpha = define(flags.DEFINE_float, "alpha", weights.correctness,
                          "Weight of the correctness term.")
@@ -138,7 +158,8 @@ class Flags:
         "After training, improve each restart's argmax program by this "
         "many steps of simulated annealing on the discrete machine; a "
         "faster program right on the search's examples replaces the "
-        "restart, compiled exactly. 0: no program search.", lower_bound=0)
+        "restart, compiled exactly. 0: no program search. With "
+        "--inputs_file the default is 3000.", lower_bound=0)
     self._program_search_examples = define(
         flags.DEFINE_integer, "program_search_examples",
         defaults.program_search_examples,
@@ -149,11 +170,31 @@ class Flags:
         "Export every restart, not just the best.")
 
   def config(self) -> TrainingConfig:
+    inputs_file = self._inputs_file.value
+    if inputs_file is not None:
+      given = [f"--{holder.name}" for holder in (self._task,
+                                                  self._distribution,
+                                                  self._memory_size)
+               if holder.present]
+      if given:
+        raise cli.UsageError(
+            f"--inputs_file and {', '.join(given)}: the inputs file is the "
+            "task (its width is M); drop " + ", ".join(given))
+      if self._program.value is None:
+        raise cli.UsageError("--inputs_file needs --program, the program "
+                             "to adapt to the inputs")
+    elif self._test_inputs_file.value or self._output_cells.value:
+      raise cli.UsageError("--test_inputs_file and --output_cells go with "
+                           "--inputs_file")
     return TrainingConfig(
-        task=self._task.value, distribution=self._distribution.value,
+        task=None if inputs_file else self._task.value,
+        inputs_file=inputs_file,
+        test_inputs_file=self._test_inputs_file.value,
+        output_cells=_cells(self._output_cells.value),
+        distribution=self._distribution.value,
         program=self._program.value, memory_size=self._memory_size.value,
         max_steps=self._max_steps.value, eta_stop=self._eta_stop.value,
-        sharpness=self._sharpness.value,
+        sharpness=self._value(self._sharpness, inputs_file),
         loss_weights=LossWeights(
             correctness=self._alpha.value, confidence=self._beta.value,
             efficiency=self._gamma.value, halting=self._delta.value),
@@ -170,10 +211,31 @@ class Flags:
         population_fraction=self._population_fraction.value,
         population_noise=self._population_noise.value,
         population_examples=self._population_examples.value,
-        program_search_steps=self._program_search_steps.value,
+        program_search_steps=self._value(self._program_search_steps,
+                                         inputs_file),
         program_search_examples=self._program_search_examples.value,
         export_all_restarts=self._export_all_restarts.value,
         **self._shared.values())
+
+
+  @staticmethod
+  def _value(holder, inputs_file):
+    """A flag's value: with an inputs file, the user task's default
+    (config.USER_TASK_DEFAULTS) unless the flag is given."""
+    if inputs_file and not holder.present:
+      return config_module.USER_TASK_DEFAULTS.get(holder.name, holder.value)
+    return holder.value
+
+
+def _cells(values):
+  """`--output_cells` as a tuple of ints (None when not given)."""
+  if values is None:
+    return None
+  try:
+    return tuple(int(value) for value in values)
+  except ValueError:
+    raise cli.UsageError(f"--output_cells must be comma-separated cell "
+                         f"numbers, got {','.join(values)!r}") from None
 
 
 def main(anc_flags: Flags):
@@ -181,18 +243,20 @@ def main(anc_flags: Flags):
   cli.import_tensorflow_and_tfds()
   from tf_anc.training import trainer  # pylint: disable=g-import-not-at-top
   try:
-    config = trainer.resolve(anc_flags.config())
-    logging.info("ANC training: %s", config)
-    run = trainer.Trainer(config)
+    run = trainer.Trainer(anc_flags.config())
   except ValueError as error:
     raise cli.UsageError(str(error)) from None
+  config = run.config
+  logging.info("ANC training: %s", config)
   run.train()
   run.search_programs()
   report = run.evaluate()
   saved_model = run.export(report)
   best = report["restarts"][report["best_restart"]]
   generic = report["generic_mean_iterations"]
-  print(f"\n{report['task']} ({report['distribution']}): "
+  where = (f" ({report['distribution']})" if report["distribution"]
+           else "")
+  print(f"\n{report['task']}{where}: "
         f"{sum(r['success'] for r in report['restarts'])} of "
         f"{len(report['restarts'])} restarts succeeded.")
   print(f"best restart {best['restart']}: accuracy {best['accuracy']:.3f}, "

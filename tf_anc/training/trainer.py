@@ -10,22 +10,24 @@ best restart is exported as a SavedModel.
 """
 
 import dataclasses
+import functools
 import json
 import os
 import time
+from typing import Optional
+
 import numpy as np
 import tensorflow as tf
 
-from tf_anc import lang
+from tf_anc import data
 from tf_anc import tasks
 from tf_anc.common import checkpoints
-from tf_anc.common import gumbel
+from tf_anc.common import finite
 from tf_anc.common import optimizers
 from tf_anc.common import pipeline
 from tf_anc.export import export_saved_model
 from tf_anc.lang.compiler import compile_program
 from tf_anc.lang.decompiler import decompile
-from tf_anc.machine import SoftMachine
 from tf_anc.machine import fused
 from tf_anc.machine.soft_machine import memory_at_halting
 from tf_anc.machine.step import HALTING_GRADIENTS
@@ -37,27 +39,40 @@ from tf_anc.training import priors
 from tf_anc.training import program_search
 from tf_anc.training import summaries
 from tf_anc.training.config import TrainingConfig
-from tf_anc.training.loss import loss_terms, total_loss
-from tf_anc_datasets import anc_tasks
+from tf_anc.training.model import MODEL_SETTINGS, AncModel
 
-# How a restart's examples make its loss (TrainingConfig.batch_loss).
-_BATCH_REDUCTIONS = {"mean": tf.reduce_mean, "sum": tf.reduce_sum}
+# Settings a resumed run may change (checkpoints.RESUMABLE): also whether
+# and how it searches programs after training, and what it exports.
+RESUMABLE = checkpoints.RESUMABLE + (
+    "program_search_steps", "program_search_examples", "export_all_restarts")
 
 
-def resolve(config: TrainingConfig) -> TrainingConfig:
-  """Fills the task's defaults and checks the config; ValueError if bad."""
-  if config.task not in tasks.TASKS:
-    raise ValueError(f"unknown task {config.task!r}; the tasks are "
-                     f"{', '.join(sorted(tasks.TASKS))}")
-  task = tasks.TASKS[config.task]
-  if config.distribution not in task.distributions:
-    raise ValueError(f"task {task.name} has no distribution "
-                     f"{config.distribution!r}; choose from "
-                     f"{', '.join(task.distributions)}")
-  if config.memory_size not in (None, task.memory_size):
-    raise ValueError(f"memory size {config.memory_size} does not match task "
-                     f"{task.name}, whose memories have M = "
-                     f"{task.memory_size} cells")
+def resolve(config: TrainingConfig, task: Optional[tasks.Task] = None
+            ) -> TrainingConfig:
+  """Checks the config and fills a shipped task's defaults (M, T_max and
+  the generic program); ValueError if bad. A user's task (`inputs_file`)
+  gets M and T_max from its inputs (`make_task`). A `task` given as an
+  object replaces the config's task, distribution, program, inputs, M and
+  T_max by its own."""
+  if task is not None:
+    config = dataclasses.replace(
+        config, task=None, distribution=task.distribution,
+        program=task.program.filename, inputs_file=None,
+        test_inputs_file=None, output_cells=task.output_cells,
+        memory_size=task.memory_size, max_steps=task.max_steps)
+  elif config.inputs_file is None:
+    config = _resolve_shipped_task(config)
+  elif config.task is not None:
+    raise ValueError("a task and an inputs file: give one (the inputs "
+                     "file's task is the program's on its inputs)")
+  elif config.program is None:
+    raise ValueError("an inputs file needs the program to adapt to it")
+  elif not data.program_path(config.program).is_file():
+    raise ValueError(f"program file not found: {config.program}")
+  elif config.memory_size is not None:
+    raise ValueError("with an inputs file, M is the memories' width: drop "
+                     "the memory size")
+  finite.check_config(config)
   optimizers.check_name(config.optimizer)
   for name, choices in (("padding", config_module.PADDINGS),
                         ("prior", config_module.PRIORS),
@@ -85,34 +100,80 @@ def resolve(config: TrainingConfig) -> TrainingConfig:
   if not 0.0 <= config.population_fraction <= 0.5:
     raise ValueError(f"population_fraction must be in [0, 0.5], got "
                      f"{config.population_fraction}")
-  program = config.program or str(tasks.program_path(task))
-  if not os.path.exists(program):
-    raise ValueError(f"program file not found: {program}")
   jit_compile = config.jit_compile
   if jit_compile is None:
     jit_compile = fused.resolve_step_impl() == "tf"
+  return dataclasses.replace(config, jit_compile=jit_compile)
+
+
+def _resolve_shipped_task(config: TrainingConfig) -> TrainingConfig:
+  if config.task not in tasks.TASKS:
+    raise ValueError(f"unknown task {config.task!r}; the tasks are "
+                     f"{', '.join(sorted(tasks.TASKS))}")
+  task = tasks.TASKS[config.task]
+  if config.distribution not in task.distributions:
+    raise ValueError(f"task {task.name} has no distribution "
+                     f"{config.distribution!r}; choose from "
+                     f"{', '.join(task.distributions)}")
+  if config.memory_size not in (None, task.memory_size):
+    raise ValueError(f"memory size {config.memory_size} does not match task "
+                     f"{task.name}, whose memories have M = "
+                     f"{task.memory_size} cells")
+  if config.test_inputs_file or config.output_cells:
+    raise ValueError("test inputs and output cells go with an inputs file, "
+                     f"not with task {task.name}")
+  program = config.program or str(tasks.program_path(task))
+  if not data.program_path(program).is_file():
+    raise ValueError(f"program file not found: {program}")
   return dataclasses.replace(
       config, program=program, memory_size=task.memory_size,
-      max_steps=config.max_steps or task.max_steps, jit_compile=jit_compile)
+      max_steps=config.max_steps or task.max_steps)
+
+
+def make_task(config: TrainingConfig) -> tasks.Task:
+  """The task a resolved config trains on: the program on the inputs file,
+  or the shipped task, whose targets a program other than its generic one
+  must compute on the train split (else a ValueError naming an example)."""
+  if config.inputs_file is not None:
+    return tasks.Task.from_inputs(
+        config.program, config.inputs_file,
+        test_inputs=config.test_inputs_file, output_cells=config.output_cells,
+        max_steps=config.max_steps)
+  task = tasks.Task.shipped(config.task, config.distribution,
+                            program=config.program,
+                            max_steps=config.max_steps,
+                            data_dir=config.data_dir)
+  if (data.program_path(config.program).resolve() !=
+      tasks.program_path(config.task).resolve()):
+    tasks.check_targets(task, tasks.TRAIN, config.train_examples)
+  return task
 
 
 class Trainer:
   """Owns the machine, the optimizer, the data and the checkpoints."""
 
-  def __init__(self, config: TrainingConfig, log=print):
-    self.config = config = resolve(config)
+  def __init__(self, config: TrainingConfig, log=print, task=None):
+    """`task`: the `tasks.Task` to train on; default `make_task(config)`."""
+    config = resolve(config, task)
+    self.task = task or make_task(config)
     self.log = log
-    self.program = lang.load_program(config.program, config.memory_size)
-    compiled = compile_program(self.program, config.sharpness)
-    self.machine = SoftMachine(
-        config.memory_size, compiled.register_names, config.max_steps,
-        eta_stop=config.eta_stop, num_restarts=config.restarts,
-        halting_gradient=config.halting_gradient)
-    for restart in range(config.restarts):
-      self.machine.controller.set_controller_weights(
-          initialization.initial_weights(
-              compiled, len(self.program.operations), restart, config.seed,
-              config.padding, config.init_noise), restart)
+    self.program = self.task.program
+    sharpness = config.sharpness
+    if sharpness is None:
+      train = self.task.examples(tasks.TRAIN, config.train_examples)
+      sharpness = initialization.soft_start_sharpness(
+          self.program, (train["input"], train["target"], train["mask"]),
+          self.task.max_steps, config.eta_stop)
+      log(f"soft start: sharpness {sharpness:g}, the softest at which the "
+          "compiled program is right on the train inputs")
+    self.config = config = dataclasses.replace(
+        config, memory_size=self.task.memory_size,
+        max_steps=self.task.max_steps, sharpness=sharpness)
+    # The restarts and their training step: the same model and step as
+    # a Keras user's `fit` (training.model).
+    self.model = AncModel(self.program, config.max_steps, **{
+        name: getattr(config, name) for name in MODEL_SETTINGS})
+    self.machine = self.model.machine
     self.optimizer = optimizers.make(
         config.optimizer, config.learning_rate,
         self.machine.trainable_variables,
@@ -139,24 +200,26 @@ class Trainer:
                               optimizer=self.optimizer, **tracked)
     self.checkpoint = tf.train.Checkpoint(
         programs_searched=self.programs_searched, **self._checkpointed)
-    self.checkpoints = tf.train.CheckpointManager(
-        self.checkpoint, os.path.join(config.model_dir, "checkpoints"),
-        max_to_keep=3)
-    self.train_data = pipeline.in_memory(anc_tasks.load(
-        config.task, config.distribution, "train", config.data_dir,
-        num_examples=config.train_examples))
-    test = pipeline.in_memory(anc_tasks.load(
-        config.task, config.distribution, "test", config.data_dir))
+    self.checkpoints = checkpoints.manager(
+        self.checkpoint, os.path.join(config.model_dir, "checkpoints"))
+    self.train_data = {
+        name: tf.convert_to_tensor(values) for name, values in
+        self.task.examples(tasks.TRAIN, config.train_examples).items()}
+    test = self.task.examples(tasks.TEST)
     # The whole split decides what is exported; the first `test_examples`
     # are evaluated restart by restart.
-    self.test_split = tuple(test[name].numpy()
-                            for name in ("input", "target", "mask"))
+    self.test_split = tuple(test[name] for name in ("input", "target", "mask"))
     self.test_data = tuple(array[:config.test_examples]
                            for array in self.test_split)
-    self.writer = tf.summary.create_file_writer(config.model_dir)
     self._train_step = tf.function(self._train_step_eager,
                                    jit_compile=config.jit_compile)
     self._scores = tf.function(self._scores_eager)
+
+  @functools.cached_property
+  def writer(self):
+    """The TensorBoard writer, made on first use: a run refused on resuming
+    writes nothing in `model_dir`."""
+    return tf.summary.create_file_writer(self.config.model_dir)
 
   def _indices(self, step):
     """`[K, B]`: each restart's examples of `step`, drawn with replacement
@@ -175,54 +238,12 @@ class Trainer:
         self.train_data, self._indices, start_step, config.train_steps,
         indices_shape=(config.restarts, config.batch_size))
 
-  def _per_restart_loss(self, inputs, targets, masks, efficiency_scale=None,
-                        relaxation=None, trace_memory=None):
-    """`[K]` losses (reduced over each restart's examples as `batch_loss`
-    says), the terms per example and the machine's outputs. `relaxation`:
-    the machine's `gumbel_temperature` and `seed`, to run a sample of the
-    programs."""
-    # The confidence term's per-step errors, measured in the machine's
-    # loop rather than from a [K, B, T, M, M] memory trace.
-    errors = ({"error_target": targets, "error_mask": masks}
-              if self.config.loss_weights.confidence else {})
-    outputs = self.machine(inputs, **errors, **(relaxation or {}),
-                           trace_memory=trace_memory)
-    terms = loss_terms(outputs, targets, masks, self.config.eta_stop)
-    weighted = terms
-    if efficiency_scale is not None:
-      weighted = dict(terms, efficiency=(terms["efficiency"] *
-                                         efficiency_scale[:, None]))
-    per_restart = _BATCH_REDUCTIONS[self.config.batch_loss](
-        total_loss(weighted, self.config.loss_weights), axis=-1)
-    return per_restart, terms, outputs
-
   def _train_step_eager(self, inputs, targets, masks):
-    population = self.population
-    relaxation = gumbel.training_relaxation(
-        self.config.gumbel_temperature, self.config.seed, self.step)
-    with tf.GradientTape() as tape:
-      per_restart, terms, _ = self._per_restart_loss(
-          inputs, targets, masks,
-          population.efficiency_scale if population else None, relaxation)
-      if self.prior:
-        per_restart += self.prior(self.machine.controller, self.step + 1)
-      # Summed over restarts: every restart gets the gradient of its own loss.
-      loss = tf.reduce_sum(per_restart)
-    variables = self.machine.trainable_variables
-    before = ([tf.identity(variable) for variable in variables]
-              if population else [])
-    self.optimizer.apply_gradients(zip(tape.gradient(loss, variables),
-                                       variables))
-    if population:
-      # Each restart's own learning rate: its update scaled (SGD's and
-      # Adam's updates are both linear in the learning rate).
-      for variable, old in zip(variables, before):
-        scale = tf.reshape(population.learning_rate_scale,
-                           [-1] + [1] * (variable.shape.rank - 1))
-        variable.assign(old + scale * (variable - old))
+    loss, terms, _ = self.model.train_restarts(
+        inputs, targets, masks, self.optimizer, self.step, self.prior,
+        self.population)
     self.step.assign_add(1)
-    return (tf.reduce_mean(per_restart),
-            {name: tf.reduce_mean(value) for name, value in terms.items()})
+    return loss, terms
 
   def _scores_eager(self, inputs, targets, masks):
     """Each restart's accuracy, mean steps and loss on the same examples
@@ -231,7 +252,8 @@ class Trainer:
     per_restart = [tf.broadcast_to(values, (self.config.restarts,) +
                                    tuple(values.shape))
                    for values in (inputs, targets, masks)]
-    loss, _, outputs = self._per_restart_loss(*per_restart, trace_memory=True)
+    loss, _, outputs = self.model.restart_losses(*per_restart,
+                                                 trace_memory=True)
     right = tf.ones_like(per_restart[2][..., 0])
     for memory in (outputs["memory"], memory_at_halting(outputs)):
       memory = tf.argmax(memory, axis=-1, output_type=tf.int32)
@@ -255,12 +277,13 @@ class Trainer:
     """Restores the latest checkpoint, if any; returns the step reached."""
     checkpoint = self.checkpoint
     latest = self.checkpoints.latest_checkpoint
-    if latest and not tf.train.load_checkpoint(latest).has_tensor(
-        "programs_searched/.ATTRIBUTES/VARIABLE_VALUE"):
+    if latest and not checkpoints.holds(
+        latest, "programs_searched/.ATTRIBUTES/VARIABLE_VALUE"):
       # A run from before the program search: everything else is there.
       checkpoint = tf.train.Checkpoint(**self._checkpointed)
-    return checkpoints.restore_latest(self.checkpoints, checkpoint,
-                                      self.step, self.log)
+    return checkpoints.restore_latest(
+        self.checkpoints, checkpoint, self.step, self.log,
+        settings=config_json(self.config), resumable=RESUMABLE)
 
   def train(self):
     config = self.config
@@ -353,9 +376,13 @@ class Trainer:
       summaries.write_evaluation(int(self.step.numpy()), results, weights)
     self.writer.flush()
     report = {
-        "task": config.task,
-        "distribution": config.distribution,
+        "task": self.task.name,
+        "distribution": self.task.distribution,
         "program": config.program,
+        # The cells that count on every example (a user's task); None: the
+        # shipped task's own masks.
+        "output_cells": (None if self.task.output_cells is None
+                         else list(self.task.output_cells)),
         "config": config_json(config),
         "train_steps_done": int(self.step.numpy()),
         "test_examples": len(inputs),
@@ -393,10 +420,9 @@ class Trainer:
     chosen = report["exported_restart"]
     base = os.path.join(config.model_dir, "saved_model")
     if chosen is None:
-      with open(config.program) as f:
-        served = export_saved_model(
-            compile_program(self.program), base, config.max_steps,
-            config.eta_stop, program_text=f.read())
+      served = export_saved_model(
+          compile_program(self.program), base, config.max_steps,
+          config.eta_stop, program_text=self.task.program_text)
     elif report["exported_argmax_program"]:
       exact = compile_program(decompile(
           self.machine.controller.controller_weights(chosen)).program)
@@ -426,9 +452,12 @@ def config_json(config: TrainingConfig) -> dict:
   return fields
 
 
-def train_and_evaluate(config: TrainingConfig, log=print):
-  """The whole run: train (resuming), evaluate, export; returns the report."""
-  trainer = Trainer(config, log=log)
+def train_and_evaluate(config: TrainingConfig = TrainingConfig(), log=print,
+                       task: Optional[tasks.Task] = None) -> dict:
+  """The whole run: train (resuming), search programs, evaluate, export;
+  returns the report (results.json). `task`: what to train on, else the
+  config's (`make_task`)."""
+  trainer = Trainer(config, log=log, task=task)
   trainer.train()
   trainer.search_programs()
   report = trainer.evaluate()
