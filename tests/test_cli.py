@@ -98,3 +98,16 @@ def test_input_and_inputs_file_are_exclusive():
 
 def test_program_longer_than_memory_is_a_usage_error():
   assert_usage_error(tool("compile", LISTK, "--memory_size=8"), "listk.anc:")
+
+
+@pytest.mark.parametrize("content,words", [
+    (b"[[1, 2]\xff]", "not UTF-8 text (byte 7)"),
+    (b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
+    (b"[[1, 2],\n [3", "memories.json:2:4: not JSON"),
+])
+def test_a_malformed_inputs_file_is_one_line(tmp_path, content, words):
+  path = tmp_path / "memories.json"
+  path.write_bytes(content)
+  result = tool("run", f"--program={LISTK}", "--memory_size=20",
+                f"--inputs_file={path}", "--discrete")
+  assert_usage_error(result, "memories.json", words)

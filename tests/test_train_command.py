@@ -237,3 +237,11 @@ def test_a_non_finite_float_flag_is_one_line(tool_name, flag):
 def test_a_non_finite_ntpt_flag_is_one_line():
   result = tool("train", *CIRCUIT, "--learning_rate=nan")
   assert_usage_error(result, "--learning_rate=nan", "not a finite number")
+
+
+@pytest.mark.parametrize("where", ["a_file", "a_file/under"])
+def test_a_model_dir_that_is_or_is_under_a_file_is_one_line(tmp_path, where):
+  (tmp_path / "a_file").write_text("not a folder")
+  result = tool("train", *TINY_ANC, f"--model_dir={tmp_path / where}")
+  assert_usage_error(result, "Not a directory", str(tmp_path / "a_file"))
+  assert (tmp_path / "a_file").read_text() == "not a folder"

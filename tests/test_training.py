@@ -329,3 +329,29 @@ def test_a_config_with_a_non_finite_number_is_refused(tmp_path, settings,
   with pytest.raises(ValueError, match=f"{field} must be a finite number"):
     resolve(TrainingConfig(task="access", model_dir=str(tmp_path),
                            **settings))
+
+
+def test_a_restart_that_diverges_is_reported_and_left_out(tmp_path, data_dir):
+  lines = []
+  trainer = Trainer(access_config(tmp_path, data_dir, restarts=3,
+                                  train_steps=4, log_every=2,
+                                  export_all_restarts=True),
+                    log=lines.append)
+  logits = trainer.machine.controller.instruction_logits
+  logits[1, 0, 0].assign(float("nan"))
+  trainer.train()
+  assert trainer.diverged_restarts() == [1]
+  assert any("restart 1 diverged" in line and "by step 2" in line
+             for line in lines)
+  # The other restarts trained on: no NaN reached them.
+  assert np.all(np.isfinite(logits.numpy()[[0, 2]]))
+  report = trainer.evaluate()
+  trainer.export(report)
+  assert report["diverged_restarts"] == [1]
+  diverged = report["restarts"][1]
+  assert diverged["diverged"] and not diverged["success"]
+  assert diverged["program"] is None
+  assert report["best_restart"] != 1 and report["exported_restart"] != 1
+  assert not (tmp_path / "saved_models" / "restart_1").exists()
+  assert (tmp_path / "saved_models" / "restart_2").exists() or (
+      report["exported_restart"] == 2)

@@ -94,7 +94,7 @@ def read(path) -> np.ndarray:
     raise MemoriesError(f"{path}: unknown memories file type {suffix!r}; "
                         f"use {', '.join(SUFFIXES)}")
   if suffix == ".json":
-    return check(_read_json(path), path)
+    return check(read_json(path), path)
   try:
     loaded = np.load(path, allow_pickle=False)
   except (ValueError, EOFError) as error:  # not an .npy/.npz, or cut short
@@ -118,7 +118,9 @@ def read(path) -> np.ndarray:
   return check(loaded, path)
 
 
-def _read_json(path):
+def read_json(path):
+  """The JSON value in the file `path`; MemoriesError naming it when it is
+  not UTF-8, not JSON (with line:col) or nested too deeply."""
   with open(path, "rb") as f:
     raw = f.read()
   try:

@@ -8,6 +8,7 @@ import json
 
 from absl import flags
 
+from tf_anc import memories as memories_module
 from tf_anc.common.cli import UsageError
 
 # The flags defined here belong to the calling tool, so its `--helpshort`
@@ -55,11 +56,10 @@ class MemoryFlags:
                          f"{','.join(self._input.value)!r}") from None
       return [parse_memory(values, memory_size, "--input")]
     path = self._inputs_file.value
-    with open(path) as f:
-      try:
-        memories = json.load(f)
-      except json.JSONDecodeError as error:
-        raise UsageError(f"{path}: not JSON: {error}") from None
+    try:
+      memories = memories_module.read_json(path)
+    except memories_module.MemoriesError as error:
+      raise UsageError(str(error)) from None
     if not isinstance(memories, list) or not memories:
       raise UsageError(f"{path}: expected a non-empty JSON list of memories")
     return [parse_memory(memory, memory_size, f"{path}: memory {index}")

@@ -84,17 +84,29 @@ def discrete_scores(machine, inputs, targets, masks):
   return tuple(np.array(values) for values in zip(*scores))
 
 
-def evaluate_restarts(machine, inputs, targets, masks, generic_mean_steps):
+def evaluate_restarts(machine, inputs, targets, masks, generic_mean_steps,
+                      diverged=None):
   """One dict per restart of `machine` (a SoftMachine with num_restarts).
 
   Every restart runs on the same test examples. Beside the soft machine's
   own accuracy and steps, the decompiled argmax program is run on the
   discrete machine: where the two agree the printed program is the learned
-  one.
+  one. A restart marked in `diverged` (`[K]` bool: its loss or weights
+  became non-finite) is neither run nor decompiled: it counts as wrong,
+  at T_max steps, with no program.
   """
   scores = soft_scores(machine, inputs, targets, masks)
   results = []
   for restart in range(machine.num_restarts):
+    if diverged is not None and diverged[restart]:
+      results.append({
+          "restart": restart, "diverged": True, "accuracy": 0.0,
+          "halted_accuracy": 0.0, "mean_steps": float(machine.max_steps),
+          "mean_iterations": float(machine.max_steps) + 1,
+          "success": False, "interpretability": None, "program": None,
+          "discrete_accuracy": 0.0,
+          "discrete_mean_steps": float(machine.max_steps)})
+      continue
     accuracy = float(scores.accuracy[restart])
     halted_accuracy = float(scores.halted_accuracy[restart])
     mean_steps = float(scores.mean_steps[restart])
@@ -103,6 +115,7 @@ def evaluate_restarts(machine, inputs, targets, masks, generic_mean_steps):
         decompiled.program, inputs, targets, masks, machine.max_steps)
     results.append({
         "restart": restart,
+        "diverged": False,
         "accuracy": accuracy,
         "halted_accuracy": halted_accuracy,
         "mean_steps": mean_steps,
@@ -130,7 +143,7 @@ class Export(NamedTuple):
   argmax_program: bool
 
 
-def exported_restart(soft, discrete, generic_mean_steps):
+def exported_restart(soft, discrete, generic_mean_steps, diverged=None):
   """The model to export, or None for the compiled generic program.
 
   `soft`: each restart's `SoftScores`; `discrete`: each restart's
@@ -139,7 +152,8 @@ def exported_restart(soft, discrete, generic_mean_steps):
   and at halting) and faster than the generic program, the fastest; at
   equal speed the argmax program, which runs exactly (interpretability
   level 1). Without one, the generic program: an exported model is never
-  slower or less accurate than the program it was compiled from.
+  slower or less accurate than the program it was compiled from. A
+  restart marked in `diverged` is never exported.
   """
   discrete_accuracies, discrete_steps = discrete
   discrete_right = np.asarray(discrete_accuracies) == 1.0
@@ -149,7 +163,8 @@ def exported_restart(soft, discrete, generic_mean_steps):
                     (True, discrete_right, discrete_steps))
                 for restart, (right, steps) in enumerate(
                     zip(rights, mean_steps))
-                if right and steps < generic_mean_steps]
+                if right and steps < generic_mean_steps and
+                not (diverged is not None and diverged[restart])]
   if not candidates:
     return None
   _, soft_machine, restart = min(candidates)

@@ -157,7 +157,7 @@ class AncModel(keras.Model):
     their losses (plus `prior`'s pull) differentiated and applied by
     `optimizer`; with a `population`, each restart's update is scaled by
     its own learning rate. `step` (int64): the update's index, which fixes
-    a Gumbel sample. Returns the mean loss, the mean terms and the
+    a Gumbel sample. Returns the `[K]` losses, the mean terms and the
     outputs."""
     variables = self.machine.trainable_variables
     relaxation = gumbel.training_relaxation(
@@ -180,9 +180,17 @@ class AncModel(keras.Model):
         scale = tf.reshape(population.learning_rate_scale,
                            [-1] + [1] * (variable.shape.rank - 1))
         variable.assign(old + scale * (variable - old))
-    return (tf.reduce_mean(per_restart),
+    return (per_restart,
             {name: tf.reduce_mean(value) for name, value in terms.items()},
             outputs)
+
+  def finite_restarts(self):
+    """`[K]` bool: is every weight of the restart finite?"""
+    finite = tf.ones([self.restarts], tf.bool)
+    for variable in self.machine.trainable_variables:
+      values = tf.reshape(variable, [self.restarts, -1])
+      finite &= tf.reduce_all(tf.math.is_finite(values), axis=1)
+    return finite
 
   def _examples(self, data):
     if isinstance(data, dict):
@@ -192,11 +200,11 @@ class AncModel(keras.Model):
   def train_step(self, data):
     inputs, targets, masks = (self._per_restart(values)
                               for values in self._examples(data))
-    loss, _, outputs = self.train_restarts(
+    losses, _, outputs = self.train_restarts(
         inputs, targets, masks, self.optimizer,
         tf.cast(self.optimizer.iterations, tf.int64))
-    return self._update_metrics(loss, outputs["memory"], targets, masks,
-                                outputs["steps"])
+    return self._update_metrics(tf.reduce_mean(losses), outputs["memory"],
+                                targets, masks, outputs["steps"])
 
   def test_step(self, data):
     inputs, targets, masks = (self._per_restart(values)

@@ -44,6 +44,8 @@ def write_evaluation(step, results, controller_weights):
   tf.summary.scalar("eval/best_accuracy",
                     max(result["accuracy"] for result in results), step=step)
   for result, weights in zip(results, controller_weights):
+    if result["diverged"]:  # non-finite weights: nothing to show
+      continue
     prefix = f"restart_{result['restart']}"
     tf.summary.scalar(f"{prefix}/accuracy", result["accuracy"], step=step)
     tf.summary.scalar(f"{prefix}/mean_steps", result["mean_steps"], step=step)

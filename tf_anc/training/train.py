@@ -259,11 +259,17 @@ def main(anc_flags: Flags):
   print(f"\n{report['task']}{where}: "
         f"{sum(r['success'] for r in report['restarts'])} of "
         f"{len(report['restarts'])} restarts succeeded.")
-  print(f"best restart {best['restart']}: accuracy {best['accuracy']:.3f}, "
-        f"{best['mean_iterations']:.2f} iterations vs the generic program's "
-        f"{generic:.2f} ({generic / best['mean_iterations']:.2f}x faster), "
-        f"interpretability level {best['interpretability']}")
-  print(best["program"])
+  if report["diverged_restarts"]:
+    print(f"{len(report['diverged_restarts'])} diverged (a non-finite loss "
+          f"or weight): restarts "
+          f"{', '.join(map(str, report['diverged_restarts']))}.")
+  if not best["diverged"]:
+    print(f"best restart {best['restart']}: accuracy "
+          f"{best['accuracy']:.3f}, {best['mean_iterations']:.2f} iterations "
+          f"vs the generic program's {generic:.2f} "
+          f"({generic / best['mean_iterations']:.2f}x faster), "
+          f"interpretability level {best['interpretability']}")
+    print(best["program"])
   if report["exported_generic_program"]:
     print("No restart is right on the whole test split and faster than the "
           "generic program: the SavedModel is the compiled generic program.")

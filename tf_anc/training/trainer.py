@@ -186,6 +186,10 @@ class Trainer:
     # Set once the program search has replaced what it found, so that a
     # finished run started again does not search from its results.
     self.programs_searched = tf.Variable(False, name="programs_searched")
+    # [K]: the restarts whose loss or weights became non-finite. They are
+    # left out of success, decompiling, the program search and export.
+    self.diverged = tf.Variable(tf.zeros([config.restarts], tf.bool),
+                                name="diverged")
     tracked = {}
     self.population = None
     if config.search == "population":
@@ -199,7 +203,8 @@ class Trainer:
                               controller=self.machine.controller,
                               optimizer=self.optimizer, **tracked)
     self.checkpoint = tf.train.Checkpoint(
-        programs_searched=self.programs_searched, **self._checkpointed)
+        programs_searched=self.programs_searched, diverged=self.diverged,
+        **self._checkpointed)
     self.checkpoints = checkpoints.manager(
         self.checkpoint, os.path.join(config.model_dir, "checkpoints"))
     self.train_data = {
@@ -239,11 +244,15 @@ class Trainer:
         indices_shape=(config.restarts, config.batch_size))
 
   def _train_step_eager(self, inputs, targets, masks):
-    loss, terms, _ = self.model.train_restarts(
+    losses, terms, _ = self.model.train_restarts(
         inputs, targets, masks, self.optimizer, self.step, self.prior,
         self.population)
+    # A restart whose loss or weights stop being finite is marked at once;
+    # the others train on, unaffected (each has its own gradient).
+    self.diverged.assign(self.diverged | ~tf.math.is_finite(losses) |
+                         ~self.model.finite_restarts())
     self.step.assign_add(1)
-    return loss, terms
+    return tf.reduce_mean(losses), terms
 
   def _scores_eager(self, inputs, targets, masks):
     """Each restart's accuracy, mean steps and loss on the same examples
@@ -272,6 +281,9 @@ class Trainer:
     self.population.evolve(accuracies.numpy(), mean_steps.numpy(),
                            losses.numpy(), self.machine.trainable_variables,
                            self.optimizer, step, self.log)
+    # A diverged restart (ranked last: its loss is NaN) that took a copy of
+    # a finite one trains on as that copy.
+    self.diverged.assign(self.diverged & ~self.model.finite_restarts())
 
   def restore(self) -> int:
     """Restores the latest checkpoint, if any; returns the step reached."""
@@ -288,6 +300,7 @@ class Trainer:
   def train(self):
     config = self.config
     step = self.restore()
+    reported = self._report_diverged(step, ())
     last_log, logged_step = time.perf_counter(), step
     with self.writer.as_default():
       for batch in self.batches(step):
@@ -298,6 +311,7 @@ class Trainer:
             step < config.train_steps):
           self._evolve(step)
         if step % config.log_every == 0 or step == config.train_steps:
+          reported = self._report_diverged(step, reported)
           now = time.perf_counter()
           speed = ((step - logged_step) * config.batch_size *
                    config.restarts / (now - last_log))
@@ -310,6 +324,21 @@ class Trainer:
         if step % config.checkpoint_every == 0 or step == config.train_steps:
           self.checkpoints.save(checkpoint_number=step)
     self.writer.flush()
+
+  def diverged_restarts(self):
+    """The restarts whose loss or weights became non-finite, in order."""
+    return [int(k) for k in np.flatnonzero(self.diverged.numpy())]
+
+  def _report_diverged(self, step, reported):
+    """Logs the restarts that diverged since `reported`; returns them all."""
+    diverged = tuple(self.diverged_restarts())
+    new = [restart for restart in diverged if restart not in reported]
+    if new:
+      self.log(f"restart{'s' if len(new) > 1 else ''} "
+               f"{', '.join(map(str, new))} diverged (a non-finite loss or "
+               f"weight) by step {step}: left out of success, decompiling "
+               "and export")
+    return diverged
 
   def search_programs(self):
     """After training, each restart's argmax program improved by discrete
@@ -334,7 +363,10 @@ class Trainer:
                                                config.max_steps))
     soft = evaluation.soft_scores(self.machine, *examples)
     found = 0
+    diverged = self.diverged.numpy()
     for restart in range(config.restarts):
+      if diverged[restart]:
+        continue
       bound = (min(generic, soft.mean_steps[restart]) if soft.right()[restart]
                else generic)
       start = decompile(
@@ -363,13 +395,15 @@ class Trainer:
     split_generic = evaluation.generic_steps(
         self.program, self.test_split[0], config.max_steps)
     generic = split_generic[:len(inputs)]  # test_data is the split's head
+    diverged = self.diverged.numpy()
     results = evaluation.evaluate_restarts(
-        self.machine, inputs, targets, masks, float(np.mean(generic)))
+        self.machine, inputs, targets, masks, float(np.mean(generic)),
+        diverged)
     best = evaluation.best_restart(results)
     exported = evaluation.exported_restart(
         evaluation.soft_scores(self.machine, *self.test_split),
         evaluation.discrete_scores(self.machine, *self.test_split),
-        np.mean(split_generic))
+        np.mean(split_generic), diverged)
     weights = [self.machine.controller.controller_weights(restart)
                for restart in range(config.restarts)]
     with self.writer.as_default():
@@ -389,6 +423,8 @@ class Trainer:
         "generic_mean_steps": float(np.mean(generic)),
         "generic_mean_iterations": float(np.mean(generic)) + 1,
         "restarts": results,
+        # Restarts whose loss or weights became non-finite in training.
+        "diverged_restarts": self.diverged_restarts(),
         "success_rate": float(np.mean([r["success"] for r in results])),
         "best_restart": best,
         # None: no restart (soft machine or argmax program) is right on the
@@ -410,8 +446,9 @@ class Trainer:
     `model_dir/saved_model` (its argmax program compiled at full sharpness
     when `exported_argmax_program`) or, when it is None, the generic
     program compiled at full sharpness (exactly the discrete program); with
-    `export_all_restarts` every other restart goes to the next version
-    under `model_dir/saved_models/restart_<k>` (`tf_anc.export`).
+    `export_all_restarts` every other restart that did not diverge goes to
+    the next version under `model_dir/saved_models/restart_<k>`
+    (`tf_anc.export`).
 
     Returns:
       The served model's version folder, `model_dir/saved_model/<n>`.
@@ -433,7 +470,7 @@ class Trainer:
       served = self._export_restart(report, chosen, base)
     if config.export_all_restarts:
       for restart in range(config.restarts):
-        if restart != chosen:
+        if restart != chosen and not report["restarts"][restart]["diverged"]:
           self._export_restart(report, restart, os.path.join(
               config.model_dir, "saved_models", f"restart_{restart}"))
     return served
