@@ -265,7 +265,7 @@ def test_a_gumbel_run_trains_on_the_sample_its_seed_and_step_draw(
     return trainer.model.restart_losses(
         *arguments, relaxation=relaxation)[0].numpy()
   drawn = loss(gumbel_temperature=1.0, seed=[trainer.config.seed, 0])
-  trained, _ = trainer._train_step(*arguments)  # pylint: disable=protected-access
+  trained, _, _ = trainer._train_step(*arguments)  # pylint: disable=protected-access
   np.testing.assert_allclose(trained.numpy(), drawn.mean(), rtol=1e-5)
   assert not np.allclose(drawn, loss())
   assert not np.allclose(drawn, loss(gumbel_temperature=1.0,

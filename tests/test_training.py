@@ -338,7 +338,14 @@ def test_a_restart_that_diverges_is_reported_and_left_out(tmp_path, data_dir):
                                   export_all_restarts=True),
                     log=lines.append)
   logits = trainer.machine.controller.instruction_logits
-  logits[1, 0, 0].assign(float("nan"))
+
+  def poison_restart_1_at_step_1(batches=trainer.batches):
+    for step, batch in enumerate(batches(0)):
+      if step == 1:
+        logits[1, 0, 0].assign(float("nan"))
+      yield batch
+
+  trainer.batches = lambda start: poison_restart_1_at_step_1()
   trainer.train()
   assert trainer.diverged_restarts() == [1]
   assert any("restart 1 diverged" in line and "by step 2" in line

@@ -247,12 +247,8 @@ class Trainer:
     losses, terms, _ = self.model.train_restarts(
         inputs, targets, masks, self.optimizer, self.step, self.prior,
         self.population)
-    # A restart whose loss or weights stop being finite is marked at once;
-    # the others train on, unaffected (each has its own gradient).
-    self.diverged.assign(self.diverged | ~tf.math.is_finite(losses) |
-                         ~self.model.finite_restarts())
     self.step.assign_add(1)
-    return tf.reduce_mean(losses), terms
+    return tf.reduce_mean(losses), terms, losses
 
   def _scores_eager(self, inputs, targets, masks):
     """Each restart's accuracy, mean steps and loss on the same examples
@@ -300,18 +296,18 @@ class Trainer:
   def train(self):
     config = self.config
     step = self.restore()
-    reported = self._report_diverged(step, ())
+    reported = self._mark_diverged(step, None, ())
     last_log, logged_step = time.perf_counter(), step
     with self.writer.as_default():
       for batch in self.batches(step):
-        loss, terms = self._train_step(batch["input"], batch["target"],
-                                       batch["mask"])
+        loss, terms, losses = self._train_step(
+            batch["input"], batch["target"], batch["mask"])
         step += 1
         if (self.population and step % config.population_interval == 0 and
             step < config.train_steps):
           self._evolve(step)
         if step % config.log_every == 0 or step == config.train_steps:
-          reported = self._report_diverged(step, reported)
+          reported = self._mark_diverged(step, losses, reported)
           now = time.perf_counter()
           speed = ((step - logged_step) * config.batch_size *
                    config.restarts / (now - last_log))
@@ -329,8 +325,18 @@ class Trainer:
     """The restarts whose loss or weights became non-finite, in order."""
     return [int(k) for k in np.flatnonzero(self.diverged.numpy())]
 
-  def _report_diverged(self, step, reported):
-    """Logs the restarts that diverged since `reported`; returns them all."""
+  def _mark_diverged(self, step, losses, reported=()):
+    """Marks the restarts whose `losses` (`[K]`, the last step's) or weights
+    are not finite, logs those not in `reported`; returns them all.
+
+    Checked when the progress is logged, not in the step, which it would
+    slow: a restart that went non-finite stays so (its gradients and so its
+    weights are NaN from then on), so none is missed.
+    """
+    finite = self.model.finite_restarts().numpy()
+    if losses is not None:
+      finite &= np.isfinite(losses.numpy())
+    self.diverged.assign(self.diverged.numpy() | ~finite)
     diverged = tuple(self.diverged_restarts())
     new = [restart for restart in diverged if restart not in reported]
     if new:
@@ -363,6 +369,7 @@ class Trainer:
                                                config.max_steps))
     soft = evaluation.soft_scores(self.machine, *examples)
     found = 0
+    self._mark_diverged(int(self.step.numpy()), None)
     diverged = self.diverged.numpy()
     for restart in range(config.restarts):
       if diverged[restart]:
@@ -395,6 +402,7 @@ class Trainer:
     split_generic = evaluation.generic_steps(
         self.program, self.test_split[0], config.max_steps)
     generic = split_generic[:len(inputs)]  # test_data is the split's head
+    self._mark_diverged(int(self.step.numpy()), None)
     diverged = self.diverged.numpy()
     results = evaluation.evaluate_restarts(
         self.machine, inputs, targets, masks, float(np.mean(generic)),
