@@ -17,6 +17,7 @@ and exports the best restart as a SavedModel (`ntpt_keras.export`).
 """
 
 import dataclasses
+import functools
 import json
 import os
 import time
@@ -92,7 +93,6 @@ class Trainer:
     self.checkpoints = checkpoints.manager(
         self.checkpoint, os.path.join(config.model_dir, "checkpoints"),
         max_to_keep=2)
-    self.writer = tf.summary.create_file_writer(config.model_dir)
     self._train_step = tf.function(self._train_step_eager,
                                    jit_compile=config.jit_compile,
                                    reduce_retracing=True)
@@ -156,10 +156,19 @@ class Trainer:
     self.step.assign_add(1)
     return per_restart
 
+  @functools.cached_property
+  def writer(self):
+    """The TensorBoard writer, made on first use: a run refused on resuming
+    writes nothing in `model_dir`."""
+    return tf.summary.create_file_writer(self.config.model_dir)
+
   def restore(self) -> int:
-    """Restores the latest checkpoint, if any; returns the step reached."""
-    return checkpoints.restore_latest(self.checkpoints, self.checkpoint,
-                                      self.step, self.log)
+    """Restores the latest checkpoint, if any; returns the step reached.
+    The settings are recorded beside the checkpoints, and a resume may
+    change only `checkpoints.RESUMABLE`'s."""
+    return checkpoints.restore_latest(
+        self.checkpoints, self.checkpoint, self.step, self.log,
+        settings=dataclasses.asdict(self.config))
 
   def train(self):
     config = self.config

@@ -245,3 +245,13 @@ def test_a_model_dir_that_is_or_is_under_a_file_is_one_line(tmp_path, where):
   result = tool("train", *TINY_ANC, f"--model_dir={tmp_path / where}")
   assert_usage_error(result, "Not a directory", str(tmp_path / "a_file"))
   assert (tmp_path / "a_file").read_text() == "not a folder"
+
+
+def test_an_ntpt_resume_with_a_changed_setting_is_refused_naming_it(tmp_path):
+  first = tool("train", *CIRCUIT, "--restarts=2", "--train_steps=2",
+               f"--model_dir={tmp_path}")
+  assert first.returncode == 0, first.stderr
+  result = tool("train", *CIRCUIT, "--restarts=2", "--train_steps=4",
+                "--learning_rate=0.05", f"--model_dir={tmp_path}")
+  assert_usage_error(result, "trained with other settings",
+                     "learning_rate 0.1 there, 0.05 now")
