@@ -97,3 +97,12 @@ def test_an_unknown_suffix_is_refused(tmp_path):
   with pytest.raises(MemoriesError, match="unknown memories file type "
                      "'.csv'"):
     memories.read(tmp_path / "inputs.csv")
+
+
+def test_memories_wider_than_the_limit_are_refused_before_anything_runs(
+    tmp_path):
+  width = memories.MAX_MEMORY_SIZE + 1
+  np.save(tmp_path / "wide.npy", np.zeros((2, width), np.int32))
+  with pytest.raises(MemoriesError, match=f"memories of {width} cells; M is "
+                     f"at most {memories.MAX_MEMORY_SIZE}"):
+    memories.read(tmp_path / "wide.npy")

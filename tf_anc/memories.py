@@ -2,7 +2,7 @@
 
 A memories file holds N initial memories of M cells each, every cell an
 integer in [0, M) (M is the memories' width, and so the machine's memory
-size):
+size, at most `MAX_MEMORY_SIZE`):
 
 - `.json`: a list of N lists of M integers;
 - `.npy`: an integer array `[N, M]`;
@@ -19,6 +19,9 @@ import os
 import numpy as np
 
 SUFFIXES = (".json", ".npy", ".npz")
+# The widest memories accepted: the soft machine holds M x M values per
+# example and step (M = 256: 65,536 floats), and the controller M rows.
+MAX_MEMORY_SIZE = 256
 # The name of the array an `.npz` file holds its memories under, when it
 # holds more than one.
 NPZ_KEY = "inputs"
@@ -48,6 +51,11 @@ def check(memories, what: str = "memories") -> np.ndarray:
     raise MemoriesError(f"{what}: no memories (shape "
                         f"{list(array.shape)})")
   width = array.shape[1]
+  if width > MAX_MEMORY_SIZE:
+    raise MemoriesError(
+        f"{what}: memories of {width} cells; M is at most "
+        f"{MAX_MEMORY_SIZE} (the soft machine holds M x M values per "
+        "example and step)")
   outside = np.argwhere((array < 0) | (array >= width))
   if len(outside):
     row, cell = (int(index) for index in outside[0])
