@@ -1,8 +1,9 @@
 """A trained NTPT model as a SavedModel that plain TensorFlow can serve.
 
 `export_saved_model` writes one restart: its `serving_default` signature
-takes the model's Inputs (int32 `[B, *shape]`) and InputTensors (float32
-`[B, *shape, *size]`) by name and returns, per Output, its distribution
+takes the model's Inputs (int32 `[B, *shape]`, each value in [0, size):
+else an InvalidArgumentError names the input, the first index outside and
+its value) and InputTensors (float32 `[B, *shape, *size]`) by name and returns, per Output, its distribution
 (`<name>_probabilities`, `[B, *shape, n]`) and argmax (`<name>`, int32).
 The graph uses only core TensorFlow ops and holds its weights as
 constants, so loading it needs neither `ntpt_keras` nor `tf_anc`, and
@@ -22,7 +23,7 @@ import tensorflow as tf
 from ntpt_keras.lang import program as ir
 from ntpt_keras.model import NeuralProgram
 from tf_anc.common import serving
-from tf_anc.common.frozen import Frozen
+from tf_anc.common.frozen import Frozen, checked_range
 
 
 def single_restart(model: NeuralProgram, restart: int) -> NeuralProgram:
@@ -56,6 +57,10 @@ def export_saved_model(model: NeuralProgram, restart: int, base: str) -> str:
 
   @tf.function(input_signature=specs)
   def serve(*args):
+    args = [checked_range(value, declaration.size, name)
+            if declaration.kind != ir.INPUT_TENSOR else value
+            for name, value, declaration in zip(
+                names, args, (program.declarations[n] for n in names))]
     marginals = single(dict(zip(names, args)))
     outputs = {}
     for name, marginal in marginals.items():

@@ -6,6 +6,8 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
+import tensorflow as tf
 
 from ntpt_keras.export import export_saved_model
 from ntpt_keras.lang import compiler
@@ -72,3 +74,15 @@ def test_saved_model_cli_runs_the_export(tmp_path):
   np.testing.assert_allclose(
       np.load(tmp_path / "out" / "final_tape_probabilities.npy"),
       expected["final_tape"][0], atol=1e-6)
+
+
+def test_the_signature_names_an_input_value_outside_its_range(tmp_path):
+  model = turing_model()
+  directory = export_saved_model(model, 0, str(tmp_path / "saved_model"))
+  serve = tf.saved_model.load(directory).signatures["serving_default"]
+  size = model.program.declarations["initial_tape"].size
+  tapes = np.zeros([2, 5], np.int32)
+  tapes[1, 3] = size
+  with pytest.raises(tf.errors.InvalidArgumentError,
+                     match=rf"initial_tape values must be in \[0, {size}\)"):
+    serve(initial_tape=tf.constant(tapes))

@@ -5,7 +5,7 @@
   outputs = machine.signatures["serving_default"](memory=memories)
 
 `memories` is `int32[B, M]`, every value in [0, M) (else an
-InvalidArgumentError names the first cell outside it); `outputs` holds
+InvalidArgumentError names the first [example, cell] outside it); `outputs` holds
 `memory` (`int32[B, M]`, the argmax of each cell), `memory_probabilities`
 (`float32[B, M, M]`), `steps` (`int32[B]`) and `halted` (`bool[B]`).
 `max_steps` and `eta_stop` are fixed at export. The graph is plain
@@ -29,7 +29,7 @@ import os
 import tensorflow as tf
 
 from tf_anc.common import serving
-from tf_anc.common.frozen import Frozen
+from tf_anc.common.frozen import Frozen, checked_range
 from tf_anc.machine import DEFAULT_ETA_STOP, SoftMachine
 from tf_anc.weights import ControllerWeights
 
@@ -45,7 +45,7 @@ def _serving_function(machine: SoftMachine):
   @tf.function(input_signature=[
       tf.TensorSpec([None, size], tf.int32, name="memory")])
   def serve(memory):
-    outputs = machine(checked_memory(memory, size))
+    outputs = machine(checked_range(memory, size, "memory"))
     probabilities = tf.ensure_shape(
         tf.cast(outputs["memory"], tf.float32), [None, size, size])
     return {
@@ -56,19 +56,6 @@ def _serving_function(machine: SoftMachine):
     }
 
   return serve
-
-
-def checked_memory(memory, size: int):
-  """`memory` (`int[B, M]`) once every value is in [0, M); else an
-  InvalidArgumentError naming the first [example, cell] outside and its
-  value (`tf.one_hot` would silently make such a cell all zeros)."""
-  outside = tf.where((memory < 0) | (memory >= size))[:1]
-  check = tf.debugging.Assert(
-      tf.equal(tf.shape(outside)[0], 0),
-      [f"memory values must be in [0, {size}); [example, cell] and value "
-       "of the first outside:", outside, tf.gather_nd(memory, outside)])
-  with tf.control_dependencies([check]):
-    return tf.identity(memory)
 
 
 def export_saved_model(weights: ControllerWeights, base, max_steps,

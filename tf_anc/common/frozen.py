@@ -1,4 +1,5 @@
-"""A serving function with its variables frozen into constants.
+"""What every export's serving signature shares: frozen variables, and
+inputs checked against their range.
 
 Keras 3 variables restore in `tf.saved_model.load` but not in TF1-style
 session loaders (`saved_model_cli run`, `tf.compat.v1` sessions, TF
@@ -33,3 +34,16 @@ class Frozen(tf.Module):
 
   def _serve(self, *inputs):
     return dict(zip(self._output_names, self._constant(*inputs)))
+
+
+def checked_range(values, size: int, name: str):
+  """`values` (ints) once every one is in [0, size); else an
+  InvalidArgumentError naming `name`, the first index outside and its value
+  (`tf.one_hot` would silently make such a value all zeros)."""
+  outside = tf.where((values < 0) | (values >= size))[:1]
+  check = tf.debugging.Assert(
+      tf.equal(tf.shape(outside)[0], 0),
+      [f"{name} values must be in [0, {size}); the index and value of the "
+       "first outside:", outside, tf.gather_nd(values, outside)])
+  with tf.control_dependencies([check]):
+    return tf.identity(values)
