@@ -132,3 +132,8 @@ def test_sharpness_none_picks_the_soft_start_on_the_task(task):
 def test_an_unknown_setting_is_refused():
   with pytest.raises(TypeError, match="unknown settings train_steps"):
     AncModel(tasks.Task.from_inputs(MULTIPLY, DOUBLES), train_steps=3)
+
+
+def test_a_non_finite_setting_is_refused(task):
+  with pytest.raises(ValueError, match="sharpness must be a finite number"):
+    AncModel(task, sharpness=float("nan"))

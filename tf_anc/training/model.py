@@ -27,6 +27,7 @@ import numpy as np
 import tensorflow as tf
 
 from tf_anc import tasks as tasks_module
+from tf_anc.common import finite
 from tf_anc.common import gumbel
 from tf_anc.export import export_saved_model
 from tf_anc.lang import ir
@@ -81,6 +82,7 @@ class AncModel(keras.Model):
     if isinstance(settings.get("loss_weights"), dict):
       settings["loss_weights"] = LossWeights(**settings["loss_weights"])
     config = TrainingConfig(**settings)
+    finite.check_config(config)
     if config.sharpness is None:
       if task is None:
         raise ValueError("sharpness=None picks the sharpness on a task's "
