@@ -190,6 +190,7 @@ class Trainer:
     # left out of success, decompiling, the program search and export.
     self.diverged = tf.Variable(tf.zeros([config.restarts], tf.bool),
                                 name="diverged")
+    self._logged_diverged = set()
     tracked = {}
     self.population = None
     if config.search == "population":
@@ -296,7 +297,7 @@ class Trainer:
   def train(self):
     config = self.config
     step = self.restore()
-    reported = self._mark_diverged(step, None, ())
+    self._mark_diverged(step, None)
     last_log, logged_step = time.perf_counter(), step
     with self.writer.as_default():
       for batch in self.batches(step):
@@ -307,7 +308,7 @@ class Trainer:
             step < config.train_steps):
           self._evolve(step)
         if step % config.log_every == 0 or step == config.train_steps:
-          reported = self._mark_diverged(step, losses, reported)
+          self._mark_diverged(step, losses)
           now = time.perf_counter()
           speed = ((step - logged_step) * config.batch_size *
                    config.restarts / (now - last_log))
@@ -325,9 +326,9 @@ class Trainer:
     """The restarts whose loss or weights became non-finite, in order."""
     return [int(k) for k in np.flatnonzero(self.diverged.numpy())]
 
-  def _mark_diverged(self, step, losses, reported=()):
+  def _mark_diverged(self, step, losses):
     """Marks the restarts whose `losses` (`[K]`, the last step's) or weights
-    are not finite, logs those not in `reported`; returns them all.
+    are not finite and logs those not logged before.
 
     Checked when the progress is logged, not in the step, which it would
     slow: a restart that went non-finite stays so (its gradients and so its
@@ -337,14 +338,14 @@ class Trainer:
     if losses is not None:
       finite &= np.isfinite(losses.numpy())
     self.diverged.assign(self.diverged.numpy() | ~finite)
-    diverged = tuple(self.diverged_restarts())
-    new = [restart for restart in diverged if restart not in reported]
+    new = [restart for restart in self.diverged_restarts()
+           if restart not in self._logged_diverged]
+    self._logged_diverged.update(new)
     if new:
       self.log(f"restart{'s' if len(new) > 1 else ''} "
                f"{', '.join(map(str, new))} diverged (a non-finite loss or "
                f"weight) by step {step}: left out of success, decompiling "
                "and export")
-    return diverged
 
   def search_programs(self):
     """After training, each restart's argmax program improved by discrete
