@@ -17,10 +17,10 @@ $(VENV)/.installed: setup.py pyproject.toml
 	touch $@
 
 # The fused machine op, compiled for this machine into the user's cache
-# (tf_anc/ops/build.py). If it cannot be, one line says why and everything
+# (tf_anc/kernels/build.py). If it cannot be, one line says why and everything
 # runs on the plain-TF machine: the set-up goes on.
-$(VENV)/.op-library: $(VENV)/.installed $(wildcard ops/*.cc ops/*.h) tf_anc/ops/build.py
-	$(PYTHON) -m tf_anc.ops.build --optional
+$(VENV)/.op-library: $(VENV)/.installed $(wildcard ops/*.cc ops/*.h) tf_anc/kernels/build.py
+	$(PYTHON) -m tf_anc.kernels.build --optional
 	touch $@
 
 # The main job: adapt the generic ListK program to biased lists with the

@@ -5,8 +5,8 @@
   TF_ANC_TENSORFLOW=none pip install .             # whatever TF is there
 
 The fused machine op (ops/*.cc) is not compiled here: pip builds in
-isolation, without TensorFlow. `tf_anc.ops` compiles it for the machine it
-runs on at first use, or ahead of time with `python -m tf_anc.ops.build`.
+isolation, without TensorFlow. `tf_anc.kernels` compiles it for the machine it
+runs on at first use, or ahead of time with `python -m tf_anc.kernels.build`.
 """
 
 import os
@@ -43,13 +43,13 @@ setuptools.setup(
     # The tfds builders live in datasets/ but import as tf_anc_datasets, so
     # they never shadow the Hugging Face `datasets` package.
     package_dir={"tf_anc_datasets": "datasets"},
-    # Read, not imported: the programs and flagfiles (tf_anc/data links to
-    # programs/ and configs/), the op sources (tf_anc/ops/kernels links to
+    # Read, not imported: the programs and flagfiles (tf_anc/shipped links to
+    # programs/ and configs/), the op sources (tf_anc/kernels/sources links to
     # ops/), NTPT's model files and their data.
     package_data={
         "tf_anc": ["data/programs/*.anc", "data/configs/**/*.flags",
-                   "ops/kernels/*.cc", "ops/kernels/*.h"],
-        "ntpt_keras": ["models/*.py", "models/data/*"],
+                   "kernels/sources/*.cc", "kernels/sources/*.h"],
+        "ntpt_keras": ["models/*.py", "models/instances/*"],
     },
     install_requires=TENSORFLOW_REQUIREMENT + [
         "keras>=3",

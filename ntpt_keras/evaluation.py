@@ -13,7 +13,7 @@ from typing import Dict, List, Mapping
 
 import numpy as np
 
-from ntpt_keras.data import UNOBSERVED, Instances
+from ntpt_keras.instances import UNOBSERVED, Instances
 from ntpt_keras.lang import program as ir
 from ntpt_keras.lang import python_runner
 

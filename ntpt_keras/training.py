@@ -25,7 +25,7 @@ import time
 import numpy as np
 import tensorflow as tf
 
-from ntpt_keras import data as data_lib
+from ntpt_keras import instances as instances_lib
 from ntpt_keras import evaluation
 from ntpt_keras import export
 from ntpt_keras.config import NtptConfig, resolve
@@ -100,13 +100,13 @@ class Trainer:
   def _instances(self):
     config = self.config
     if config.data_file:
-      train = data_lib.read_terpret(self.program, config.data_file,
+      train = instances_lib.read_terpret(self.program, config.data_file,
                                     config.train_batch, self.hypers_name)
-      test = (data_lib.read_terpret(self.program, config.data_file,
+      test = (instances_lib.read_terpret(self.program, config.data_file,
                                     config.test_batch, self.hypers_name)
               if config.test_batch else train)
     else:
-      train, test = (data_lib.from_arrays(
+      train, test = (instances_lib.from_arrays(
           self.program, load_tfds(config.dataset, split, config.data_dir,
                                   examples), f"{config.dataset} {split}")
                      for split, examples in (
@@ -193,7 +193,7 @@ class Trainer:
           self.checkpoints.save(checkpoint_number=step)
     self.writer.flush()
 
-  def losses(self, instances: data_lib.Instances, chunk: int = 500):
+  def losses(self, instances: instances_lib.Instances, chunk: int = 500):
     """Each restart's loss on `instances`, `[K]`."""
     total = np.zeros(self.config.restarts)
     for start in range(0, len(instances), chunk):

@@ -11,7 +11,7 @@ from tf_anc.common import cli
 from tf_anc.experiments import table1
 from tf_anc.experiments import task_runs
 from tf_anc.machine import fused
-from tf_anc.training import search
+from tf_anc.training import sweep_trials
 from tf_anc.training import trainer
 from tf_anc.training.config import TrainingConfig
 from tf_anc.training.trainer import train_and_evaluate
@@ -103,7 +103,7 @@ def fixture_finished_access(tmp_path):
   """The model_dir of a finished Access run of the searched config, seed 7
   (its results.json only: what run_task reads back)."""
   model_dir = str(tmp_path / "access")
-  config = search.training_config([f"--flagfile={SEARCHED}/access.flags",
+  config = sweep_trials.training_config([f"--flagfile={SEARCHED}/access.flags",
                                    "--restarts=1", f"--model_dir={model_dir}",
                                    "--seed=7"])
   os.makedirs(model_dir)

@@ -17,7 +17,7 @@ import tensorflow as tf
 
 from tf_anc import isa
 from tf_anc import lang
-from tf_anc import ops
+from tf_anc import kernels
 from tf_anc import tasks
 from tf_anc.lang.compiler import compile_program
 from tf_anc.machine import MachineState, SoftMachine, fused
@@ -26,7 +26,7 @@ from tf_anc_datasets import anc_distributions
 
 requires_library = pytest.mark.skipif(
     not fused.fused_available(),
-    reason="the fused op library is not built (python -m tf_anc.ops.build)")
+    reason="the fused op library is not built (python -m tf_anc.kernels.build)")
 
 
 def random_distributions(rng, *shape, sharpness=3.0):
@@ -327,7 +327,7 @@ def test_gradient_matches_finite_differences(instruction):
   max_steps, eta_stop = 3, 0.9
   error_target = tf.one_hot([[0, 2, 1], [1, 1, 0]], 3)
   error_mask = tf.constant([[1.0, 0.0, 1.0], [1.0, 1.0, 0.0]])
-  run = ops.machine_run(state, logits, max_steps, eta_stop, trace_memory=True)
+  run = kernels.machine_run(state, logits, max_steps, eta_stop, trace_memory=True)
   assert run.running.numpy().tolist()[1] == [False] * 3
   assert run.running.numpy()[0, 0]
   # Far from eta_stop, so that no finite difference changes which examples
@@ -335,7 +335,7 @@ def test_gradient_matches_finite_differences(instruction):
   assert np.min(np.abs(run.halting_probabilities[0] - eta_stop)) > 0.05
 
   def float_outputs(*inputs):
-    run = ops.machine_run(MachineState(*inputs[:4]), inputs[4:], max_steps,
+    run = kernels.machine_run(MachineState(*inputs[:4]), inputs[4:], max_steps,
                           eta_stop, trace_memory=True,
                           error_target=error_target, error_mask=error_mask)
     return tf.concat([tf.reshape(value, [-1]) for value in (
@@ -353,7 +353,7 @@ def test_unused_outputs_have_zero_gradients():
   state, logits = random_run_inputs(np.random.default_rng(2), 4, 5, 3, 2)
   with tf.GradientTape(persistent=True) as tape:
     tape.watch(logits)
-    run = ops.machine_run(state, logits, 6, 0.9, trace_memory=True)
+    run = kernels.machine_run(state, logits, 6, 0.9, trace_memory=True)
     only_final = tf.reduce_sum(run.final_memory)
     with_zero_trace = only_final + tf.reduce_sum(0.0 * run.memory_trace)
   for alone, zero_added in zip(tape.gradient(only_final, logits),
@@ -382,7 +382,7 @@ def test_inconsistent_inputs_are_invalid_arguments(bad_input, shape, message):
   inputs[bad_input] = tf.zeros(shape)
 
   def run():
-    return ops.load().anc_machine_run(**inputs, max_steps=3, eta_stop=0.9,
+    return kernels.load().anc_machine_run(**inputs, max_steps=3, eta_stop=0.9,
                                       trace_errors=True)
 
   # Eagerly the kernel's checks answer; in a graph the shape function
@@ -396,21 +396,21 @@ def test_inconsistent_inputs_are_invalid_arguments(bad_input, shape, message):
 @requires_library
 def test_the_gradient_op_checks_what_it_reads():
   state, logits = random_run_inputs(np.random.default_rng(4), 4, 4, 3, 2)
-  run = ops.machine_run(state, logits, 3, 0.9)
+  run = kernels.machine_run(state, logits, 3, 0.9)
   empty = tf.zeros([0])
   with pytest.raises(tf.errors.InvalidArgumentError,
                      match="gradient of final_memory must have shape"):
-    ops.load().anc_machine_run_grad(
+    kernels.load().anc_machine_run_grad(
         *state, *logits, empty, empty, run.running, run.saved,
         tf.zeros([4, 4, 3]), empty, empty, empty, empty)
   with pytest.raises(tf.errors.InvalidArgumentError,
                      match="saved must have shape"):
-    ops.load().anc_machine_run_grad(
+    kernels.load().anc_machine_run_grad(
         *state, *logits, empty, empty, run.running, run.saved[:, :2], empty,
         empty, empty, empty, empty)
   with pytest.raises(tf.errors.InvalidArgumentError,
                      match="error_target must have shape"):
-    ops.load().anc_machine_run_grad(
+    kernels.load().anc_machine_run_grad(
         *state, *logits, empty, empty, run.running, run.saved, empty, empty,
         empty, empty, tf.ones([4, 3]))
 
@@ -452,10 +452,10 @@ def test_a_run_has_at_least_one_step():
 
 @pytest.fixture
 def missing_library(monkeypatch, tmp_path):
-  monkeypatch.setenv(ops.LIBRARY_ENV, str(tmp_path / "missing.so"))
-  ops.load.cache_clear()
+  monkeypatch.setenv(kernels.LIBRARY_ENV, str(tmp_path / "missing.so"))
+  kernels.load.cache_clear()
   yield
-  ops.load.cache_clear()
+  kernels.load.cache_clear()
 
 
 def test_a_missing_library_falls_back_to_the_plain_loop_with_one_warning(

@@ -11,7 +11,7 @@ import tensorflow as tf
 
 from ntpt_keras import evaluation
 from ntpt_keras import library
-from ntpt_keras.data import from_arrays
+from ntpt_keras.instances import from_arrays
 from ntpt_keras.lifelong import baselines
 from ntpt_keras.lifelong import learners
 from ntpt_keras.lifelong import trainer as trainer_lib

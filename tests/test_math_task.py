@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from ntpt_keras import data as data_lib
+from ntpt_keras import instances as instances_lib
 from ntpt_keras import evaluation
 from ntpt_keras.library import NeuralLibrary
 from ntpt_keras.math_task import export as export_lib
@@ -44,7 +44,7 @@ def symbol_tapes(digits, count=40, seed=0):
 
 def instances(digits, examples):
   program = trainer_lib.compile_math(digits, False, MODEL_FILE)
-  return program, data_lib.from_records(program, [
+  return program, instances_lib.from_records(program, [
       {"tape": e["tape"].tolist(), "answer": int(e["answer"])}
       for e in examples], "tapes")
 

@@ -6,7 +6,7 @@ import textwrap
 
 import pytest
 
-from ntpt_keras import data as data_lib
+from ntpt_keras import instances as instances_lib
 from ntpt_keras.lang import compiler
 from ntpt_keras.lang import source
 from ntpt_keras.lang.errors import ModelError
@@ -273,20 +273,20 @@ def test_a_data_batch_for_other_hypers_is_refused(tmp_path):
                                "instances": [{"x": 1, "y": 1}]}]))
   with pytest.raises(ValueError, match="batch 'train' is for hypers 'big', "
                      "not 'small'"):
-    data_lib.read_terpret(program, str(data), "train", "small")
+    instances_lib.read_terpret(program, str(data), "train", "small")
 
 
 def test_a_data_value_outside_its_range_is_refused(tmp_path):
   program = _compile(tmp_path, "y.set_to(x)\n")
   with pytest.raises(ValueError, match=r"instance 1: x = 3 is outside its "
                      r"range \[0, 3\)"):
-    data_lib.from_records(program, [{"x": 1, "y": 1}, {"x": 3, "y": 1}], "d")
+    instances_lib.from_records(program, [{"x": 1, "y": 1}, {"x": 3, "y": 1}], "d")
 
 
 def test_a_null_output_is_unobserved(tmp_path):
   program = _compile(tmp_path, "y.set_to(x)\n")
-  instances = data_lib.from_records(program, [{"x": 1, "y": None}], "d")
-  assert instances.outputs["y"].tolist() == [data_lib.UNOBSERVED]
+  instances = instances_lib.from_records(program, [{"x": 1, "y": None}], "d")
+  assert instances.outputs["y"].tolist() == [instances_lib.UNOBSERVED]
 
 
 def test_a_hypers_file_without_the_chosen_config_is_refused(tmp_path):

@@ -15,7 +15,7 @@ from ntpt_keras.lang import source
 from ntpt_keras.model import NeuralProgram
 from tests.test_export import saved_model_cli
 
-DATA = "ntpt_keras/models/data"
+DATA = "ntpt_keras/models/instances"
 
 _SERVE = """
 import json, sys

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from ntpt_keras import data as data_lib
+from ntpt_keras import instances as instances_lib
 from ntpt_keras import runtime
 from ntpt_keras.lang import compiler
 from ntpt_keras.lang import python_runner
@@ -46,7 +46,7 @@ def _random_inputs(program, rng, number):
 def _check_against_python(program, model, params, records, learned,
                           atol=1e-5):
   """The model's outputs are one-hot at the runner's outputs."""
-  instances = data_lib.from_records(program, records, "random")
+  instances = instances_lib.from_records(program, records, "random")
   outputs = model(instances.inputs)
   runner = python_runner.Runner(program)
   for number, record in enumerate(records):
@@ -138,7 +138,7 @@ def test_soft_params_give_the_exact_mixture_of_all_programs(tmp_path):
                    model.param_probabilities().items()}
   for wires in ([0, 1], [1, 1], [1, 0]):
     record = {"initial_wires": wires}
-    instances = data_lib.from_records(program, [record], "one")
+    instances = instances_lib.from_records(program, [record], "one")
     marginal = model(instances.inputs)["final_wires"][0, 0].numpy()
     exact = _exact_marginals(program, probabilities, record)["final_wires"]
     np.testing.assert_allclose(marginal, exact, atol=1e-5)
@@ -162,7 +162,7 @@ def test_apply_contracts_the_indicator_with_each_argument():
 def test_param_gradients_match_central_differences():
   program = _compile("turing", "turing_invert_hypers.json")
   records = json.load(open(f"{DATA}/turing_invert_data.json"))[0]["instances"]
-  instances = data_lib.from_records(program, records, "invert")
+  instances = instances_lib.from_records(program, records, "invert")
   model = NeuralProgram(program, restarts=1, param_init_stddev=0.5, seed=2)
   variable = model.param_logits["write"]
   with tf.GradientTape() as tape:
@@ -286,7 +286,7 @@ def test_a_learned_function_runs_once_per_tensor_array():
 
   model.apply_network = counting
   records = _random_inputs(program, np.random.default_rng(0), 3)
-  instances = data_lib.from_records(program, records, "random")
+  instances = instances_lib.from_records(program, records, "random")
   model(instances.inputs)
   # 44 time steps x 15 cells read; one call on the 3 x 15 images.
   assert calls == [("LOOK", (1, 45, 784))]
@@ -334,7 +334,7 @@ def test_networks_read_are_those_the_discretized_answer_depends_on():
   model.set_params({**figure_3b, "net_choice": [0, 0, 1, 1, 1]}, restart=1)
   model.set_params({**figure_3b, "return_register": 0}, restart=2)  # d1
   records = _random_inputs(program, np.random.default_rng(2), EXAMPLES)
-  inputs = data_lib.from_records(program, records, "random").inputs
+  inputs = instances_lib.from_records(program, records, "random").inputs
   read = {name: flags.numpy().tolist()
           for name, flags in model.networks_read(inputs).items()}
   assert read == {"net_0": [False, True, False], "net_1": [True, True, False]}

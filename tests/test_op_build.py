@@ -1,7 +1,7 @@
 """The fused op library is built for this machine, or cleanly not at all.
 
-tf_anc.ops.build compiles ops/*.cc into a per-user cache with the first
-instruction-set flags that compile; when nothing compiles, tf_anc.ops.load
+tf_anc.kernels.build compiles ops/*.cc into a per-user cache with the first
+instruction-set flags that compile; when nothing compiles, tf_anc.kernels.load
 logs one line and the soft machine runs its plain-TF loop.
 """
 
@@ -14,9 +14,9 @@ import sys
 
 import pytest
 
-from tf_anc import ops
+from tf_anc import kernels
 from tf_anc.machine import fused
-from tf_anc.ops import build
+from tf_anc.kernels import build
 from tests.test_fused_run import assert_runs_listk, listk_machine
 
 # Compiles in a fraction of a second, unlike the ops (TF's headers): for
@@ -33,11 +33,11 @@ int tf_anc_answer() { return 42; }
 def cache(monkeypatch, tmp_path):
   """An empty library cache, and a load() that has not run yet."""
   monkeypatch.setenv(build.CACHE_ENV, str(tmp_path / "cache"))
-  monkeypatch.delenv(ops.LIBRARY_ENV, raising=False)
+  monkeypatch.delenv(kernels.LIBRARY_ENV, raising=False)
   monkeypatch.delenv(fused.ENV_VAR, raising=False)
-  ops.load.cache_clear()
+  kernels.load.cache_clear()
   yield tmp_path / "cache"
-  ops.load.cache_clear()
+  kernels.load.cache_clear()
 
 
 @pytest.fixture
@@ -154,11 +154,11 @@ def test_a_failed_build_falls_back_to_the_plain_machine_with_one_line(
 def test_a_failed_build_is_not_retried_on_every_load(failing_compiler,
                                                       caplog):
   del failing_compiler
-  assert ops.load() is None
-  ops.load.cache_clear()
+  assert kernels.load() is None
+  kernels.load.cache_clear()
   caplog.clear()
   with caplog.at_level(logging.WARNING):
-    assert ops.load() is None
+    assert kernels.load() is None
   messages = [record.getMessage() for record in caplog.records]
   assert not any("compiling" in message for message in messages)
   assert len([message for message in messages if "not built" in message]) == 1
@@ -166,7 +166,7 @@ def test_a_failed_build_is_not_retried_on_every_load(failing_compiler,
 
 def test_the_build_command_retries_a_failed_build(failing_compiler, capsys):
   del failing_compiler
-  assert ops.load() is None
+  assert kernels.load() is None
   assert build.main([]) == 1
   assert "`false` failed" in capsys.readouterr().err
 
@@ -184,12 +184,12 @@ def test_an_optional_build_that_fails_says_so_in_one_line_and_exits_0(
                     reason="the fused op library is not built here")
 def test_a_library_named_by_the_environment_is_loaded(monkeypatch, tmp_path):
   # The suite's own: Bazel's, or the one in the user's cache.
-  library = os.environ.get(ops.LIBRARY_ENV) or build.ensure_built()
+  library = os.environ.get(kernels.LIBRARY_ENV) or build.ensure_built()
   monkeypatch.setenv(build.CACHE_ENV, str(tmp_path))
-  monkeypatch.setenv(ops.LIBRARY_ENV, str(library))
-  ops.load.cache_clear()
+  monkeypatch.setenv(kernels.LIBRARY_ENV, str(library))
+  kernels.load.cache_clear()
   try:
-    assert ops.load() is not None
+    assert kernels.load() is not None
   finally:
-    ops.load.cache_clear()
+    kernels.load.cache_clear()
   assert not list(tmp_path.iterdir())  # nothing built

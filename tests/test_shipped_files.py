@@ -6,10 +6,10 @@ import os
 import pytest
 
 from ntpt_keras import config as ntpt_config
-from tf_anc import data
+from tf_anc import shipped
 from tf_anc import tasks
 from tf_anc.experiments import task_runs
-from tf_anc.training import search
+from tf_anc.training import sweep_trials
 from tests.test_cli import LISTK_INPUT, LISTK_RESULT, assert_usage_error, tool
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -17,32 +17,32 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 def test_a_program_name_names_the_shipped_program(monkeypatch, tmp_path):
   monkeypatch.chdir(tmp_path)
-  assert data.program_path("listk") == data.programs_dir() / "listk.anc"
-  assert data.program_path("listk.anc") == data.programs_dir() / "listk.anc"
+  assert shipped.program_path("listk") == shipped.programs_dir() / "listk.anc"
+  assert shipped.program_path("listk.anc") == shipped.programs_dir() / "listk.anc"
 
 
 def test_a_file_in_the_working_directory_wins_over_a_shipped_name(
     monkeypatch, tmp_path):
   monkeypatch.chdir(tmp_path)
   (tmp_path / "listk.anc").write_text("STOP();\n")
-  assert data.program_path("listk.anc").resolve() == tmp_path / "listk.anc"
+  assert shipped.program_path("listk.anc").resolve() == tmp_path / "listk.anc"
 
 
 def test_an_unknown_name_is_returned_as_given(monkeypatch, tmp_path):
   monkeypatch.chdir(tmp_path)
-  assert str(data.program_path("nowhere.anc")) == "nowhere.anc"
-  assert str(data.program_path("sub/listk.anc")) == "sub/listk.anc"
+  assert str(shipped.program_path("nowhere.anc")) == "nowhere.anc"
+  assert str(shipped.program_path("sub/listk.anc")) == "sub/listk.anc"
 
 
 def test_every_task_program_is_shipped():
-  assert set(data.program_names()) >= {
-      tasks.get(name).program[:-len(data.PROGRAM_SUFFIX)]
+  assert set(shipped.program_names()) >= {
+      tasks.get(name).program[:-len(shipped.PROGRAM_SUFFIX)]
       for name in tasks.TASKS}
 
 
 def test_the_shipped_flagfiles_hold_one_flag_a_line():
-  files = data.flagfiles()
-  assert data.configs_dir() / "anc" / "tuned" / "listk.flags" in files
+  files = shipped.flagfiles()
+  assert shipped.configs_dir() / "anc" / "tuned" / "listk.flags" in files
   for path in files:
     for line in path.read_text().splitlines():
       assert not line or line.startswith(("#", "--")), (path, line)
@@ -52,15 +52,15 @@ def test_the_configs_tool_lists_each_flagfile_with_its_path():
   result = tool("configs")
   assert result.returncode == 0, result.stderr
   listing = dict(line.split() for line in result.stdout.splitlines())
-  assert listing["anc/listk"] == str(data.configs_dir() / "anc" /
+  assert listing["anc/listk"] == str(shipped.configs_dir() / "anc" /
                                      "listk.flags")
-  assert len(listing) == len(data.flagfiles())
+  assert len(listing) == len(shipped.flagfiles())
 
 
 def test_the_configs_tool_prints_the_path_of_a_named_flagfile():
   result = tool("configs", "anc/tuned/listk")
   assert result.returncode == 0, result.stderr
-  assert result.stdout.strip() == str(data.configs_dir() / "anc" / "tuned" /
+  assert result.stdout.strip() == str(shipped.configs_dir() / "anc" / "tuned" /
                                       "listk.flags")
 
 
@@ -92,11 +92,11 @@ def test_an_ntpt_path_that_exists_here_is_kept(monkeypatch, tmp_path):
 
 
 ANC_RUNS = sorted(
-    str(path.relative_to(data.configs_dir()))
+    str(path.relative_to(shipped.configs_dir()))
     for folder in ("anc", "anc/tuned", "anc/searched")
-    for path in (data.configs_dir() / folder).glob("*.flags"))
-SWEEPS = sorted(str(path.relative_to(data.configs_dir()))
-                for path in (data.configs_dir() / "anc/sweep").glob("*.flags"))
+    for path in (shipped.configs_dir() / folder).glob("*.flags"))
+SWEEPS = sorted(str(path.relative_to(shipped.configs_dir()))
+                for path in (shipped.configs_dir() / "anc/sweep").glob("*.flags"))
 
 
 def flag_lines(path):
@@ -107,27 +107,27 @@ def flag_lines(path):
 @pytest.mark.parametrize("name", ANC_RUNS)
 def test_every_shipped_anc_flagfile_is_a_valid_run(name, monkeypatch):
   monkeypatch.chdir(REPO)
-  search.training_config([f"--flagfile={data.configs_dir() / name}"])
+  sweep_trials.training_config([f"--flagfile={shipped.configs_dir() / name}"])
 
 
 @pytest.mark.parametrize("name", SWEEPS)
 def test_every_value_of_every_shipped_sweep_is_a_valid_run(name, monkeypatch):
   monkeypatch.chdir(REPO)  # the sweep files name their base from the repo
-  lines = flag_lines(data.configs_dir() / name)
+  lines = flag_lines(shipped.configs_dir() / name)
   base = [line.split("=", 1)[1] for line in lines
           if line.startswith("--base_flagfile=")][0]
-  space = search.parse_space(
+  space = sweep_trials.parse_space(
       [line.split("=", 1)[1] for line in lines if line.startswith("--grid=")],
       [line.split("=", 1)[1] for line in lines
        if line.startswith("--sample=")])
   for flag, choices in space.grid.items():
     for choice in choices:
-      search.training_config([f"--flagfile={base}", f"--{flag}={choice}"])
+      sweep_trials.training_config([f"--flagfile={base}", f"--{flag}={choice}"])
 
 
 def test_the_experiment_flagfiles_name_valid_variants(monkeypatch):
   monkeypatch.chdir(REPO)
-  for path in (data.configs_dir() / "anc/experiments").glob("*.flags"):
+  for path in (shipped.configs_dir() / "anc/experiments").glob("*.flags"):
     lines = flag_lines(path)
     configs = [line.split("=", 1)[1] for line in lines
                if line.startswith("--configs=")][0]
@@ -136,6 +136,6 @@ def test_the_experiment_flagfiles_name_valid_variants(monkeypatch):
     for line in lines:
       if line.startswith("--variant="):
         _, added = task_runs.parse_variant(line.split("=", 1)[1])
-        search.training_config(
+        sweep_trials.training_config(
             [f"--flagfile={task_runs.flagfile(configs, first_task[0])}",
              *added])

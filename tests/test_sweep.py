@@ -1,4 +1,4 @@
-"""tf_anc.sweep (and tf_anc.training.search): ANC searches on Ray Tune."""
+"""tf_anc.sweep (and tf_anc.training.sweep_trials): ANC searches on Ray Tune."""
 
 import glob
 import json
@@ -7,7 +7,7 @@ import os
 import pytest
 import tensorflow as tf
 
-from tf_anc.training import search
+from tf_anc.training import sweep_trials
 from tests.test_cli import REPO, assert_usage_error, tool
 
 BASE = os.path.join(REPO, "configs", "anc", "tuned", "access.flags")
@@ -16,7 +16,7 @@ TINY = ["--grid=restarts=2", "--grid=train_steps=3", "--grid=batch_size=1",
 
 
 def test_grid_and_sample_flags_parse_into_a_space():
-  space = search.parse_space(
+  space = sweep_trials.parse_space(
       ["learning_rate=0.1,0.3", "restarts=4"],
       ["sharpness=log_uniform:1:10", "optimizer=choice:adam,sgd"])
   assert space.grid == {"learning_rate": ("0.1", "0.3"), "restarts": ("4",)}
@@ -35,21 +35,21 @@ def test_grid_and_sample_flags_parse_into_a_space():
 def test_a_malformed_search_space_is_refused_naming_the_flag(grid, samples,
                                                              words):
   with pytest.raises(ValueError, match=words):
-    search.parse_space(grid, samples)
+    sweep_trials.parse_space(grid, samples)
 
 
 def test_trial_folders_are_named_by_their_values():
-  first = search.trial_name({"learning_rate": 0.1, "gamma": "0.5"})
-  assert first == search.trial_name({"gamma": "0.5", "learning_rate": 0.1})
+  first = sweep_trials.trial_name({"learning_rate": 0.1, "gamma": "0.5"})
+  assert first == sweep_trials.trial_name({"gamma": "0.5", "learning_rate": 0.1})
   assert first.startswith("gamma=0.5,learning_rate=0.1_")
-  assert first != search.trial_name({"learning_rate": 0.3, "gamma": "0.5"})
+  assert first != sweep_trials.trial_name({"learning_rate": 0.3, "gamma": "0.5"})
 
 
 def test_a_trial_folder_spells_out_only_the_varying_flags():
   values = {"learning_rate": 0.1, "padding": "random"}
-  name = search.trial_name(values, varying=["learning_rate"])
+  name = sweep_trials.trial_name(values, varying=["learning_rate"])
   assert name.startswith("learning_rate=0.1_") and "padding" not in name
-  assert name != search.trial_name({**values, "padding": "stop"},
+  assert name != sweep_trials.trial_name({**values, "padding": "stop"},
                                    varying=["learning_rate"])
 
 
@@ -87,7 +87,7 @@ def test_a_two_trial_sweep_on_local_ray_writes_its_results_and_resumes(
             "interpretability"} <= set(row)
     assert row["restarts"] == 2
   # The best trial's flagfile is one the trainer accepts as it is.
-  config = search.training_config([f"--flagfile={output_dir / 'best.flags'}"])
+  config = sweep_trials.training_config([f"--flagfile={output_dir / 'best.flags'}"])
   assert config.learning_rate == float(rows[0]["config"]["learning_rate"])
   assert config.restarts == 2
   assert config.model_dir == str(output_dir / "best")

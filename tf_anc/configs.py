@@ -9,13 +9,13 @@ it override its values. The same files are `configs/` in a checkout.
 
 import sys
 
-from tf_anc import data
+from tf_anc import shipped
 
 
 def main(argv=None) -> int:
   argv = sys.argv[1:] if argv is None else argv
-  files = {data.relative(path)[:-len(data.FLAGFILE_SUFFIX)]: path
-           for path in data.flagfiles()}
+  files = {shipped.relative(path)[:-len(shipped.FLAGFILE_SUFFIX)]: path
+           for path in shipped.flagfiles()}
   if argv and argv[0] in ("-h", "--help"):
     print(__doc__.strip())
     return 0
@@ -25,13 +25,13 @@ def main(argv=None) -> int:
       print(f"{name:<{width}}  {path}")
     return 0
   missing = [name for name in argv
-             if name.removesuffix(data.FLAGFILE_SUFFIX) not in files]
+             if name.removesuffix(shipped.FLAGFILE_SUFFIX) not in files]
   if missing:
     print(f"tf_anc.configs: error: no shipped flagfile {', '.join(missing)} "
           f"(`python -m tf_anc.configs` lists them)", file=sys.stderr)
     return 2
   for name in argv:
-    print(files[name.removesuffix(data.FLAGFILE_SUFFIX)])
+    print(files[name.removesuffix(shipped.FLAGFILE_SUFFIX)])
   return 0
 
 

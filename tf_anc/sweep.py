@@ -42,7 +42,7 @@ import os
 from absl import flags
 
 from tf_anc.common import cli
-from tf_anc.training import search
+from tf_anc.training import sweep_trials
 
 _BASE_FLAGFILE = flags.DEFINE_string(
     "base_flagfile", None, "The ANC training flagfile every trial starts "
@@ -76,7 +76,7 @@ def main(argv):
   if not os.path.exists(base_flagfile):
     raise cli.UsageError(f"--base_flagfile: no such file: {base_flagfile}")
   try:
-    space = search.parse_space(_GRID.value, _SAMPLE.value)
+    space = sweep_trials.parse_space(_GRID.value, _SAMPLE.value)
   except ValueError as error:
     raise cli.UsageError(str(error)) from None
   output_dir = os.path.abspath(_OUTPUT_DIR.value)
@@ -86,7 +86,7 @@ def main(argv):
   # here, rather than in trials racing to write it.
   some_values = {name: values[0] for name, values in space.grid.items()}
   try:
-    config = search.training_config(search.trial_flags(
+    config = sweep_trials.training_config(sweep_trials.trial_flags(
         base_flagfile, some_values, output_dir, data_dir))
   except ValueError as error:
     raise cli.UsageError(str(error)) from None
@@ -103,8 +103,8 @@ def main(argv):
   settings = {"base_flagfile": base_flagfile, "output_dir": output_dir,
               "data_dir": data_dir}
   tuner = tune.Tuner(
-      tune.with_resources(search.run_trial, {"cpu": _CPUS_PER_TRIAL.value}),
-      param_space=search.param_space(space, settings),
+      tune.with_resources(sweep_trials.run_trial, {"cpu": _CPUS_PER_TRIAL.value}),
+      param_space=sweep_trials.param_space(space, settings),
       tune_config=tune.TuneConfig(
           num_samples=_NUM_SAMPLES.value,
           search_alg=basic_variant.BasicVariantGenerator(
@@ -125,7 +125,7 @@ def main(argv):
                      "success_rate", "restarts", "learned_iterations",
                      "interpretability", "generic_iterations",
                      "model_dir")}})
-  rows = search.write_results(rows, base_flagfile, output_dir)
+  rows = sweep_trials.write_results(rows, base_flagfile, output_dir)
   print(f"{len(rows)} trials finished, {failed} failed; results: "
         f"{output_dir}/sweep.json, best: {output_dir}/best.flags, "
         f"TensorBoard: tensorboard --logdir {output_dir}/hparams")

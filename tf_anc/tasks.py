@@ -15,7 +15,7 @@ the machine may take. Three ways to make one:
   (memory layout, input distributions, sampler) is
   `tf_anc_datasets.anc_distributions`, stored by the `anc_tasks` tfds
   builder; its generic program is the shipped `programs/<name>.anc` (found
-  through `tf_anc.data`), which solves every input of every distribution
+  through `tf_anc.shipped`), which solves every input of every distribution
   within T_max steps. `TASKS` lists them.
 """
 
@@ -27,7 +27,7 @@ from typing import Callable, Dict, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from tf_anc import data
+from tf_anc import shipped
 from tf_anc import memories as memories_module
 from tf_anc import reference
 from tf_anc.lang import ir
@@ -82,7 +82,7 @@ def get(task_name: str) -> ShippedTask:
 def program_path(task_or_name: Union[ShippedTask, str]) -> pathlib.Path:
   """The path of a task's generic program, a shipped `programs/<file>`."""
   task = get(task_or_name) if isinstance(task_or_name, str) else task_or_name
-  return data.programs_dir() / task.program
+  return shipped.programs_dir() / task.program
 
 
 def step_budget(longest_run: int) -> int:
@@ -322,7 +322,7 @@ def _program(program, memory_size: int):
 def _source_text(program) -> str:
   if is_source_text(program):
     return program
-  with open(data.program_path(program), encoding="utf-8") as f:
+  with open(shipped.program_path(program), encoding="utf-8") as f:
     return f.read()
 
 

@@ -23,7 +23,7 @@ and `d1`, `d2`, `d3` `[B]` for APPLY2x2 tasks (`tf_anc_datasets.grids2x2`).
 `NeuralProgram` per task (2x2 models `ntpt_keras/models/{add,apply}2x2.py`),
 all sharing one `net_0` and one `net_1`. The first task reads with net_0
 only; later tasks choose per read (hypers `net_0` and `choice` of
-`models/data/2x2_hypers.json`), so no task brings more than one untrained
+`models/instances/2x2_hypers.json`), so no task brings more than one untrained
 network (`library.check_untrained`). With `net_choice="by_kind"`, ADD2x2
 tasks read with net_0 and APPLY2x2 tasks with net_1 instead.
 

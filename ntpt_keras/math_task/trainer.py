@@ -34,7 +34,7 @@ from typing import Dict, List
 import numpy as np
 import tensorflow as tf
 
-from ntpt_keras import data as data_lib
+from ntpt_keras import instances as instances_lib
 from ntpt_keras.lang import compiler
 from ntpt_keras.library import NeuralLibrary
 from ntpt_keras.math_task import interpreter
@@ -119,11 +119,11 @@ class MathTrainer:
         lambda inputs: self.model.discrete_outputs(inputs)["answer"],
         reduce_retracing=True)
 
-  def tapes(self, split: str, num_examples=None) -> data_lib.Instances:
+  def tapes(self, split: str, num_examples=None) -> instances_lib.Instances:
     """A split of 2-digit tapes as instances of the trained model."""
     config = self.config
     arrays = load_tfds(config.dataset, split, config.data_dir, num_examples)
-    return data_lib.from_arrays(self.model.program, arrays,
+    return instances_lib.from_arrays(self.model.program, arrays,
                                 f"{config.dataset} {split}")
 
   # --- Training ----------------------------------------------------------

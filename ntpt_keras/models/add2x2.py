@@ -14,7 +14,7 @@ n_lines = 4
 n_registers = n_lines + 1
 n_instr = 6  # NOOP, MOVE_NORTH, MOVE_EAST, MOVE_SOUTH, MOVE_WEST, ADD
 n_nets = 2
-# Which networks a read may apply (models/data/2x2_hypers.json): 0 or 1 for
+# Which networks a read may apply (models/instances/2x2_hypers.json): 0 or 1 for
 # that network only, n_nets for a learned choice. A task may bring at most
 # one untrained network, so the first task of a lifetime reads with net_0
 # only (paper, section 4.1).

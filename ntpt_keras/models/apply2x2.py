@@ -17,7 +17,7 @@ n_registers = n_inputs + 1 + n_lines
 n_instr = 6  # NOOP, MOVE_NORTH, MOVE_EAST, MOVE_SOUTH, MOVE_WEST, APPLY
 n_reads = n_lines + 1
 n_nets = 2
-# Which networks a read may apply (models/data/2x2_hypers.json): 0 or 1 for
+# Which networks a read may apply (models/instances/2x2_hypers.json): 0 or 1 for
 # that network only, n_nets for a learned choice (see add2x2.py).
 library_nets = Hyper()
 

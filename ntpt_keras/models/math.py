@@ -16,7 +16,7 @@
 #   L0: MOVE R0 = READ(net_0); L1: R1 = APPLY(R1, R0, R2);
 #   L2: MOVE R2 = READ(net_1); return R1.
 #
-# Hypers (models/data/math_hypers.json): `digits`, the tape's length in
+# Hypers (models/instances/math_hypers.json): `digits`, the tape's length in
 # digits (the model is compiled once per length; its params do not depend on
 # it), and `perceptual`: 1 for a tape of images read by the neural library's
 # networks, 0 for a tape of symbols (digit d is d, operator k is 10 + k)

@@ -33,7 +33,7 @@ _BATCHES = flags.DEFINE_list("batches", ["1", "32", "256"], "Batch sizes.")
 _IMPLS = flags.DEFINE_list(
     "impls", ["tf", "xla", "fused"],
     "tf: the plain-TF step in a tf.while_loop, in a graph; xla: the same, "
-    "jit-compiled; fused: the whole run as one C++ op (tf_anc/ops) in a "
+    "jit-compiled; fused: the whole run as one C++ op (tf_anc/kernels) in a "
     "graph.")
 _REGISTERS = flags.DEFINE_integer("registers", 7, "R.", lower_bound=1)
 _STEPS = flags.DEFINE_integer("steps", 75, "Steps per execution (T).",

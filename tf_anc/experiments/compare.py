@@ -18,7 +18,7 @@ import time
 
 from absl import flags
 
-from tf_anc import data
+from tf_anc import shipped
 from tf_anc.common import cli
 from tf_anc.experiments import task_runs
 
@@ -30,7 +30,7 @@ _SEEDS = flags.DEFINE_list("seeds", ["0"], "Seeds each variant runs with.")
 _RESTARTS = flags.DEFINE_integer("restarts", 20, "Restarts per run.",
                                  lower_bound=1)
 _CONFIGS = flags.DEFINE_string(
-    "configs", str(data.configs_dir() / "anc"),
+    "configs", str(shipped.configs_dir() / "anc"),
     "Directory of the <task>.flags files to run.")
 _OUTPUT_DIR = flags.DEFINE_string("output_dir", "runs/compare",
                                   "Where runs and tables go.")

@@ -20,7 +20,7 @@ import os
 
 from absl import flags
 
-from tf_anc import data
+from tf_anc import shipped
 from tf_anc.common import cli
 from tf_anc.experiments.task_runs import PAPER, check_export, check_tasks
 from tf_anc.experiments.task_runs import run_task, success_text, summarize
@@ -37,7 +37,7 @@ _OUTPUT_DIR = flags.DEFINE_string("output_dir", "runs/table1",
                                   "Where runs and tables go.")
 _DATA_DIR = flags.DEFINE_string("data_dir", None, "tfds data directory.")
 _CONFIGS = flags.DEFINE_string(
-    "configs", str(data.configs_dir() / "anc"),
+    "configs", str(shipped.configs_dir() / "anc"),
     "Directory of the <task>.flags files to run.")
 _SEED = flags.DEFINE_integer(
     "seed", None, "Seed of every run (default: each flagfile's).")

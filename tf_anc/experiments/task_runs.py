@@ -56,10 +56,10 @@ def stale_settings(report, arguments):
   wrote `report` differs from what the `tf_anc.train` `arguments` ask for
   now (its flagfile edited since, say)."""
   # Imported here: the commands parse their flags before TensorFlow loads.
-  from tf_anc.training import search  # pylint: disable=g-import-not-at-top
+  from tf_anc.training import sweep_trials  # pylint: disable=g-import-not-at-top
   from tf_anc.training import trainer  # pylint: disable=g-import-not-at-top
   try:
-    config = search.training_config(arguments)
+    config = sweep_trials.training_config(arguments)
   except ValueError as error:
     raise cli.UsageError(str(error)) from None
   wanted = json.loads(json.dumps(trainer.config_json(config)))

@@ -13,7 +13,7 @@ import dataclasses
 import re
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
-from tf_anc import data
+from tf_anc import shipped
 from tf_anc import isa
 from tf_anc.lang import ir
 from tf_anc.lang.errors import AncSyntaxError
@@ -97,9 +97,9 @@ def load_program(path, memory_size: int) -> ir.Program:
   """Reads and parses an `.anc` file, or a shipped program named by `path`.
 
   `path` is a file, or the name of a shipped program ("listk"; see
-  `tf_anc.data.program_path`). Errors name the file read.
+  `tf_anc.shipped.program_path`). Errors name the file read.
   """
-  path = data.program_path(path)
+  path = shipped.program_path(path)
   with open(path, encoding="utf-8") as source:
     text = source.read()
   return parse_program(text, memory_size, filename=str(path))

@@ -4,7 +4,7 @@
 
 `SoftMachine(step_impl=...)` overrides the variable. "tf" unrolls the
 plain-TF step in a `tf.while_loop`; "fused" runs the whole execution,
-controller and halting included, as one op (tf_anc.ops.machine_run). Both
+controller and halting included, as one op (tf_anc.kernels.machine_run). Both
 agree to float rounding (tests/test_fused_run.py). The fused op is
 float32-only and has no XLA kernel, so other dtypes and machines traced
 under `jit_compile=True` always take the plain-TF loop.
@@ -16,14 +16,14 @@ import tensorflow as tf
 # XLA's tracing context has no public query.
 from tensorflow.python.ops import control_flow_util  # pylint: disable=g-direct-tensorflow-import
 
-from tf_anc import ops
+from tf_anc import kernels
 
 ENV_VAR = "TF_ANC_STEP"
 STEP_IMPLS = ("tf", "fused", "auto")
 
 
 def fused_available() -> bool:
-  return ops.load() is not None
+  return kernels.load() is not None
 
 
 def resolve_step_impl(step_impl=None) -> str:

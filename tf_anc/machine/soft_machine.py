@@ -12,7 +12,7 @@ from typing import NamedTuple
 import keras
 import tensorflow as tf
 
-from tf_anc import ops
+from tf_anc import kernels
 from tf_anc.machine import fused
 from tf_anc.machine import step
 from tf_anc.machine.controller import Controller
@@ -127,7 +127,7 @@ class SoftMachine(keras.layers.Layer):
     return outputs
 
   def _fused_run(self, state, logits, errors, trace_memory):
-    run = ops.machine_run(
+    run = kernels.machine_run(
         state, (logits["instruction_logits"],
                 logits["first_argument_logits"],
                 logits["second_argument_logits"], logits["output_logits"]),

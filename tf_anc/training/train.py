@@ -33,7 +33,7 @@ class Flags:
                            "draw a fresh example every time."),
         "jit_compile": (
             "XLA-compile the training step. The fused machine op "
-            "(tf_anc/ops) has no XLA kernel, so an XLA step runs the "
+            "(tf_anc/kernels) has no XLA kernel, so an XLA step runs the "
             "plain-TF machine. Default: off when the fused op loads (the "
             "fastest path: one op runs the machine), on when the plain-TF "
             "machine runs anyway (TF_ANC_STEP=tf or no op library)."),

@@ -19,7 +19,7 @@ from typing import Optional
 import numpy as np
 import tensorflow as tf
 
-from tf_anc import data
+from tf_anc import shipped
 from tf_anc import tasks
 from tf_anc.common import checkpoints
 from tf_anc.common import finite
@@ -67,7 +67,7 @@ def resolve(config: TrainingConfig, task: Optional[tasks.Task] = None
                      "file's task is the program's on its inputs)")
   elif config.program is None:
     raise ValueError("an inputs file needs the program to adapt to it")
-  elif not data.program_path(config.program).is_file():
+  elif not shipped.program_path(config.program).is_file():
     raise ValueError(f"program file not found: {config.program}")
   elif config.memory_size is not None:
     raise ValueError("with an inputs file, M is the memories' width: drop "
@@ -123,7 +123,7 @@ def _resolve_shipped_task(config: TrainingConfig) -> TrainingConfig:
     raise ValueError("test inputs and output cells go with an inputs file, "
                      f"not with task {task.name}")
   program = config.program or str(tasks.program_path(task))
-  if not data.program_path(program).is_file():
+  if not shipped.program_path(program).is_file():
     raise ValueError(f"program file not found: {program}")
   return dataclasses.replace(
       config, program=program, memory_size=task.memory_size,
@@ -143,7 +143,7 @@ def make_task(config: TrainingConfig) -> tasks.Task:
                             program=config.program,
                             max_steps=config.max_steps,
                             data_dir=config.data_dir)
-  if (data.program_path(config.program).resolve() !=
+  if (shipped.program_path(config.program).resolve() !=
       tasks.program_path(config.task).resolve()):
     tasks.check_targets(task, tasks.TRAIN, config.train_examples)
   return task

@@ -3,7 +3,7 @@
 Runs the Python interpreter that Bazel sees ($PYTHON_BIN_PATH, else
 python3) to ask `tf.sysconfig` where TensorFlow's headers and framework
 library are and which compile flags it was built with, the same question
-tf_anc/ops/build.py asks for pip users. The repository provides:
+tf_anc/kernels/build.py asks for pip users. The repository provides:
 
   @tensorflow_pip//:headers    TensorFlow's C++ headers (with Eigen, absl...)
   @tensorflow_pip//:framework  libtensorflow_framework.so.2
@@ -42,7 +42,7 @@ cc_library(
 
 def _tensorflow_pip_impl(ctx):
     python = ctx.os.environ.get("PYTHON_BIN_PATH", "python3")
-    build_py = ctx.path(Label("//:tf_anc/ops/build.py"))
+    build_py = ctx.path(Label("//:tf_anc/kernels/build.py"))
     result = ctx.execute([python, "-c", _QUERY, str(build_py)], quiet = True)
     if result.return_code != 0:
         fail("cannot import tensorflow with %s (set PYTHON_BIN_PATH to the " %

@@ -1,6 +1,6 @@
 """Writes `add2x2_ints_data.json`: ADD2x2 over integers, all four tasks.
 
-    python ntpt_keras/models/data/make_add2x2_ints.py
+    python ntpt_keras/models/instances/make_add2x2_ints.py
 
 For each task (the sum of the top row, left column, bottom row or right
 column of a 2x2 grid of digits 0-9) a `<task>_train` batch of 100 and a

@@ -5,7 +5,7 @@ halting mask; ops/machine_run.h), what SoftMachine uses when fused.
 `load()` returns the op library, or None (with one logged line saying why)
 when it cannot be built or loaded; tf_anc.machine.fused then picks the
 plain-TF loop. The library is $TF_ANC_OP_LIBRARY when set (e.g. Bazel's
-build), else the one tf_anc.ops.build keeps in its cache for this machine,
+build), else the one tf_anc.kernels.build keeps in its cache for this machine,
 compiled on first use. The ops have no XLA kernels.
 """
 
@@ -21,9 +21,9 @@ LIBRARY_ENV = "TF_ANC_OP_LIBRARY"
 @functools.cache
 def load():
   """The loaded op library, or None if it cannot be built or loaded."""
-  # Imported here: `python -m tf_anc.ops.build` runs that module as
+  # Imported here: `python -m tf_anc.kernels.build` runs that module as
   # __main__, after this package, which must not have imported it.
-  from tf_anc.ops import build  # pylint: disable=g-import-not-at-top
+  from tf_anc.kernels import build  # pylint: disable=g-import-not-at-top
   path = os.environ.get(LIBRARY_ENV)
   try:
     if not path:

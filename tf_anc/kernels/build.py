@@ -1,6 +1,6 @@
 """Builds the fused machine op library (ops/*.cc) for the machine it runs on.
 
-  python -m tf_anc.ops.build [--output=PATH] [--optional]
+  python -m tf_anc.kernels.build [--output=PATH] [--optional]
 
 The library is compiled against the installed TensorFlow, with its own
 flags (`tf.sysconfig`: the official guide's `-std=c++14` and ABI 0 no
@@ -10,7 +10,7 @@ key hashes everything the binary depends on — the sources, TensorFlow's
 version and flags, the compiler and the CPU — so a cache shared between
 machines or kept across upgrades never hands out a stale or foreign library.
 
-`tf_anc.ops.load()` builds the library there on first use
+`tf_anc.kernels.load()` builds the library there on first use
 (`ensure_built`), under a file lock so that concurrent processes build it
 once; a failed build is recorded and not retried on every load. This
 command builds it ahead of time (`make install` runs it) and retries a
@@ -62,9 +62,9 @@ class BuildError(Exception):
 
 
 def source_dir() -> pathlib.Path:
-  """The op sources shipped with the package (tf_anc/ops/kernels -> ops/)."""
+  """The op sources shipped with the package (tf_anc/kernels/sources -> ops/)."""
   return pathlib.Path(str(importlib.resources.files(__package__) /
-                          "kernels"))
+                          "sources"))
 
 
 def cache_dir() -> pathlib.Path:
@@ -289,7 +289,7 @@ def ensure_built(retry_failed=False) -> pathlib.Path:
 def not_built_notice(error: BuildError) -> str:
   """The one line that says the op is not built, why, and what runs instead."""
   return (f"tf_anc: the fused machine op is not built ({error}); running "
-          "the plain-TF machine (`python -m tf_anc.ops.build` retries)")
+          "the plain-TF machine (`python -m tf_anc.kernels.build` retries)")
 
 
 def main(argv=None):
