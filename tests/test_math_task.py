@@ -256,7 +256,7 @@ def test_a_population_spreads_a_found_program_and_counts_it_once(
   run, _ = symbols_run
   # Three restarts: each move, the weakest copies the strongest.
   config = _config(tmp_path, "symbols", data_dir=run.config.data_dir,
-                   restarts=3, search="population", population_interval=4,
+                   restarts=3, population=True, population_interval=4,
                    population_fraction=0.5, population_noise=0.0,
                    population_mutation=0.0, population_examples=20)
   population = trainer_lib.MathTrainer(config, log=lambda _: None)

@@ -5,7 +5,7 @@ import os
 
 from tests.test_cli import REPO, assert_usage_error, tool
 
-DATA = os.path.join(REPO, "ntpt_keras", "models", "data")
+DATA = os.path.join(REPO, "ntpt_keras", "models", "instances")
 CIRCUIT = os.path.join(REPO, "ntpt_keras", "models", "circuit.py")
 
 

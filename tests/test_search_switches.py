@@ -167,7 +167,7 @@ def test_a_mutation_draws_some_choices_of_a_copy_afresh():
 
 
 def test_a_zero_learning_rate_scale_freezes_that_restart(tmp_path, data_dir):
-  trainer = Trainer(access_config(tmp_path, data_dir, search="population",
+  trainer = Trainer(access_config(tmp_path, data_dir, population=True,
                                   population_interval=1000, optimizer="sgd",
                                   learning_rate=1.0),
                     log=lambda line: None)
@@ -209,7 +209,7 @@ def run_resumed_after_three_steps(tmp_path, data_dir, **overrides):
 
 def test_a_resumed_population_run_ends_as_an_uninterrupted_one(
     tmp_path, data_dir):
-  overrides = dict(search="population", population_interval=2,
+  overrides = dict(population=True, population_interval=2,
                    population_fraction=0.5, restarts=4, init_noise=0.5)
   straight = Trainer(access_config(tmp_path / "straight", data_dir,
                                    **overrides), log=lambda line: None)
@@ -223,7 +223,7 @@ def test_a_resumed_population_run_ends_as_an_uninterrupted_one(
 
 @pytest.mark.parametrize("field, value", [
     ("padding", "zeros"), ("prior", "gaussian"), ("batch_loss", "max"),
-    ("search", "evolution"), ("population_fraction", 0.75),
+    ("optimizer", "lbfgs"), ("population_fraction", 0.75),
     ("population_interval", 0), ("train_examples", 0),
     ("gumbel_temperature", 0.0)])
 def test_a_bad_switch_is_refused_naming_it(tmp_path, field, value):

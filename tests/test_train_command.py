@@ -8,7 +8,7 @@ import pytest
 
 from tests.test_cli import REPO, assert_usage_error, tool
 
-DATA = os.path.join(REPO, "ntpt_keras", "models", "data")
+DATA = os.path.join(REPO, "ntpt_keras", "models", "instances")
 CIRCUIT = [f"--model_file={REPO}/ntpt_keras/models/circuit.py",
            f"--hypers_file={DATA}/circuit_swap_hypers.json",
            "--hypers=W3_G3_O2", f"--data_file={DATA}/circuit_swap_data.json"]

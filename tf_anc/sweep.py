@@ -39,76 +39,57 @@ train finished ones again.
 import json
 import os
 
-from absl import flags
 
 from tf_anc.common import cli
+from tf_anc.common.config_flags import ConfigFlags
 from tf_anc.training import sweep_trials
 
-_BASE_FLAGFILE = flags.DEFINE_string(
-    "base_flagfile", None, "The ANC training flagfile every trial starts "
-    "from (flags given here after it override it).")
-_GRID = flags.DEFINE_multi_string(
-    "grid", [], "FLAG=V1,V2,...: try every value (crossed with the other "
-    "grids). A single value fixes the flag for every trial.")
-_SAMPLE = flags.DEFINE_multi_string(
-    "sample", [], "FLAG=log_uniform:LO:HI, FLAG=uniform:LO:HI or "
-    "FLAG=choice:A,B,...: a value drawn for each trial.")
-_NUM_SAMPLES = flags.DEFINE_integer(
-    "num_samples", 1, "Trials per point of the grid (new draws of the "
-    "--sample flags each).", lower_bound=1)
-_SEED = flags.DEFINE_integer("seed", 0, "Seeds the --sample draws.")
-_OUTPUT_DIR = flags.DEFINE_string("output_dir", "runs/sweep",
-                                  "Where the sweep's files go.")
-_DATA_DIR = flags.DEFINE_string("data_dir", None, "tfds data directory.")
-_RAY_ADDRESS = flags.DEFINE_string(
-    "ray_address", None, "An existing Ray cluster's address (e.g. "
-    "HEAD:6379, or 'auto'); default: start Ray here, inside the command.")
-_CPUS_PER_TRIAL = flags.DEFINE_integer("cpus_per_trial", 1,
-                                       "CPUs Ray reserves for each trial.",
-                                       lower_bound=1)
+_FLAGS = ConfigFlags(sweep_trials.SweepConfig)
+
 
 def main(argv):
   del argv
-  if not _BASE_FLAGFILE.value:
+  config = sweep_trials.SweepConfig(**_FLAGS.values())
+  if not config.base_flagfile:
     raise cli.UsageError("--base_flagfile is required: the training "
                          "flagfile every trial starts from")
-  base_flagfile = os.path.abspath(_BASE_FLAGFILE.value)
+  base_flagfile = os.path.abspath(config.base_flagfile)
   if not os.path.exists(base_flagfile):
     raise cli.UsageError(f"--base_flagfile: no such file: {base_flagfile}")
   try:
-    space = sweep_trials.parse_space(_GRID.value, _SAMPLE.value)
+    space = sweep_trials.parse_space(config.grid, config.sample)
   except ValueError as error:
     raise cli.UsageError(str(error)) from None
-  output_dir = os.path.abspath(_OUTPUT_DIR.value)
-  data_dir = _DATA_DIR.value and os.path.abspath(_DATA_DIR.value)
+  output_dir = os.path.abspath(config.output_dir)
+  data_dir = config.data_dir and os.path.abspath(config.data_dir)
   cli.import_tensorflow_and_tfds()
   # Checks the flags every trial shares and prepares the task's data once,
   # here, rather than in trials racing to write it.
   some_values = {name: values[0] for name, values in space.grid.items()}
   try:
-    config = sweep_trials.training_config(sweep_trials.trial_flags(
+    trial = sweep_trials.training_config(sweep_trials.trial_flags(
         base_flagfile, some_values, output_dir, data_dir))
   except ValueError as error:
     raise cli.UsageError(str(error)) from None
   from tf_anc_datasets import anc_tasks  # pylint: disable=g-import-not-at-top
   for split in ("train", "test"):
-    anc_tasks.load(config.task, config.distribution, split, data_dir)
+    anc_tasks.load(trial.task, trial.distribution, split, data_dir)
 
   import ray  # pylint: disable=g-import-not-at-top
   from ray import tune  # pylint: disable=g-import-not-at-top
   from ray.tune.search import basic_variant  # pylint: disable=g-import-not-at-top
   os.makedirs(output_dir, exist_ok=True)
-  ray.init(address=_RAY_ADDRESS.value, include_dashboard=False,
+  ray.init(address=config.ray_address, include_dashboard=False,
            log_to_driver=False)
   settings = {"base_flagfile": base_flagfile, "output_dir": output_dir,
               "data_dir": data_dir}
   tuner = tune.Tuner(
-      tune.with_resources(sweep_trials.run_trial, {"cpu": _CPUS_PER_TRIAL.value}),
+      tune.with_resources(sweep_trials.run_trial, {"cpu": config.cpus_per_trial}),
       param_space=sweep_trials.param_space(space, settings),
       tune_config=tune.TuneConfig(
-          num_samples=_NUM_SAMPLES.value,
+          num_samples=config.num_samples,
           search_alg=basic_variant.BasicVariantGenerator(
-              random_state=_SEED.value)),
+              random_state=config.seed)),
       run_config=tune.RunConfig(storage_path=os.path.join(output_dir, "ray"),
                                 name="sweep", verbose=1))
   results = tuner.fit()

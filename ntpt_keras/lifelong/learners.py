@@ -66,7 +66,7 @@ from ntpt_keras.model import make_network
 
 # The 2x2 model files and their hypers, shipped in ntpt_keras/models.
 _MODELS = str(importlib.resources.files("ntpt_keras") / "models")
-HYPERS_FILE = os.path.join(_MODELS, "data", "2x2_hypers.json")
+HYPERS_FILE = os.path.join(_MODELS, "instances", "2x2_hypers.json")
 
 
 # Examples `choose` finds the networks an answering program reads with on.

@@ -17,108 +17,20 @@ any length.
 from absl import flags
 from absl import logging
 
-from ntpt_keras.math_task.config import MathConfig, SEARCHES, VARIANTS
+from ntpt_keras.math_task.config import MathConfig
 from tf_anc.common import cli
-from tf_anc.common.trainer_flags import TrainerFlags
+from tf_anc.common.config_flags import ConfigFlags
 
 
-class Flags:
-  """The MATH run's flags in `flag_values`, read back as a config."""
+class Flags(ConfigFlags):
+  """The MATH run's flags (MathConfig's fields) in `flag_values`, read back
+  as a config."""
 
   def __init__(self, flag_values=flags.FLAGS):
-    defaults = MathConfig()
-    self._shared = TrainerFlags(defaults, flag_values, helps={
-        "learning_rate": "Learning rate of the program params.",
-        "train_examples": "2-digit training tapes (default: all 1,000).",
-        "test_examples": "Test tapes per length (default: all 1,000).",
-    })
-    define = self._shared.define
-    self._variant = define(
-        flags.DEFINE_enum, "math_variant", defaults.variant,
-        "perceptual: tapes of images read by the library's net_0 and net_1; "
-        "symbols: tapes of symbols (the paper's non-perceptual variant).",
-        enum_values=list(VARIANTS))
-    self._library_dir = define(
-        flags.DEFINE_string, "library_dir", defaults.library_dir,
-        "The neural library net_0 and net_1 start from (perceptual; written "
-        "by the lifelong experiment).")
-    self._perceptual_slowdown = define(
-        flags.DEFINE_float, "perceptual_slowdown",
-        defaults.perceptual_slowdown,
-        "The networks learn this many times slower than the params.")
-    self._max_digits = define(
-        flags.DEFINE_integer, "max_digits", defaults.max_digits,
-        "Test on tapes of 1 ... this many digits.", lower_bound=1)
-    self._validation_examples = define(
-        flags.DEFINE_integer, "validation_examples",
-        defaults.validation_examples,
-        "Validation tapes for detecting convergence.", lower_bound=1)
-    self._convergence_accuracy = define(
-        flags.DEFINE_float, "convergence_accuracy",
-        defaults.convergence_accuracy,
-        "A restart has converged once its program answers this share of "
-        "the validation tapes.", lower_bound=0.0, upper_bound=1.0)
-    self._eval_every = define(
-        flags.DEFINE_integer, "eval_every", defaults.eval_every,
-        "Training steps between validation measurements.", lower_bound=1)
-    self._gumbel_temperature = define(
-        flags.DEFINE_float, "gumbel_temperature",
-        defaults.gumbel_temperature,
-        "Train each step on a Gumbel-softmax sample of every restart's "
-        "params at this temperature rather than on their softmax (default: "
-        "the softmax).", lower_bound=0.0)
-    self._logit_bound = define(
-        flags.DEFINE_float, "logit_bound", defaults.logit_bound,
-        "Clip the param logits to [-bound, bound] after every step, so that "
-        "no choice's gradient underflows (default: unbounded).",
-        lower_bound=0.0)
-    self._search = define(
-        flags.DEFINE_enum, "search", defaults.search,
-        "independent restarts, or a population: every --population_interval "
-        "steps the weakest --population_fraction of the restarts copy a "
-        "strongest one's params (scored on --population_examples training "
-        "tapes), plus noise --population_noise on the logits.",
-        enum_values=list(SEARCHES))
-    self._population_interval = define(
-        flags.DEFINE_integer, "population_interval",
-        defaults.population_interval, "Steps between population moves.",
-        lower_bound=1)
-    self._population_fraction = define(
-        flags.DEFINE_float, "population_fraction",
-        defaults.population_fraction,
-        "Share of the restarts replaced at each move.", lower_bound=0.0,
-        upper_bound=0.5)
-    self._population_noise = define(
-        flags.DEFINE_float, "population_noise", defaults.population_noise,
-        "Std of the noise on copied logits.", lower_bound=0.0)
-    self._population_mutation = define(
-        flags.DEFINE_float, "population_mutation",
-        defaults.population_mutation,
-        "Probability that each choice of a copy is drawn afresh.",
-        lower_bound=0.0, upper_bound=1.0)
-    self._population_examples = define(
-        flags.DEFINE_integer, "population_examples",
-        defaults.population_examples,
-        "Training tapes that score the restarts.", lower_bound=1)
+    super().__init__(MathConfig, flag_values)
 
   def config(self) -> MathConfig:
-    return MathConfig(
-        variant=self._variant.value,
-        library_dir=self._library_dir.value or None,
-        perceptual_slowdown=self._perceptual_slowdown.value,
-        max_digits=self._max_digits.value,
-        validation_examples=self._validation_examples.value,
-        convergence_accuracy=self._convergence_accuracy.value,
-        eval_every=self._eval_every.value,
-        gumbel_temperature=self._gumbel_temperature.value,
-        logit_bound=self._logit_bound.value,
-        search=self._search.value,
-        population_interval=self._population_interval.value,
-        population_fraction=self._population_fraction.value,
-        population_noise=self._population_noise.value,
-        population_mutation=self._population_mutation.value,
-        population_examples=self._population_examples.value,
-        **self._shared.values())
+    return MathConfig(**self.values())
 
 
 def main(math_flags: Flags):

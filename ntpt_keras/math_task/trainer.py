@@ -11,7 +11,7 @@ mixture of the restarts (`NeuralProgram.shared_networks_loss`),
 Every `eval_every` steps each restart's discretized program answers the
 validation tapes; the first measurement at or above `convergence_accuracy`
 marks the restart converged (the paper's jump in validation accuracy).
-With `search="population"` the restarts also exploit and explore every
+With `population=True` the restarts also exploit and explore every
 `population_interval` steps (`tf_anc.common.population`); each restart's
 lineage (whom it descends from) tells the programs found independently from
 their copies. Checkpoints keep the step, params, networks, optimizers, those
@@ -92,7 +92,7 @@ class MathTrainer:
              self.model.network_variables))
         if variables]
     self.population = None
-    if config.search == "population":
+    if config.population:
       self.population = population_lib.Population(
           config.restarts, config.population_fraction,
           config.population_noise, config.seed, hyperparameters=False,

@@ -2,7 +2,7 @@
 
   python -m tf_anc.experiments.table1 [--restarts=20] [--output_dir=runs/table1]
       [--tasks=access,swap,...] [--configs=configs/anc] [--seed=N]
-      [--search=independent|population]
+      [--[no]population]
 
 Trains each task with its flagfile (`<configs>/<task>.flags`: by default the
 authors' hyper-parameters; `configs/anc/tuned` holds ours) in its own
@@ -41,10 +41,10 @@ _CONFIGS = flags.DEFINE_string(
     "Directory of the <task>.flags files to run.")
 _SEED = flags.DEFINE_integer(
     "seed", None, "Seed of every run (default: each flagfile's).")
-_SEARCH = flags.DEFINE_enum(
-    "search", None, ["independent", "population"],
-    "Every run's --search (default: each flagfile's): population success "
-    "rates count population members, not independent restarts.")
+_POPULATION = flags.DEFINE_bool(
+    "population", None,
+    "Every run's --population (default: each flagfile's): population "
+    "success rates count population members, not independent restarts.")
 
 
 def export_text(row):
@@ -124,8 +124,9 @@ def main(argv):
   if len(argv) > 1:
     raise cli.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
   check_tasks(_TASKS.value, _CONFIGS.value)
-  extra_flags = [f"--{flag.name}={flag.value}" for flag in (_SEED, _SEARCH)
-                 if flag.value is not None]
+  extra_flags = [] if _SEED.value is None else [f"--seed={_SEED.value}"]
+  if _POPULATION.value is not None:
+    extra_flags.append(f"--{'' if _POPULATION.value else 'no'}population")
   rows = []
   for spec in _TASKS.value:
     report = run_task(spec, _RESTARTS.value,

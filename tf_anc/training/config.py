@@ -3,18 +3,20 @@
 The defaults are the main job's (`python -m tf_anc.train` with no flags):
 biased ListK with our tuned hyper-parameters (`configs/anc/tuned/listk.flags`)
 and 8 restarts. Plain dataclasses, so that the command line can read the
-defaults without loading TensorFlow.
+defaults without loading TensorFlow. Each field is also a flag of
+`python -m tf_anc.train` (tf_anc.common.config_flags): its help is here.
 """
 
 import dataclasses
 from typing import Optional, Tuple
+
+from tf_anc.common.config_flags import setting
 
 
 # The choices of TrainingConfig's named switches.
 PADDINGS = ("stop", "random")
 PRIORS = ("none", "infinity", "softmax")
 BATCH_LOSSES = ("mean", "sum")
-SEARCHES = ("independent", "population")
 
 
 # Where a user's task (an inputs file) has other defaults than the shipped
@@ -28,91 +30,135 @@ USER_TASK_DEFAULTS = {"sharpness": None, "program_search_steps": 3000}
 @dataclasses.dataclass(frozen=True)
 class LossWeights:
   """The weights of the four loss terms (docs/anc-machine.md, "The loss")."""
-  correctness: float = 1.0  # alpha
-  confidence: float = 0.0  # beta
-  efficiency: float = 0.0  # gamma
-  halting: float = 0.0  # delta
+  correctness: float = setting(1.0, "Weight of the correctness term.",
+                               flag="alpha")
+  confidence: float = setting(0.0, "Weight of the confidence term.",
+                              flag="beta")
+  efficiency: float = setting(0.0, "Weight of the efficiency term.",
+                              flag="gamma")
+  halting: float = setting(0.0, "Weight of the halting term.", flag="delta")
 
 
 @dataclasses.dataclass(frozen=True)
 class TrainingConfig:
-  # A shipped task (tf_anc.tasks.TASKS); None with an inputs file.
-  task: Optional[str] = "listk"
-  model_dir: str = "runs/anc"
-  # A user's task (tf_anc.tasks.Task.from_inputs): `program` on the
-  # memories in this file (.json, .npy, .npz), its targets the program's
-  # own; test_inputs_file, or else a fifth of them held out, to test on;
-  # the cells that count (default: those the program writes).
-  inputs_file: Optional[str] = None
-  test_inputs_file: Optional[str] = None
-  output_cells: Optional[Tuple[int, ...]] = None
-  # One of the task's distributions (tf_anc_datasets.anc_distributions);
+  """One ANC training run (`python -m tf_anc.train --helpfull`)."""
+  task: Optional[str] = setting(
+      "listk", "A shipped task's name (docs/anc-tasks.md).")
+  model_dir: str = setting("runs/anc")
+  # A user's task (tf_anc.tasks.Task.from_inputs).
+  inputs_file: Optional[str] = setting(
+      None, "Adapt --program to your own inputs instead of a shipped task: "
+      "the memories it sees, a .json list of lists or an .npy/.npz integer "
+      "array [N, M]; M is their width, the targets are the program's own "
+      "results (docs/training.md).")
+  test_inputs_file: Optional[str] = setting(
+      None, "With --inputs_file: the memories to test on (default: a fifth "
+      "of the inputs, held out).")
+  output_cells: Optional[Tuple[int, ...]] = setting(
+      None, "With --inputs_file: the cells that must be right, e.g. 0,3 "
+      "(default: every cell the program writes on some input).")
+  # One of the task's distributions (tf_anc_datasets.anc_distributions),
   # named here so that reading the defaults loads no TensorFlow.
-  distribution: str = "biased"
-  program: Optional[str] = None  # default: the task's generic program
-  memory_size: Optional[int] = None  # default: the task's M
-  max_steps: Optional[int] = None  # default: the task's T_max
-  eta_stop: float = 0.9
-  # The compiled logits' scale (a soft start); None: the softest at which
-  # the compiled program is right on the train inputs
-  # (initialization.soft_start_sharpness), the default with an inputs file.
-  sharpness: Optional[float] = 5.0
+  distribution: str = setting("biased", "The task's input distribution.")
+  program: Optional[str] = setting(
+      None, "The program to adapt: a .anc file or a shipped program's name "
+      "(default: the task's generic program). With a shipped task it must "
+      "compute the task's targets.")
+  memory_size: Optional[int] = setting(
+      None, "M; must match the task's (default: the task's).", lower=1)
+  max_steps: Optional[int] = setting(
+      None, "T_max (default: the task's; with --inputs_file the program's "
+      "longest run on the inputs plus a quarter, at least 2).", lower=1)
+  eta_stop: float = setting(0.9, "Halting threshold.", lower=0.0, upper=1.0)
+  # None: initialization.soft_start_sharpness.
+  sharpness: Optional[float] = setting(
+      5.0, "Scale of the compiled one-hot logits (soft start). With "
+      "--inputs_file the default is the softest of 5/6/7/8/10/12/15/20 at "
+      "which the compiled program is right on the train inputs.",
+      above=0.0)
   loss_weights: LossWeights = LossWeights(
       correctness=10.0, confidence=10.0, efficiency=0.5, halting=20.0)
-  optimizer: str = "adam"
-  learning_rate: float = 0.1
-  batch_size: int = 5
-  train_steps: int = 2000
-  restarts: int = 8
-  seed: int = 0
-  init_noise: float = 0.1  # std of Gaussian noise added to compiled logits
-  # The rows past the program's end: "stop" (the compiled program's, so a
-  # program that runs off its end halts) or "random" (the authors' code:
-  # Torch's nn.Linear initialisation, U(-1/sqrt(M), 1/sqrt(M)), near flat).
-  padding: str = "stop"
-  # A pull towards the compiled program (the authors' optim/ priors):
-  # "infinity" pushes each compiled choice's logit up and the others down,
-  # "softmax" is the squared distance of each row's softmax to the compiled
-  # one-hot; weighted prior_weight / (1 + prior_annealing * step).
-  prior: str = "none"
-  prior_weight: float = 0.0
-  prior_annealing: float = 1.0
-  # How a restart's examples make its loss: "mean" or "sum" (the authors
-  # accumulate every example's gradient).
-  batch_loss: str = "mean"
-  adam_epsilon: float = 1e-7  # Keras' default; the authors' Adam uses 1e-8
-  # "exact", or "authors": their backward through the halting update
-  # (tf_anc.machine.step.HALTING_GRADIENTS).
-  halting_gradient: str = "exact"
-  train_examples: Optional[int] = None  # the train split's size (10,000)
-  # "independent" restarts, or a "population": every population_interval
-  # steps the weakest population_fraction of the restarts (on
+  optimizer: str = setting("adam")
+  learning_rate: float = setting(0.1)
+  batch_size: int = setting(5)
+  train_steps: int = setting(2000)
+  restarts: int = setting(
+      8, "Independent controllers trained side by side.")
+  seed: int = setting(0)
+  init_noise: float = setting(
+      0.1, "Std of Gaussian noise added to each restart's compiled logits.",
+      lower=0.0)
+  # The audit's switches (docs/reproduction.md): the authors' choices.
+  padding: str = setting(
+      "stop", "Rows past the program's end: stop (the compiled program's: "
+      "halt there) or random (the authors': Torch's nn.Linear "
+      "initialisation, U(-1/sqrt(M), 1/sqrt(M)) logits, near flat).",
+      choices=PADDINGS)
+  # The authors' optim/ priors.
+  prior: str = setting(
+      "none", "Pull towards the compiled program (the authors' priors): "
+      "infinity (push chosen logits up, others down) or softmax (squared "
+      "distance to the compiled one-hots).", choices=PRIORS)
+  prior_weight: float = setting(0.0, "The prior's initial weight.",
+                                lower=0.0)
+  prior_annealing: float = setting(
+      1.0, "The prior's weight at update t is prior_weight / (1 + "
+      "prior_annealing * t).", lower=0.0)
+  batch_loss: str = setting(
+      "mean", "A restart's loss over its batch: mean, or sum (the authors "
+      "accumulate the examples' gradients).", choices=BATCH_LOSSES)
+  adam_epsilon: float = setting(
+      1e-7, "Adam's epsilon (Keras' default 1e-7; the authors' 1e-8).",
+      lower=0.0)
+  halting_gradient: str = setting(
+      "exact", "Backward through the halting update: exact, or authors "
+      "(their machine passes the halting probability's gradient on "
+      "unscaled).")
+  train_examples: Optional[int] = setting(
+      None, "Size of the train split each restart draws its batches from "
+      "(default 10,000); the authors draw a fresh example every time.")
+  # Global + local search over the restarts (docs/training.md); ranked on
   # population_examples fixed train examples: accuracy, then mean steps,
-  # then loss) take copies of the strongest ones' logits, optimizer state
-  # and hyper-parameters, then perturb them (population_noise on the logits,
-  # the learning rate and efficiency weight times 0.8 or 1.25).
-  search: str = "independent"
-  # Train each step on a Gumbel-softmax sample of every restart's program
-  # at this temperature (tf_anc.common.gumbel), drawn from (seed, step),
-  # rather than on the program's softmax: None, the softmax.
-  gumbel_temperature: Optional[float] = None
-  population_interval: int = 100
-  population_fraction: float = 0.25
-  population_noise: float = 0.5
-  population_examples: int = 50
-  # After training, each restart's argmax program is improved by this many
-  # steps of simulated annealing on the discrete machine
-  # (tf_anc.training.program_search), over up to program_search_examples
-  # distinct train inputs; 0: no program search.
-  program_search_steps: int = 0
-  program_search_examples: int = 100
-  checkpoint_every: int = 100
-  log_every: int = 100
-  test_examples: int = 1000
-  data_dir: Optional[str] = None
-  export_all_restarts: bool = False
-  # XLA-compile the training step. The fused machine op has no XLA kernel,
-  # so an XLA-compiled step runs the plain-TF machine; None: XLA only when
-  # that runs anyway (TF_ANC_STEP=tf or no op library), else the fused op in
-  # graph mode, the fastest path measured on CPU (trainer.resolve decides).
-  jit_compile: Optional[bool] = None
+  # then loss.
+  population: bool = setting(
+      False, "Train the restarts as a population: every "
+      "--population_interval steps the weakest --population_fraction take "
+      "copies of the strongest ones' logits, optimizer state and "
+      "hyper-parameters, then perturb them (--population_noise on the "
+      "logits, the learning rate and efficiency weight times 0.8 or 1.25).")
+  gumbel_temperature: Optional[float] = setting(
+      None, "Train each step on a Gumbel-softmax sample of every restart's "
+      "program at this temperature, drawn from (seed, step); default: on "
+      "the program's softmax.", above=0.0)
+  population_interval: int = setting(
+      100, "Steps between the population's exploit/explore.", lower=1)
+  population_fraction: float = setting(
+      0.25, "Fraction of the restarts replaced each time (and of the best "
+      "copied).", lower=0.0, upper=0.5)
+  population_noise: float = setting(
+      0.5, "Std of the noise added to a copied restart's logits.",
+      lower=0.0)
+  population_examples: int = setting(
+      50, "Train examples the restarts are scored on.", lower=1)
+  # tf_anc.training.program_search.
+  program_search_steps: int = setting(
+      0, "After training, improve each restart's argmax program by this "
+      "many steps of simulated annealing on the discrete machine; a faster "
+      "program right on the search's examples replaces the restart, "
+      "compiled exactly. 0: no program search. With --inputs_file the "
+      "default is 3000.", lower=0)
+  program_search_examples: int = setting(
+      100, "Distinct train inputs the program search runs on.", lower=1)
+  checkpoint_every: int = setting(100)
+  log_every: int = setting(100)
+  test_examples: int = setting(1000, "Test examples per evaluation.")
+  data_dir: Optional[str] = setting(None)
+  export_all_restarts: bool = setting(
+      False, "Export every restart, not just the best.")
+  # None: trainer.resolve decides.
+  jit_compile: Optional[bool] = setting(
+      None, "XLA-compile the training step. The fused machine op "
+      "(tf_anc/kernels) has no XLA kernel, so an XLA step runs the "
+      "plain-TF machine. Default: off when the fused op loads (the fastest "
+      "path: one op runs the machine), on when the plain-TF machine runs "
+      "anyway (TF_ANC_STEP=tf or no op library).")

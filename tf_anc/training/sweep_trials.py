@@ -15,7 +15,34 @@ from typing import Dict, List, Optional, Tuple
 
 from absl import flags
 
+from tf_anc.common.config_flags import setting
+
 _SAMPLERS = ("log_uniform", "uniform", "choice")
+
+
+@dataclasses.dataclass(frozen=True)
+class SweepConfig:
+  """One sweep (`python -m tf_anc.sweep --helpfull`); each field a flag."""
+  base_flagfile: Optional[str] = setting(
+      None, "The ANC training flagfile every trial starts from (flags given "
+      "here after it override it).")
+  grid: Tuple[str, ...] = setting(
+      (), "FLAG=V1,V2,...: try every value (crossed with the other grids). "
+      "A single value fixes the flag for every trial.", repeated=True)
+  sample: Tuple[str, ...] = setting(
+      (), "FLAG=log_uniform:LO:HI, FLAG=uniform:LO:HI or FLAG=choice:A,B,"
+      "...: a value drawn for each trial.", repeated=True)
+  num_samples: int = setting(
+      1, "Trials per point of the grid (new draws of the --sample flags "
+      "each).", lower=1)
+  seed: int = setting(0, "Seeds the --sample draws.")
+  output_dir: str = setting("runs/sweep", "Where the sweep's files go.")
+  data_dir: Optional[str] = setting(None)
+  ray_address: Optional[str] = setting(
+      None, "An existing Ray cluster's address (e.g. HEAD:6379, or 'auto'); "
+      "default: start Ray here, inside the command.")
+  cpus_per_trial: int = setting(1, "CPUs Ray reserves for each trial.",
+                                lower=1)
 
 
 @dataclasses.dataclass(frozen=True)

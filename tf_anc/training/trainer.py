@@ -22,7 +22,7 @@ import tensorflow as tf
 from tf_anc import shipped
 from tf_anc import tasks
 from tf_anc.common import checkpoints
-from tf_anc.common import finite
+from tf_anc.common import config_flags
 from tf_anc.common import optimizers
 from tf_anc.common import pipeline
 from tf_anc.export import export_saved_model
@@ -31,7 +31,6 @@ from tf_anc.lang.decompiler import decompile
 from tf_anc.machine import fused
 from tf_anc.machine.soft_machine import memory_at_halting
 from tf_anc.machine.step import HALTING_GRADIENTS
-from tf_anc.training import config as config_module
 from tf_anc.training import evaluation
 from tf_anc.training import initialization
 from tf_anc.common import population
@@ -72,34 +71,10 @@ def resolve(config: TrainingConfig, task: Optional[tasks.Task] = None
   elif config.memory_size is not None:
     raise ValueError("with an inputs file, M is the memories' width: drop "
                      "the memory size")
-  finite.check_config(config)
-  optimizers.check_name(config.optimizer)
-  for name, choices in (("padding", config_module.PADDINGS),
-                        ("prior", config_module.PRIORS),
-                        ("batch_loss", config_module.BATCH_LOSSES),
-                        ("search", config_module.SEARCHES),
-                        ("halting_gradient", HALTING_GRADIENTS)):
-    if getattr(config, name) not in choices:
-      raise ValueError(f"unknown {name} {getattr(config, name)!r}; choose "
-                       f"from {', '.join(choices)}")
-  for name in ("batch_size", "train_steps", "restarts", "checkpoint_every",
-               "log_every", "test_examples", "population_interval",
-               "population_examples", "program_search_examples"):
-    if getattr(config, name) < 1:
-      raise ValueError(f"{name} must be at least 1, got "
-                       f"{getattr(config, name)}")
-  if config.program_search_steps < 0:
-    raise ValueError(f"program_search_steps must be at least 0, got "
-                     f"{config.program_search_steps}")
-  if config.train_examples is not None and config.train_examples < 1:
-    raise ValueError(f"train_examples must be at least 1, got "
-                     f"{config.train_examples}")
-  if config.gumbel_temperature is not None and config.gumbel_temperature <= 0:
-    raise ValueError(f"gumbel_temperature must be positive, got "
-                     f"{config.gumbel_temperature}")
-  if not 0.0 <= config.population_fraction <= 0.5:
-    raise ValueError(f"population_fraction must be in [0, 0.5], got "
-                     f"{config.population_fraction}")
+  config_flags.check(config)
+  if config.halting_gradient not in HALTING_GRADIENTS:
+    raise ValueError(f"unknown halting_gradient {config.halting_gradient!r}; "
+                     f"choose from {', '.join(HALTING_GRADIENTS)}")
   jit_compile = config.jit_compile
   if jit_compile is None:
     jit_compile = fused.resolve_step_impl() == "tf"
@@ -193,7 +168,7 @@ class Trainer:
     self._logged_diverged = set()
     tracked = {}
     self.population = None
-    if config.search == "population":
+    if config.population:
       self.population = population.Population(
           config.restarts, config.population_fraction,
           config.population_noise, config.seed)
