@@ -283,11 +283,20 @@ def _check_value(name, value, setting_: _Setting):
                        f"{', '.join(setting_.choices)}")
   if not isinstance(value, (int, float)) or isinstance(value, bool):
     return
-  if setting_.lower is not None and value < setting_.lower:
-    raise ValueError(f"{name} must be at least {setting_.lower}, got {value}")
-  if setting_.above is not None and value <= setting_.above:
-    raise ValueError(f"{name} must be greater than {setting_.above}, got "
-                     f"{value}")
-  if setting_.upper is not None and value > setting_.upper:
-    raise ValueError(f"{name} must be at most {setting_.upper}, got {value}")
-
+  if ((setting_.lower is None or value >= setting_.lower)
+      and (setting_.above is None or value > setting_.above)
+      and (setting_.upper is None or value <= setting_.upper)):
+    return
+  lower = (f"[{setting_.lower:g}" if setting_.lower is not None else
+           f"({setting_.above:g}" if setting_.above is not None else None)
+  if setting_.upper is not None and lower is not None:
+    wrong = f"must be in {lower}, {setting_.upper:g}]"
+  elif setting_.upper is not None:
+    wrong = f"must be at most {setting_.upper:g}"
+  elif setting_.lower is not None:
+    wrong = f"must be at least {setting_.lower:g}"
+  elif setting_.above == 0:
+    wrong = "must be positive"
+  else:
+    wrong = f"must be greater than {setting_.above:g}"
+  raise ValueError(f"{name} {wrong}, got {value}")
