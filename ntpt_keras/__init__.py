@@ -8,9 +8,40 @@ The pipeline, one module per stage:
                                   └──lang.python_runner, evaluation, listing:
                                      the discretized program, run and printed
 
-`data` reads TerpreT data files and tfds splits; `library` shares learned
-functions between models; `lifelong` trains NTPT and neural baselines on
-the 2x2 tasks in turn (the paper's lifelong experiment); `math_task` trains
-the looping MATH model over the library, with its LSTM baseline and
-Figure 8.
+`instances` reads TerpreT data files and tfds splits; `library` shares
+learned functions between models; `lifelong` trains NTPT and neural
+baselines on the 2x2 tasks in turn (the paper's lifelong experiment);
+`math_task` trains the looping MATH model over the library, with its LSTM
+baseline and Figure 8.
+
+The public API (docs/python-api.md, "NTPT"):
+
+    ntpt_keras.NeuralProgram.from_file(path, hypers, restarts=8)  # a Model
+    ntpt_keras.read_terpret(program, data_file, batch)  # -> Instances
+    ntpt_keras.read_tfds(program, "builder/config", split)  # -> Instances
+    ntpt_keras.best_restart(model.restart_results(instances))
+
+These load on first use, so that the command-line tools can answer a bad
+flag before TensorFlow loads.
 """
+
+import importlib
+
+_PUBLIC = {
+    "NeuralProgram": "ntpt_keras.model",
+    "Instances": "ntpt_keras.instances",
+    "read_terpret": "ntpt_keras.instances",
+    "read_tfds": "ntpt_keras.instances",
+    "best_restart": "ntpt_keras.evaluation",
+}
+__all__ = sorted(_PUBLIC)
+
+
+def __getattr__(name):
+  if name in _PUBLIC:
+    return getattr(importlib.import_module(_PUBLIC[name]), name)
+  raise AttributeError(f"module 'ntpt_keras' has no attribute {name!r}")
+
+
+def __dir__():
+  return sorted(set(globals()) | set(_PUBLIC))

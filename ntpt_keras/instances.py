@@ -6,7 +6,8 @@ each instance mapping Input and Output names to ints or nested lists, an
 Output value `null` being unobserved. `Instances` holds a set of them as
 arrays in the model's shapes: Inputs and Outputs as int32 (Outputs -1 where
 unobserved), InputTensors as float32; tfds splits load into the same form
-(images stored as uint8 read as intensities in [0, 1]).
+(images stored as uint8 read as intensities in [0, 1]). `Instances.dataset`
+is what `NeuralProgram.fit` takes, once batched.
 """
 
 import dataclasses
@@ -17,6 +18,7 @@ import tensorflow as tf
 
 from ntpt_keras.lang import program as ir
 from ntpt_keras.lang import source
+from tf_anc.common import pipeline
 
 UNOBSERVED = -1
 
@@ -37,6 +39,11 @@ class Instances:
   def take(self, indices) -> "Instances":
     return Instances(*({name: values[indices] for name, values in part.items()}
                        for part in (self.inputs, self.outputs, self.extras)))
+
+  def dataset(self) -> tf.data.Dataset:
+    """The instances in order as `(inputs, outputs)` pairs of dicts by
+    name (the extras left out): `NeuralProgram.fit`'s examples."""
+    return tf.data.Dataset.from_tensor_slices((self.inputs, self.outputs))
 
 
 def from_records(program: ir.Program, records: Iterable[Mapping],
@@ -104,9 +111,10 @@ def read_batches(path: str) -> list:
   return batches
 
 
-def read_terpret(program: ir.Program, path: str, batch_name: str,
-                 hypers_name: Optional[str]) -> Instances:
-  """The instances of one batch of a TerpreT data file."""
+def read_terpret(program: ir.Program, path: str, batch_name: str = "train",
+                 hypers_name: Optional[str] = None) -> Instances:
+  """The instances of one batch of a TerpreT data file; with
+  `hypers_name`, a batch for other hypers is refused."""
   batches = {b["batch_name"]: b for b in read_batches(path)}
   if batch_name not in batches:
     raise ValueError(f"{path}: no batch {batch_name!r} (it has "
@@ -118,6 +126,32 @@ def read_terpret(program: ir.Program, path: str, batch_name: str,
                      f"{batch['hypers']!r}, not {hypers_name!r}")
   return from_records(program, batch["instances"],
                       f"{path} batch {batch_name!r}")
+
+
+def tfds_split(name: str, split: str, data_dir=None, num_examples=None
+               ) -> tf.data.Dataset:
+  """A tfds split's examples in order, prepared offline."""
+  import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top
+  from tf_anc_datasets import offline  # pylint: disable=g-import-not-at-top
+  builder = offline.prepare(tfds.builder(name, data_dir=data_dir))
+  if num_examples is not None:
+    split = f"{split}[:{num_examples}]"
+  return builder.as_dataset(split=split, shuffle_files=False)
+
+
+def load_tfds(name: str, split: str, data_dir=None, num_examples=None):
+  """A tfds split as a dict of numpy arrays (its examples' shapes equal)."""
+  import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top
+  return tfds.as_numpy(pipeline.in_memory(
+      tfds_split(name, split, data_dir, num_examples)))
+
+
+def read_tfds(program: ir.Program, name: str, split: str, data_dir=None,
+              num_examples=None) -> Instances:
+  """The instances of a tfds split (`builder/config`), its first
+  `num_examples` (default all); its other features are extras."""
+  return from_arrays(program, load_tfds(name, split, data_dir, num_examples),
+                     f"{name} {split}")
 
 
 def from_arrays(program: ir.Program, arrays: Mapping[str, np.ndarray],

@@ -33,27 +33,11 @@ from ntpt_keras.lang import compiler
 from ntpt_keras.lang import source
 from ntpt_keras.library import NeuralLibrary, check_untrained
 from ntpt_keras.model import NeuralProgram
+# math_task.lstm reads its tapes with it from here.
+from ntpt_keras.instances import tfds_split  # pylint: disable=unused-import
 from tf_anc.common import checkpoints
 from tf_anc.common import optimizers
 from tf_anc.common import pipeline
-
-
-def tfds_split(name: str, split: str, data_dir=None, num_examples=None
-               ) -> tf.data.Dataset:
-  """A tfds split's examples in order, prepared offline."""
-  import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top
-  from tf_anc_datasets import offline  # pylint: disable=g-import-not-at-top
-  builder = offline.prepare(tfds.builder(name, data_dir=data_dir))
-  if num_examples is not None:
-    split = f"{split}[:{num_examples}]"
-  return builder.as_dataset(split=split, shuffle_files=False)
-
-
-def load_tfds(name: str, split: str, data_dir=None, num_examples=None):
-  """A tfds split as a dict of numpy arrays (its examples' shapes equal)."""
-  import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top
-  return tfds.as_numpy(pipeline.in_memory(
-      tfds_split(name, split, data_dir, num_examples)))
 
 
 class Trainer:
@@ -106,9 +90,8 @@ class Trainer:
                                     config.test_batch, self.hypers_name)
               if config.test_batch else train)
     else:
-      train, test = (instances_lib.from_arrays(
-          self.program, load_tfds(config.dataset, split, config.data_dir,
-                                  examples), f"{config.dataset} {split}")
+      train, test = (instances_lib.read_tfds(
+          self.program, config.dataset, split, config.data_dir, examples)
                      for split, examples in (
                          ("train", config.train_examples),
                          ("test", config.test_examples)))
@@ -148,11 +131,8 @@ class Trainer:
         start_step, self.config.train_steps)
 
   def _train_step_eager(self, inputs, observed):
-    with tf.GradientTape() as tape:
-      per_restart = self.model.negative_log_likelihood(inputs, observed)
-      # Restarts share no weights: the sum gives each its own gradient.
-      loss = tf.reduce_sum(per_restart)
-    optimizers.apply_gradients(tape, loss, self.groups)
+    # The model's own step (its `fit`'s too), with this run's groups.
+    per_restart = self.model.train_restarts(inputs, observed, self.groups)
     self.step.assign_add(1)
     return per_restart
 
@@ -193,22 +173,11 @@ class Trainer:
           self.checkpoints.save(checkpoint_number=step)
     self.writer.flush()
 
-  def losses(self, instances: instances_lib.Instances, chunk: int = 500):
-    """Each restart's loss on `instances`, `[K]`."""
-    total = np.zeros(self.config.restarts)
-    for start in range(0, len(instances), chunk):
-      part = instances.take(np.arange(start, min(start + chunk,
-                                                 len(instances))))
-      total += self.model.negative_log_likelihood(
-          part.inputs, part.outputs).numpy() * len(part)
-    return total / len(instances)
-
   def evaluate(self) -> dict:
     """Scores every restart's discretized program; writes results.json."""
     config = self.config
     started = time.perf_counter()
-    results = evaluation.restart_results(self.model, self.train_data,
-                                         self.losses(self.train_data))
+    results = self.model.restart_results(self.train_data)
     for result in results:
       result["test_accuracy"] = float(np.mean(evaluation.reproduced(
           self.model, result["restart"], self.test_data)))

@@ -17,6 +17,7 @@ from ntpt_keras.lifelong import learners
 from ntpt_keras.lifelong import trainer as trainer_lib
 from ntpt_keras.lifelong.config import LifelongConfig
 from ntpt_keras.lifelong.schedule import Schedule
+from tf_anc.common import checkpoints
 from tf_anc_datasets import grids2x2
 from tests.variables import assert_same_variables
 from tests.variables import assert_restores_every_variable
@@ -145,14 +146,15 @@ def test_ntpt_tasks_share_one_library():
 def test_training_one_task_changes_the_network_another_task_reads():
   ntpt = learners.Ntpt(TWO_TASKS, 0.1, 0.01, seed=1)
   batch = _batch("apply2x2_top")
-  before = ntpt.models[0](batch)["answer"].numpy()
+  grids = {"grid": batch["grid"]}  # task 0's model reads the grid only
+  before = ntpt.models[0](grids)["answer"].numpy()
   variables = [v for name in ntpt.task_groups(1)
                for v in ntpt.groups[name].variables]
   with tf.GradientTape() as tape:
     loss = ntpt.loss(1, batch)
   tf.keras.optimizers.SGD(1.0).apply_gradients(
       zip(tape.gradient(loss, variables), variables))
-  after = ntpt.models[0](batch)["answer"].numpy()
+  after = ntpt.models[0](grids)["answer"].numpy()
   assert not np.allclose(before, after)
 
 
@@ -360,6 +362,35 @@ def test_a_killed_run_resumes_to_every_variable_of_the_uninterrupted_one(
   resumed.train()
   assert resumed.curves == whole.curves
   assert_same_variables(whole, resumed)
+
+
+def _files(directory):
+  return sorted(os.path.join(root, name) for root, _, names in
+                os.walk(directory) for name in names)
+
+
+def test_a_resume_with_another_lifetime_is_refused_naming_it_and_writes_nothing(
+    tmp_path):
+  trainer_lib.LifelongTrainer(_config(tmp_path, "run", learners=("indep",)),
+                              log=lambda _: None).train()
+  before = _files(tmp_path / "run")
+  longer = trainer_lib.LifelongTrainer(
+      _config(tmp_path, "run", learners=("indep",), total_examples=640),
+      log=lambda _: None)
+  with pytest.raises(checkpoints.RestoreError,
+                     match="total_examples 320 there, 640 now"):
+    longer.train()
+  assert _files(tmp_path / "run") == before
+
+
+def test_a_resume_may_change_how_often_it_logs_measures_and_saves(tmp_path):
+  trainer_lib.LifelongTrainer(_config(tmp_path, "run", learners=("indep",)),
+                              log=lambda _: None).train()
+  resumed = trainer_lib.LifelongTrainer(
+      _config(tmp_path, "run", learners=("indep",), log_every=3,
+              eval_every=80, eval_examples=20, checkpoint_every=7,
+              command="again"), log=lambda _: None)
+  assert resumed.restore() == 20
 
 
 def test_by_kind_apply_tasks_read_with_net_1_only():

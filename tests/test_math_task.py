@@ -19,6 +19,7 @@ from ntpt_keras.math_task import lstm
 from ntpt_keras.math_task import trainer as trainer_lib
 from ntpt_keras.math_task.config import MODEL_FILE, MathConfig, resolve
 from ntpt_keras.model import NeuralProgram, make_network
+from tf_anc.common import checkpoints
 from tf_anc.common import cli
 from tf_anc_datasets import digits as digits_lib
 from tf_anc_datasets import math_tapes
@@ -187,6 +188,21 @@ def test_a_killed_run_resumes_from_its_last_checkpoint(symbols_run, tmp_path):
   for name, logits in first.model.param_logits.items():
     np.testing.assert_array_equal(longer.model.param_logits[name].numpy(),
                                   logits.numpy())
+
+
+def test_a_resume_with_another_learning_rate_is_refused_naming_it(
+    symbols_run, tmp_path):
+  run, _ = symbols_run
+  trainer_lib.MathTrainer(_config(tmp_path, "symbols",
+                                  data_dir=run.config.data_dir, train_steps=4),
+                          log=lambda _: None).train()
+  faster = trainer_lib.MathTrainer(
+      _config(tmp_path, "symbols", data_dir=run.config.data_dir,
+              train_steps=8, learning_rate=0.5), log=lambda _: None)
+  with pytest.raises(checkpoints.RestoreError,
+                     match="learning_rate 0.1 there, 0.5 now"):
+    faster.train()
+  assert "writer" not in vars(faster)  # made on first use: never
 
 
 def test_a_resumed_gumbel_run_trains_as_the_uninterrupted_one(symbols_run,

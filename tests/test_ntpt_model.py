@@ -15,7 +15,7 @@ from ntpt_keras.lang import source
 from ntpt_keras.model import NeuralProgram
 
 MODELS = "ntpt_keras/models"
-DATA = f"{MODELS}/data"
+DATA = f"{MODELS}/instances"
 EXAMPLES = 100
 
 

@@ -15,7 +15,7 @@ from tests.variables import assert_same_variables
 from tests.variables import assert_restores_every_variable
 
 MODELS = "ntpt_keras/models"
-DATA = f"{MODELS}/data"
+DATA = f"{MODELS}/instances"
 
 
 def _turing_invert(model_dir, **overrides):

@@ -24,6 +24,7 @@ library, `library/` (net_0 and net_1, for the MATH model).
 """
 
 import dataclasses
+import functools
 import json
 import os
 import time
@@ -46,6 +47,12 @@ from tf_anc.common import pipeline
 _CHUNK = 1000  # test grids per prediction call
 _CURVES = "curves.json"
 LIBRARY = "library"  # NTPT's networks at the end, under model_dir
+# Settings a resumed run may change (checkpoints.RESUMABLE): also how often
+# and on how many examples it measures the curves, whether it exports, and
+# the command line that started it. Not the lifetime (`total_examples`):
+# the schedule of every step depends on it.
+RESUMABLE = checkpoints.RESUMABLE + ("eval_every", "eval_examples", "export",
+                                     "command")
 
 
 def load_task(task: str, split: str, digit_source: str, data_dir=None,
@@ -135,17 +142,27 @@ class LifelongTrainer:
     self.checkpoints = checkpoints.manager(
         self.checkpoint, os.path.join(config.model_dir, "checkpoints"),
         max_to_keep=2)
-    self.writers = {learner.name: tf.summary.create_file_writer(
-        os.path.join(config.model_dir, learner.name))
-                    for learner in self.learners}
-    self.schedule_writer = tf.summary.create_file_writer(
-        os.path.join(config.model_dir, "schedule"))
     self._train_steps = {}
     self._predictions = {}
     # {learner: {task: [[examples, accuracy], ...]}}, and NTPT's networks'.
     self.curves = {learner.name: {task: [] for task in self.tasks}
                    for learner in self.learners}
     self.network_curves = {}
+
+  # TensorBoard's writers, made on first use: a run refused on resuming
+  # writes nothing in `model_dir`.
+
+  @functools.cached_property
+  def writers(self) -> Dict[str, tf.summary.SummaryWriter]:
+    """One per learner, `model_dir/<learner>`."""
+    return {learner.name: tf.summary.create_file_writer(
+        os.path.join(self.config.model_dir, learner.name))
+            for learner in self.learners}
+
+  @functools.cached_property
+  def schedule_writer(self) -> tf.summary.SummaryWriter:
+    return tf.summary.create_file_writer(
+        os.path.join(self.config.model_dir, "schedule"))
 
   # --- Steps ----------------------------------------------------------------
 
@@ -246,8 +263,12 @@ class LifelongTrainer:
         indices_shape=(self.config.batch_size,))
 
   def restore(self) -> int:
-    step = checkpoints.restore_latest(self.checkpoints, self.checkpoint,
-                                      self.step, self.log)
+    """Restores the latest checkpoint and the curves so far, if any;
+    returns the step reached. The settings are recorded beside the
+    checkpoints, and a resume may change only `RESUMABLE`'s."""
+    step = checkpoints.restore_latest(
+        self.checkpoints, self.checkpoint, self.step, self.log,
+        settings=dataclasses.asdict(self.config), resumable=RESUMABLE)
     self._seen = self.examples_seen.numpy().copy()
     path = os.path.join(self.config.model_dir, _CURVES)
     if step and os.path.exists(path):

@@ -26,6 +26,7 @@ networks, on the test tapes themselves (`accuracy_by_length`), and writes
 """
 
 import dataclasses
+import functools
 import json
 import os
 import time
@@ -35,17 +36,21 @@ import numpy as np
 import tensorflow as tf
 
 from ntpt_keras import instances as instances_lib
+from ntpt_keras.instances import load_tfds
 from ntpt_keras.lang import compiler
 from ntpt_keras.library import NeuralLibrary
 from ntpt_keras.math_task import interpreter
 from ntpt_keras.math_task.config import MathConfig, TRAIN_DIGITS, resolve
 from ntpt_keras.model import NeuralProgram, make_network
-from ntpt_keras.training import load_tfds
 from tf_anc.common import checkpoints
 from tf_anc.common import gumbel
 from tf_anc.common import optimizers
 from tf_anc.common import pipeline
 from tf_anc.common import population as population_lib
+
+# Settings a resumed run may change (checkpoints.RESUMABLE): also how often
+# it measures the validation accuracy and up to which length it tests.
+RESUMABLE = checkpoints.RESUMABLE + ("eval_every", "max_digits")
 
 
 def compile_math(digits: int, perceptual: bool, model_file: str):
@@ -111,7 +116,6 @@ class MathTrainer:
     self.checkpoints = checkpoints.manager(
         self.checkpoint, os.path.join(config.model_dir, "checkpoints"),
         max_to_keep=2)
-    self.writer = tf.summary.create_file_writer(config.model_dir)
     self._train_step = tf.function(self._train_step_eager,
                                    jit_compile=config.jit_compile,
                                    reduce_retracing=True)
@@ -122,9 +126,14 @@ class MathTrainer:
   def tapes(self, split: str, num_examples=None) -> instances_lib.Instances:
     """A split of 2-digit tapes as instances of the trained model."""
     config = self.config
-    arrays = load_tfds(config.dataset, split, config.data_dir, num_examples)
-    return instances_lib.from_arrays(self.model.program, arrays,
-                                f"{config.dataset} {split}")
+    return instances_lib.read_tfds(self.model.program, config.dataset, split,
+                                   config.data_dir, num_examples)
+
+  @functools.cached_property
+  def writer(self):
+    """The TensorBoard writer, made on first use: a run refused on resuming
+    writes nothing in `model_dir`."""
+    return tf.summary.create_file_writer(self.config.model_dir)
 
   # --- Training ----------------------------------------------------------
 
@@ -188,8 +197,12 @@ class MathTrainer:
     self.lineage.assign(lineage)
 
   def restore(self) -> int:
-    return checkpoints.restore_latest(self.checkpoints, self.checkpoint,
-                                      self.step, self.log)
+    """Restores the latest checkpoint, if any; returns the step reached.
+    The settings are recorded beside the checkpoints, and a resume may
+    change only `RESUMABLE`'s."""
+    return checkpoints.restore_latest(
+        self.checkpoints, self.checkpoint, self.step, self.log,
+        settings=dataclasses.asdict(self.config), resumable=RESUMABLE)
 
   def train(self):
     config = self.config
