@@ -23,11 +23,13 @@ $(VENV)/.op-library: $(VENV)/.installed $(wildcard ops/*.cc ops/*.h) tf_anc/kern
 	$(PYTHON) -m tf_anc.kernels.build --optional
 	touch $@
 
-# The main job: adapt the generic ListK program to biased lists with the
-# trainer's embedded defaults; results, TensorBoard logs and the SavedModel go
-# to runs/anc/ (a second `make train` resumes or re-evaluates that run).
+# The main job: adapt a user's kind of program (multiply by repeated
+# addition) to the inputs it sees (the factor is always 2) with the defaults
+# for a user's program and inputs; results, TensorBoard logs and the
+# SavedModel go to runs/examples/multiply/ (a second `make train` resumes or
+# re-evaluates that run).
 train: install
-	$(PYTHON) -m tf_anc.train
+	$(PYTHON) -m tf_anc.train --flagfile=configs/anc/examples/multiply.flags
 
 test: install
 	$(PYTHON) -m pytest -q tests
