@@ -25,7 +25,7 @@ These load on first use, so that the command-line tools can answer a bad
 flag before TensorFlow loads.
 """
 
-import importlib
+from tf_anc.common import lazy
 
 _PUBLIC = {
     "NeuralProgram": "ntpt_keras.model",
@@ -35,13 +35,4 @@ _PUBLIC = {
     "best_restart": "ntpt_keras.evaluation",
 }
 __all__ = sorted(_PUBLIC)
-
-
-def __getattr__(name):
-  if name in _PUBLIC:
-    return getattr(importlib.import_module(_PUBLIC[name]), name)
-  raise AttributeError(f"module 'ntpt_keras' has no attribute {name!r}")
-
-
-def __dir__():
-  return sorted(set(globals()) | set(_PUBLIC))
+__getattr__, __dir__ = lazy.exports(__name__, _PUBLIC)

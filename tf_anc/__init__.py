@@ -17,7 +17,7 @@ These load on first use, so that the command-line tools (`python -m
 tf_anc.X`) can answer a bad flag before TensorFlow loads.
 """
 
-import importlib
+from tf_anc.common import lazy
 
 _PUBLIC = {
     "parse": "tf_anc.lang.parser",
@@ -28,13 +28,4 @@ _PUBLIC = {
     "AncModel": "tf_anc.training.model",
 }
 __all__ = sorted(_PUBLIC)
-
-
-def __getattr__(name):
-  if name in _PUBLIC:
-    return getattr(importlib.import_module(_PUBLIC[name]), name)
-  raise AttributeError(f"module 'tf_anc' has no attribute {name!r}")
-
-
-def __dir__():
-  return sorted(set(globals()) | set(_PUBLIC))
+__getattr__, __dir__ = lazy.exports(__name__, _PUBLIC)
