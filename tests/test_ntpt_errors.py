@@ -347,3 +347,30 @@ def test_an_if_on_a_random_value_tests_one_cell_at_a_time(tmp_path):
           y.set_to(0)
       """)
   assert "`cell == constant`, one cell at a time" in str(error)
+
+
+def test_an_integer_literal_python_cannot_read_is_located_at_it(tmp_path):
+  error = _error(tmp_path, "y.set_to(" + "1" * 5000 + ")\n")
+  assert str(error) == (f"{tmp_path}/model.py:{_line_of(1)}:10: invalid "
+                        "syntax: an integer literal has more than 4300 digits")
+
+
+def test_a_null_character_is_located(tmp_path):
+  error = _error(tmp_path, "y.set_to(x)\0\n")
+  assert (error.line, error.column) == (_line_of(1), 12)
+  assert "invalid syntax" in str(error)
+
+
+def test_a_file_that_is_not_utf8_is_located_at_the_byte(tmp_path):
+  path = tmp_path / "model.py"
+  path.write_bytes(b"n = 3\ny = \xff\n")
+  with pytest.raises(ModelError) as raised:
+    compiler.compile_model(str(path))
+  assert str(raised.value) == f"{path}:2:5: not UTF-8 text: byte 0xff"
+
+
+def test_a_hypers_file_with_a_number_python_cannot_read_is_refused(tmp_path):
+  hypers = tmp_path / "hypers.json"
+  hypers.write_text('{"a": {"m": ' + "1" * 5000 + "}}")
+  with pytest.raises(ModelError, match="not valid JSON"):
+    source.read_hypers(str(hypers), "a")

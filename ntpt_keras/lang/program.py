@@ -20,6 +20,7 @@ function reading the same tensor cell at many time steps is applied once.
 
 import ast
 import dataclasses
+import operator
 from typing import Callable, Dict, List, Tuple, Union
 
 import numpy as np
@@ -191,26 +192,53 @@ class Program:
 
 def runtime_indicator(name: str, function: Callable, domains, size: int,
                       on_error: Callable[[str], Exception]):
-  """Tabulates `function` over its domains: (table, indicator)."""
+  """Tabulates `function` over its domains: (table, indicator).
+
+  Whatever the function does (raise, return a non-int or a value out of
+  range) is an error made by `on_error`, except a KeyboardInterrupt.
+  """
   table = np.zeros(tuple(domains), dtype=np.int64)
   for args in np.ndindex(*domains):
     args = tuple(int(a) for a in args)
     try:
       result = function(*args)
-    except Exception as error:  # pylint: disable=broad-except
+      # An exact int: an int subclass could compare or print as it likes.
+      value = (int(result) if isinstance(result, np.bool_) else
+               operator.index(result) if isinstance(result, (int, np.integer))
+               else None)
+    except KeyboardInterrupt:
+      raise
+    except BaseException as error:  # pylint: disable=broad-except
       raise on_error(f"Runtime function {name} raised "
-                     f"{type(error).__name__}: {error} for arguments "
+                     f"{describe_exception(error)} for arguments "
                      f"{_arguments(args)}") from None
-    if isinstance(result, (bool, np.bool_)):
-      result = int(result)
-    if not isinstance(result, (int, np.integer)) or not 0 <= result < size:
-      raise on_error(f"Runtime function {name} returned {result!r} for "
+    if value is None or not 0 <= value < size:
+      raise on_error(f"Runtime function {name} returned "
+                     f"{value if value is not None else _shown(result)} for "
                      f"arguments {_arguments(args)}, outside its range "
                      f"[0, {size})")
-    table[args] = result
+    table[args] = value
   indicator = np.zeros(tuple(domains) + (size,), dtype=np.float32)
   np.put_along_axis(indicator, table[..., None], 1.0, axis=-1)
   return table, indicator
+
+
+def describe_exception(error: BaseException) -> str:
+  """`Type: message` of an exception raised by model code, even one whose
+  message cannot be formatted."""
+  try:
+    return f"{type(error).__name__}: {error}"
+  except Exception:  # pylint: disable=broad-except
+    return type(error).__name__
+
+
+def _shown(value) -> str:
+  """`repr(value)`, shortened, or its type where it has no repr."""
+  try:
+    text = repr(value)
+  except Exception:  # pylint: disable=broad-except
+    return f"a {type(value).__name__}"
+  return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _arguments(args) -> str:
