@@ -7,13 +7,31 @@
 namespace tf_anc {
 namespace {
 
-// selected = sum_r selection[r] registers[r].
+// selected = sum_r selection[r] registers[r], rescaled to sum to 1 (to 0
+// where it sums to 0, e.g. in an idle lane), as step.py's select_argument;
+// writes the reciprocal of the mixture's mass (0 for 0) to
+// `mass_inverse`.
 template <typename V>
-void SelectRegister(const Sizes& n, const V* registers, const V* selection,
-                    V* selected) {
+void SelectArgument(const Sizes& n, const V* registers, const V* selection,
+                    V* selected, V* mass_inverse) {
   std::fill_n(selected, n.memory, V{});
   StridedDots(n.memory, n.registers, selection, registers, n.memory,
               selected);
+  V mass = {};
+  for (int64_t c = 0; c < n.memory; ++c) mass += selected[c];
+  *mass_inverse = InverseOrZero(mass);
+  for (int64_t c = 0; c < n.memory; ++c) selected[c] *= *mass_inverse;
+}
+
+// From the gradient with respect to a selected argument (SelectArgument),
+// that with respect to the register mixture before its rescaling.
+template <typename V>
+void RescaleArgumentGradient(int64_t size, const V* selected,
+                             const V& mass_inverse, V* grad) {
+  const V projection = Dot(size, static_cast<const V*>(grad), selected);
+  for (int64_t c = 0; c < size; ++c) {
+    grad[c] = mass_inverse * (grad[c] - projection);
+  }
 }
 
 // doubled[k] = values[k mod M] for k in [0, 2M): a cyclic index c - i or
@@ -79,8 +97,10 @@ void ComputeStepValues(const Sizes& n, const State<V>& state,
                        const Command<V>& command, StepScratch<V>* s,
                        const StepValues<V>& v) {
   const int64_t size = n.memory;
-  SelectRegister(n, state.registers, command.first_argument, v.x);
-  SelectRegister(n, state.registers, command.second_argument, v.y);
+  SelectArgument(n, state.registers, command.first_argument, v.x,
+                 v.x_mass_inverse);
+  SelectArgument(n, state.registers, command.second_argument, v.y,
+                 v.y_mass_inverse);
   // ADD: P(x + y = c) = sum_i x_i y[c - i mod M], a cyclic convolution;
   // SUB: x - y = x + (-y), the convolution with y reversed. READ:
   // P(mem[x] = c) = sum_i x_i memory[i, c] (the memory before WRITE).
@@ -282,7 +302,10 @@ void StepBackward(const Sizes& n, const State<V>& state,
     max_y_suffix += g_max * y[c];  // X<[c'] for c' > c holds x_c
   }
 
-  // Argument selection: x = sum_r a_r reg[r], y = sum_r b_r reg[r].
+  // Argument selection: x = s / sum(s), s = sum_r a_r reg[r], and y from
+  // b alike.
+  RescaleArgumentGradient(size, x, *v.x_mass_inverse, grad_x);
+  RescaleArgumentGradient(size, y, *v.y_mass_inverse, grad_y);
   const V* a = command.first_argument;
   const V* b = command.second_argument;
   for (int64_t r = 0; r < n.registers; ++r) {

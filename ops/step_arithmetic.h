@@ -67,14 +67,17 @@ struct MutableCommand {
 
 // What a step computes on the way to the next state that its backward pass
 // reads again and would otherwise recompute at an O(M^2) cost: x, y, the
-// mixed result and the results of ADD, SUB and READ; M values each,
+// mixed result and the results of ADD, SUB and READ, M values each; and
+// the reciprocals of the masses of x's and y's register mixtures, which
+// x and y are rescaled by (step.py's select_argument says why).
 // StepValuesSize() in all. `T` is V (written by ComputeStepValues) or
 // const V.
 template <typename T>
 struct StepValues {
   StepValues(const Sizes& n, T* data)
       : x(data), y(x + n.memory), out(y + n.memory), add(out + n.memory),
-        sub(add + n.memory), read(sub + n.memory) {}
+        sub(add + n.memory), read(sub + n.memory),
+        x_mass_inverse(read + n.memory), y_mass_inverse(x_mass_inverse + 1) {}
 
   T* x;
   T* y;
@@ -82,9 +85,11 @@ struct StepValues {
   T* add;
   T* sub;
   T* read;
+  T* x_mass_inverse;
+  T* y_mass_inverse;
 };
 
-inline int64_t StepValuesSize(const Sizes& n) { return 6 * n.memory; }
+inline int64_t StepValuesSize(const Sizes& n) { return 6 * n.memory + 2; }
 
 // Scratch space for one step; one per thread, reused across steps.
 template <typename V>

@@ -184,6 +184,14 @@ inline float Max(float a, float b) { return a > b ? a : b; }
 
 inline Lanes Max(const Lanes& a, const Lanes& b) { return a > b ? a : b; }
 
+// 1 / x, and 0 for x = 0 (as tf.math.divide_no_nan), per lane.
+inline float InverseOrZero(float x) { return x != 0.0f ? 1.0f / x : 0.0f; }
+
+inline Lanes InverseOrZero(const Lanes& x) {
+  const Lanes zero = {};
+  return x != zero ? 1.0f / x : zero;
+}
+
 // ln FLT_MIN: e^x is denormal below it, and TF's kernels flush denormals to
 // zero.
 constexpr float kLogSmallestNormal = -87.336544f;

@@ -475,3 +475,20 @@ def test_forcing_the_plain_loop_needs_no_library(missing_library, monkeypatch):
   del missing_library
   monkeypatch.setenv(fused.ENV_VAR, "tf")
   assert_runs_listk(listk_machine())
+
+
+@requires_library
+def test_a_register_added_to_itself_runs_alike_for_many_steps():
+  # h = ADD(h, h) squares h's mass each step; unless both runs keep their
+  # arguments' masses at 1, their rounding errors grow apart in a few dozen
+  # steps.
+  program = lang.parse_program(
+      "var h = READ(0); loop: h = ADD(h, h); JEZ(0, loop);", 10)
+  memory = random_distributions(np.random.default_rng(8), 6, 10, 10,
+                                sharpness=10.0).numpy()
+  results = {
+      step_impl: outputs_and_gradients(SoftMachine.from_weights(
+          compile_program(program, sharpness=8.0), 120, eta_stop=0.9,
+          trace_memory=True, step_impl=step_impl), memory, seed=8)
+      for step_impl in ("fused", "tf")}
+  assert_runs_alike(results["fused"], results["tf"])

@@ -282,6 +282,18 @@ def test_literal_outside_memory_range():
                   "literal 25 outside [0, 20)", memory_size=20)
 
 
+def test_a_literal_of_thousands_of_digits_is_a_located_error():
+  # int() refuses strings of over 4,300 digits with an unlocated ValueError.
+  error = parse_error("var x = 0;\nx = ADD(x, " + "7" * 5000 + ");")
+  assert str(error) == ("<string>:2:12: literal 77777777...7777 (5000 digits) "
+                        "outside [0, 10)")
+
+
+def test_leading_zeros_do_not_change_a_literal():
+  program = parse_program("var x = " + "0" * 5000 + "7;", 10)
+  assert program.registers[0].initial == 7
+
+
 def test_initial_value_outside_memory_range():
   assert_error_at("var x = 5;", 1, 9, "literal 5 outside [0, 5)", memory_size=5)
 

@@ -1,7 +1,10 @@
 """The soft machine with compiled weights is the discrete machine (paper 5.1).
 
-Plus the loop's contract: halting masks, T_max, traces, Keras config.
+Plus the loop's contract: halting masks, T_max, traces, Keras config, and
+the checks of what it is given.
 """
+
+import re
 
 import keras
 import numpy as np
@@ -242,3 +245,136 @@ def test_under_a_gumbel_sample_the_machine_runs_the_sampled_program(
   for name, value in expected.items():
     np.testing.assert_allclose(relaxed[name], value, atol=1e-6, err_msg=name)
   assert not np.allclose(machine(memories)["memory"], relaxed["memory"])
+
+
+# h doubles itself forever: ADD's result has the mass of x times that of y,
+# so each step squares h's mass, and its float rounding error with it.
+SELF_DOUBLING = "var h = READ(0); loop: h = ADD(h, h); JEZ(0, loop);"
+
+
+@pytest.mark.parametrize("step_impl", ["tf", "fused"])
+@pytest.mark.parametrize("sharpness", [12.0, 20.0])
+def test_a_register_added_to_itself_stays_a_distribution_in_long_runs(
+    step_impl, sharpness):
+  if step_impl == "fused" and not fused.fused_available():
+    pytest.skip("the fused op library is not built")
+  # Unrescaled arguments lost h's mass at sharpness 12 (1e-5 by step 300)
+  # and blew it up at 20 (1e17 by step 59, the halting probability then
+  # jumping to 1 and the gradients NaN).
+  program = lang.parse_program(SELF_DOUBLING, 10)
+  machine = SoftMachine.from_weights(compile_program(program, sharpness), 300,
+                                     eta_stop=1.0, step_impl=step_impl)
+  memory = tf.one_hot(np.random.default_rng(0).integers(0, 10, [4, 10]), 10)
+
+  @tf.function
+  def outputs_and_gradients():
+    with tf.GradientTape() as tape:
+      tape.watch(memory)
+      outputs = machine(memory)
+      loss = tf.reduce_sum(outputs["registers"][:, 0] * tf.range(10.0))
+    return outputs, tape.gradient(loss, machine.trainable_variables + [memory])
+
+  outputs, gradients = outputs_and_gradients()
+  assert outputs["steps"].numpy().tolist() == [300] * 4
+  np.testing.assert_allclose(tf.reduce_sum(outputs["registers"], -1), 1.0,
+                             atol=1e-5)
+  for gradient in gradients:
+    assert np.all(np.isfinite(gradient))
+
+
+CALLS = {"eager": lambda machine: machine,
+         "tf.function": lambda machine: tf.function(machine)}
+
+
+@pytest.fixture(params=sorted(CALLS))
+def call_countdown(request):
+  """A countdown machine (M = 10) called eagerly or as a tf.function."""
+  return CALLS[request.param](countdown_machine())
+
+
+def test_a_memory_of_the_wrong_width_is_refused_naming_both(call_countdown):
+  with pytest.raises(ValueError, match=re.escape(
+      "expected [B, 10] integer cell values or [B, 10, 10] float "
+      "distributions (M = 10), got int32 of shape [1, 12]")):
+    call_countdown(np.zeros([1, 12], np.int32))
+
+
+def test_cell_values_in_a_float_dtype_are_refused(call_countdown):
+  with pytest.raises(ValueError, match=re.escape(
+      "got float32 of shape [1, 10]: cell values need an integer dtype, and "
+      "float memories are distributions [B, 10, 10]")):
+    call_countdown(np.zeros([1, 10], np.float32))
+
+
+def test_integer_memories_of_distribution_shape_are_refused(call_countdown):
+  with pytest.raises(ValueError, match=re.escape(
+      "got int32 of shape [1, 10, 10]: integer memories are [B, 10]")):
+    call_countdown(np.zeros([1, 10, 10], np.int32))
+
+
+@pytest.mark.parametrize("value", [10, 12, -1])
+def test_a_cell_value_outside_the_range_is_refused_naming_cell_and_value(
+    call_countdown, value):
+  memory = np.zeros([3, 10], np.int32)
+  memory[2, 4] = value
+  with pytest.raises(tf.errors.InvalidArgumentError, match=re.escape(
+      f"memory[2, 4] = {value} is outside [0, 10) (M = 10)")):
+    call_countdown(memory)
+
+
+def test_a_memory_row_that_is_not_a_distribution_is_refused_naming_it(
+    call_countdown):
+  memory = tf.one_hot(np.zeros([2, 10], np.int32), 10).numpy()
+  memory[1, 3] *= 2.0
+  with pytest.raises(tf.errors.InvalidArgumentError, match=re.escape(
+      "memory[1, 3] is not a distribution over [0, 10): its values sum to "
+      "2 and the smallest is 0")):
+    call_countdown(memory)
+
+
+def test_a_width_unknown_when_traced_is_checked_when_run():
+  machine = tf.function(countdown_machine(), input_signature=[
+      tf.TensorSpec([None, None], tf.int32)])
+  assert machine(np.array([[3] + [0] * 9]))["steps"].numpy().tolist() == [10]
+  with pytest.raises(tf.errors.InvalidArgumentError,
+                     match=re.escape("expected [B, 10]")):
+    machine(np.zeros([1, 12], np.int32))
+
+
+def test_memories_for_another_number_of_restarts_are_refused():
+  machine = SoftMachine.from_weights(
+      compile_program(lang.parse_program(COUNTDOWN, 10)), 30, num_restarts=2)
+  with pytest.raises(ValueError, match=re.escape(
+      "expected [K = 2, B, 10] integer cell values or [K = 2, B, 10, 10] "
+      "float distributions (M = 10), got int32 of shape [3, 1, 10]")):
+    machine(np.zeros([3, 1, 10], np.int32))
+
+
+def test_an_error_target_outside_the_range_is_refused(call_countdown):
+  target = np.zeros([1, 10], np.int32)
+  target[0, 7] = 11
+  with pytest.raises(tf.errors.InvalidArgumentError, match=re.escape(
+      "error_target[0, 7] = 11 is outside [0, 10)")):
+    call_countdown(np.zeros([1, 10], np.int32), error_target=target,
+                   error_mask=np.ones([1, 10], bool))
+
+
+@pytest.mark.parametrize("temperature", [0.0, -0.5, float("inf")])
+def test_a_gumbel_temperature_that_is_not_positive_and_finite_is_refused(
+    temperature):
+  with pytest.raises(ValueError, match="gumbel_temperature must be positive"):
+    countdown_machine()(np.zeros([1, 10], np.int32),
+                        gumbel_temperature=temperature, seed=[1, 2])
+
+
+def test_a_gumbel_temperature_tensor_is_checked_when_run():
+  machine = tf.function(countdown_machine())
+  with pytest.raises(tf.errors.InvalidArgumentError,
+                     match="gumbel_temperature must be positive"):
+    machine(np.zeros([1, 10], np.int32), gumbel_temperature=tf.constant(0.0),
+            seed=[1, 2])
+
+
+def test_a_gumbel_temperature_needs_a_seed():
+  with pytest.raises(ValueError, match="gumbel_temperature and seed"):
+    countdown_machine()(np.zeros([1, 10], np.int32), gumbel_temperature=0.5)

@@ -6,6 +6,7 @@ import tensorflow as tf
 
 from tf_anc import isa
 from tf_anc.machine import Command, MachineState, alu, machine_step
+from tf_anc.machine.step import select_argument
 
 
 def indicator_tensor(instruction, memory_size):
@@ -121,3 +122,27 @@ def test_halting_probability_accumulates_the_stop_probability():
   soft = command(isa.STOP, 0, 1, 2)._replace(instruction=tf.constant(e))
   new = machine_step(state, soft)
   np.testing.assert_allclose(new.halting_probability, [0.25 + 0.75 * 0.5])
+
+
+def test_an_argument_is_its_register_mixture_divided_by_its_mass():
+  rng = np.random.default_rng(7)
+  registers = 1.5 * random_distributions(rng, 1, 3, 6)  # masses off 1
+  selection = random_distributions(rng, 1, 3)
+  mixture = np.einsum("br,brm->bm", selection, registers)
+  np.testing.assert_allclose(select_argument(selection, registers),
+                             mixture / mixture.sum(-1, keepdims=True))
+
+
+def test_an_all_zero_argument_stays_zero():
+  argument = select_argument(tf.constant([[0.5, 0.5]]), tf.zeros([1, 2, 4]))
+  np.testing.assert_array_equal(argument, np.zeros([1, 4]))
+
+
+def test_adding_a_register_to_itself_keeps_its_mass_at_one():
+  # Exactly, ADD(h, h)'s mass is h's squared: 1.01 would become 1.0201.
+  state = soft_state(np.random.default_rng(8))
+  registers = state.registers.numpy()
+  registers[0, 0] *= 1.01
+  new = machine_step(state._replace(registers=tf.constant(registers)),
+                     command(isa.ADD, 0, 0, 0))
+  np.testing.assert_allclose(np.sum(new.registers[0, 0]), 1.0, rtol=1e-12)

@@ -131,10 +131,23 @@ def _describe(token: Token) -> str:
   if token.kind == NAME:
     return f"name '{token.text}'"
   if token.kind == INT:
-    return f"integer {token.text}"
+    return f"integer {_literal_text(token)}"
   if token.kind == END:
     return END
   return f"'{token.text}'"
+
+
+# Literals longer than this are shown abbreviated in error messages.
+_LONGEST_LITERAL_SHOWN = 20
+
+
+def _literal_text(token: Token) -> str:
+  """An integer literal as error messages show it: abbreviated when long,
+  so that a 5,000-digit literal does not make a 5,000-character message."""
+  text = token.text
+  if len(text) <= _LONGEST_LITERAL_SHOWN:
+    return text
+  return f"{text[:8]}...{text[-4:]} ({len(text)} digits)"
 
 
 class _Parser:
@@ -187,7 +200,7 @@ class _Parser:
     if label is not None:
       raise self._error(
           f"label '{label.text}' on a declaration: 'var {name.text} = "
-          f"{self._peek().text};' is not an instruction", label)
+          f"{_literal_text(self._peek())};' is not an instruction", label)
     initial = self._next()
     self._end_of_statement()
     return Declaration(name, initial)
@@ -201,10 +214,10 @@ class _Parser:
     self._reject_negative_literal()
     literal = self._peek()
     if literal.kind == INT:
+      text = _literal_text(literal)
       raise self._error(
-          f"cannot assign the literal {literal.text} to '{target.text}': "
-          f"initial values are given with 'var {target.text} = "
-          f"{literal.text};'", literal)
+          f"cannot assign the literal {text} to '{target.text}': initial "
+          f"values are given with 'var {target.text} = {text};'", literal)
     return target
 
   def _call(self, target: Optional[Token]) -> Tuple[Token, Tuple[Token, ...]]:
@@ -254,7 +267,7 @@ class _Parser:
     """The language has no negative values; `-` exists only to say so."""
     minus, number = self._peek(), self._peek(1)
     if minus.kind == "-" and number.kind == INT:
-      raise self._error(f"negative literal -{number.text}", minus)
+      raise self._error(f"negative literal -{_literal_text(number)}", minus)
 
   def _name(self, what: str) -> Token:
     """A NAME that is not a reserved word; `what` says what it names."""
@@ -411,11 +424,14 @@ class _Lowering:
     return self._constants[value]
 
   def _literal_value(self, token: Token) -> int:
-    value = int(token.text)
-    if value >= self._memory_size:
-      raise self._error(
-          f"literal {value} outside [0, {self._memory_size})", token)
-    return value
+    digits = token.text.lstrip("0") or "0"
+    # Longer than M's digits is out of range: int() refuses literals of
+    # over 4,300 digits (sys.get_int_max_str_digits), and need not try.
+    if (len(digits) > len(str(self._memory_size)) or
+        int(digits) >= self._memory_size):
+      raise self._error(f"literal {_literal_text(token)} outside "
+                        f"[0, {self._memory_size})", token)
+    return int(digits)
 
   def _lookup(self, token: Token) -> _Name:
     name = self._names.get(token.text)

@@ -14,6 +14,7 @@ import tensorflow as tf
 
 from tf_anc import kernels
 from tf_anc.machine import fused
+from tf_anc.machine import inputs
 from tf_anc.machine import step
 from tf_anc.machine.controller import Controller
 from tf_anc.weights import ControllerWeights
@@ -26,7 +27,9 @@ class SoftMachine(keras.layers.Layer):
   """Runs the differentiable machine on a batch of memories.
 
   Input: integer memories `[B, M]` (values in [0, M)) or memory
-  distributions `[B, M, M]`. With `num_restarts=K`, the layer holds K
+  distributions `[B, M, M]` (float rows, each non-negative and summing to
+  1); anything else is refused naming what was expected and given
+  (tf_anc.machine.inputs). With `num_restarts=K`, the layer holds K
   independent controllers and every input and output gains a leading axis
   of K: restart k runs on `memory[k]`.
 
@@ -96,22 +99,21 @@ class SoftMachine(keras.layers.Layer):
 
   def call(self, memory, error_target=None, error_mask=None,
            gumbel_temperature=None, seed=None, trace_memory=None):
-    memory = tf.convert_to_tensor(memory)
-    if memory.dtype.is_integer:
-      memory = tf.one_hot(memory, self.memory_size, dtype=self.compute_dtype)
-    memory = tf.cast(memory, self.compute_dtype)
+    memory = inputs.memory_distributions(memory, self.memory_size,
+                                         self.num_restarts, self.compute_dtype)
     if self.num_restarts is not None:  # [K, B, ...] -> restart-major [K*B, ...]
       memory = tf.reshape(memory, [-1, self.memory_size, self.memory_size])
     errors = None
     if (error_target is None) != (error_mask is None):
       raise ValueError("error_target and error_mask go together")
     if error_target is not None:
-      errors = ErrorTarget(
-          rows=tf.reshape(tf.one_hot(error_target, self.memory_size,
-                                     dtype=self.compute_dtype),
-                          [-1, self.memory_size, self.memory_size]),
-          mask=tf.reshape(tf.cast(error_mask, self.compute_dtype),
-                          [-1, self.memory_size]))
+      errors = ErrorTarget(*inputs.error_rows(
+          error_target, error_mask, self.memory_size, self.num_restarts,
+          self.compute_dtype))
+    if (gumbel_temperature is None) != (seed is None):
+      raise ValueError("gumbel_temperature and seed go together")
+    if gumbel_temperature is not None:
+      gumbel_temperature = inputs.gumbel_temperature(gumbel_temperature)
     logits = self.controller.program_logits(gumbel_temperature, seed)
     state = self.controller.initial_state(memory, logits)
     if trace_memory is None:
