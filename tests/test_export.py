@@ -7,6 +7,7 @@ in-process soft machine computes, and `infer` prints what `run` prints.
 import json
 import os
 import pathlib
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -205,6 +206,22 @@ def test_infer_missing_saved_model_is_a_one_line_usage_error(tmp_path):
 def test_infer_input_outside_the_range_is_a_one_line_usage_error(listk_export):
   assert_usage_error(tool("infer", f"--saved_model={listk_export}",
                           "--input=3,25"), "cell 1 holds 25", "[0, 20)")
+
+
+@pytest.mark.parametrize("damaged, words", [
+    ("variables/variables.data-00000-of-00001", ["not a readable SavedModel",
+                                                 "Read less bytes"]),
+    ("variables/variables.index", ["not a readable SavedModel"]),
+    ("saved_model.pb", ["saved_model.pb"]),
+])
+def test_infer_on_a_damaged_saved_model_is_one_line_naming_it(
+    listk_export, tmp_path, damaged, words):
+  copy = tmp_path / "saved_model"
+  shutil.copytree(listk_export, copy)
+  path = copy / damaged
+  path.write_bytes(path.read_bytes()[:len(path.read_bytes()) // 2])
+  assert_usage_error(tool("infer", f"--saved_model={copy}", "--input=1"),
+                     *words)
 
 
 def saved_model_cli(directory, outdir=None, **inputs):

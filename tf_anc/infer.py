@@ -35,7 +35,14 @@ def _load_signature(directory):
   """The export's serving signature and the memory size M it takes."""
   # Imported here: flag errors should not wait for TensorFlow to load.
   tf = cli.import_tensorflow()
-  signatures = tf.saved_model.load(directory).signatures
+  try:
+    signatures = tf.saved_model.load(directory).signatures
+  # A damaged file: TF reports a cut variables file as IndexError, a
+  # garbled one as an OpError, in messages of many lines.
+  except (IndexError, ValueError, tf.errors.OpError) as error:
+    reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
+    raise cli.UsageError(f"{directory}: not a readable SavedModel "
+                         f"({reason})") from None
   key = tf.saved_model.DEFAULT_SERVING_SIGNATURE_DEF_KEY
   if key not in signatures:
     raise cli.UsageError(f"{directory}: the SavedModel has no {key!r} "
