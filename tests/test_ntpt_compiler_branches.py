@@ -1,24 +1,8 @@
 """Branch mixtures: random if chains and with blocks join their branches."""
 
-import textwrap
+from tests.model_texts import compile_body, error_of
 
-import pytest
-
-from ntpt_keras.lang import compiler
-from ntpt_keras.lang.errors import ModelError
-
-# The model's body starts on line 5.
-_HEADER = "n = 3\nx = Input(n)\ny = Output(n)\nv = Var(n)[4]\n"
-
-
-def _compile(body):
-  return compiler.compile_model("m.py", None, _HEADER + textwrap.dedent(body))
-
-
-def _error(body) -> str:
-  with pytest.raises(ModelError) as raised:
-    _compile(body)
-  return str(raised.value)
+_compile, _error = compile_body, error_of
 
 
 def _output(program):

@@ -1,11 +1,6 @@
 """Calls: static builtins, Runtime, learned and inline functions."""
 
-import textwrap
-
-import pytest
-
-from ntpt_keras.lang import compiler
-from ntpt_keras.lang.errors import ModelError
+from tests.model_texts import with_header
 
 # The model's body starts on line 9.
 _HEADER = """\
@@ -20,14 +15,7 @@ def inc(a):
 """
 
 
-def _compile(body):
-  return compiler.compile_model("m.py", None, _HEADER + textwrap.dedent(body))
-
-
-def _error(body) -> str:
-  with pytest.raises(ModelError) as raised:
-    _compile(body)
-  return str(raised.value)
+_compile, _error = with_header(_HEADER)
 
 
 def _output(body):

@@ -1,25 +1,16 @@
 """Definitions: declarations and @Runtime, @Learn and @Inline functions."""
 
-import textwrap
-
-import pytest
-
-from ntpt_keras.lang import compiler
-from ntpt_keras.lang.errors import ModelError
+from tests.model_texts import with_header
 
 # The model's body starts on line 4.
 _HEADER = "n = 3\nx = Input(n)\ny = Output(n)\n"
 
 
-def _compile(body, hypers=None):
-  return compiler.compile_model("m.py", hypers,
-                                _HEADER + textwrap.dedent(body))
+_compile, _error_of = with_header(_HEADER)
 
 
 def _error(body) -> str:
-  with pytest.raises(ModelError) as raised:
-    _compile(body + "y.set_to(0)\n")
-  return str(raised.value)
+  return _error_of(body + "y.set_to(0)\n")
 
 
 def test_a_declaration_has_a_kind_a_range_and_a_shape():
@@ -158,5 +149,5 @@ def test_a_static_top_level_if_chooses_a_variant():
           v = Var(n)[2]
       y.set_to(0)
       """
-  assert _compile(body, {"wide": 1}).declarations["v"].shape == (4,)
-  assert _compile(body, {"wide": 0}).declarations["v"].shape == (2,)
+  assert _compile(body, hypers={"wide": 1}).declarations["v"].shape == (4,)
+  assert _compile(body, hypers={"wide": 0}).declarations["v"].shape == (2,)

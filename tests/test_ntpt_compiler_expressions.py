@@ -1,24 +1,10 @@
 """Expressions: static int arithmetic, bounded, and reading cells."""
 
-import textwrap
-
 import pytest
 
-from ntpt_keras.lang import compiler
-from ntpt_keras.lang.errors import ModelError
+from tests.model_texts import compile_body, error_of
 
-# The model's body starts on line 5.
-_HEADER = "n = 3\nx = Input(n)\ny = Output(n)\nv = Var(n)[4]\n"
-
-
-def _compile(body):
-  return compiler.compile_model("m.py", None, _HEADER + textwrap.dedent(body))
-
-
-def _error(body) -> str:
-  with pytest.raises(ModelError) as raised:
-    _compile(body)
-  return str(raised.value)
+_compile, _error = compile_body, error_of
 
 
 def _output_constant(body) -> int:

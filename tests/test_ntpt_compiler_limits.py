@@ -1,21 +1,14 @@
 """Limits: sizes over the documented limits are refused before allocating."""
 
-import textwrap
-
-import pytest
-
-from ntpt_keras.lang import compiler
 from ntpt_keras.lang import limits
-from ntpt_keras.lang.errors import ModelError
+from tests.model_texts import error_of
 
 # The model's body starts on line 4.
 _HEADER = "n = 3\nx = Input(n)\ny = Output(n)\n"
 
 
 def _error(body, hypers=None) -> str:
-  with pytest.raises(ModelError) as raised:
-    compiler.compile_model("m.py", hypers, _HEADER + textwrap.dedent(body))
-  return str(raised.value)
+  return error_of(body, _HEADER, hypers)
 
 
 def test_a_dimension_over_the_size_limit_is_refused():
