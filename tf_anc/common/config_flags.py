@@ -137,7 +137,7 @@ def _definer(annotation, setting_: _Setting):
 
 @dataclasses.dataclass(frozen=True)
 class _Flag:
-  field: str  # the config field (or "loss_weights.correctness")
+  field: str  # the config field (of `nested_in`, if given)
   holder: flags.FlagHolder
   setting: _Setting
   annotation: Any
