@@ -137,3 +137,13 @@ def test_an_unknown_setting_is_refused():
 def test_a_non_finite_setting_is_refused(task):
   with pytest.raises(ValueError, match="sharpness must be a finite number"):
     AncModel(task, sharpness=float("nan"))
+
+
+@pytest.mark.parametrize("setting, words", [
+    (dict(restarts=0), "restarts must be at least 1"),
+    (dict(padding="zeros"), "unknown padding 'zeros'"),
+    (dict(max_steps=0), "max_steps must be a whole number of steps"),
+])
+def test_a_setting_outside_its_bounds_is_refused(task, setting, words):
+  with pytest.raises(ValueError, match=words):
+    AncModel(task, **setting)

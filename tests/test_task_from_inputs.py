@@ -58,6 +58,13 @@ def test_step_budget_adds_a_quarter_and_at_least_two():
   assert [tasks.step_budget(n) for n in (1, 8, 9, 40)] == [3, 10, 12, 50]
 
 
+@pytest.mark.parametrize("max_steps", [0, -3, 2.5, float("nan")])
+def test_a_max_steps_that_is_not_a_positive_whole_number_is_refused(
+    max_steps):
+  with pytest.raises(ValueError, match="max_steps must be a whole number"):
+    tasks.Task.from_inputs(MULTIPLY, DOUBLE_INPUTS, max_steps=max_steps)
+
+
 def test_a_fifth_of_the_inputs_is_held_out_by_a_fixed_permutation():
   first = tasks.Task.from_inputs(MULTIPLY, DOUBLE_INPUTS)
   second = tasks.Task.from_inputs(MULTIPLY, DOUBLE_INPUTS)

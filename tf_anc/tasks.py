@@ -21,6 +21,7 @@ the machine may take. Three ways to make one:
 
 import dataclasses
 import math
+import numbers
 import os
 import pathlib
 from typing import Callable, Dict, Optional, Sequence, Tuple, Union
@@ -85,6 +86,16 @@ def program_path(task_or_name: Union[ShippedTask, str]) -> pathlib.Path:
   return shipped.programs_dir() / task.program
 
 
+def check_max_steps(max_steps) -> int:
+  """`max_steps` if it is a whole number of steps, at least 1; else
+  ValueError."""
+  if (isinstance(max_steps, bool) or not isinstance(max_steps, numbers.Integral)
+      or max_steps < 1):
+    raise ValueError(f"max_steps must be a whole number of steps, at least 1, "
+                     f"got {max_steps!r}")
+  return int(max_steps)
+
+
 def step_budget(longest_run: int) -> int:
   """T_max for a program whose longest run on its inputs is `longest_run`
   steps: a quarter more, and at least 2 more, so that the soft start (the
@@ -120,7 +131,7 @@ class Task:
     self.program = program
     self.program_text = program_text
     self.memory_size = program.memory_size
-    self.max_steps = max_steps
+    self.max_steps = check_max_steps(max_steps)
     self.distribution = distribution
     self.output_cells = output_cells
     self._load = load
@@ -193,7 +204,7 @@ class Task:
             f"{test_source}: memories of {test.shape[1]} cells, the inputs' "
             f"have {width}")
     program, text = _program(program, width)
-    limit = max_steps or HALTING_LIMIT
+    limit = HALTING_LIMIT if max_steps is None else check_max_steps(max_steps)
     runs = {TRAIN: _runs(program, train, limit, train_source),
             TEST: _runs(program, test, limit, test_source)}
     if output_cells is None:
@@ -275,7 +286,8 @@ class Task:
           num_examples=num_examples))
       return {key: value.numpy() for key, value in loaded.items()}
 
-    return cls(task.name, program, text, max_steps or task.max_steps, load,
+    return cls(task.name, program, text,
+               task.max_steps if max_steps is None else max_steps, load,
                distribution=distribution)
 
 

@@ -27,7 +27,7 @@ import numpy as np
 import tensorflow as tf
 
 from tf_anc import tasks as tasks_module
-from tf_anc.common import finite
+from tf_anc.common import config_flags
 from tf_anc.common import gumbel
 from tf_anc.export import export_saved_model
 from tf_anc.lang import ir
@@ -67,12 +67,13 @@ class AncModel(keras.Model):
     task = program if isinstance(program, tasks_module.Task) else None
     if task is not None:
       program = task.program
-      max_steps = max_steps or task.max_steps
+      max_steps = task.max_steps if max_steps is None else max_steps
     if not isinstance(program, ir.Program):
       raise TypeError(f"program: expected a parsed program (tf_anc.parse) "
                       f"or a tf_anc.Task, got {type(program).__name__}")
     if max_steps is None:
       raise ValueError("max_steps: give T_max (or a tf_anc.Task)")
+    max_steps = tasks_module.check_max_steps(max_steps)
     name = settings.pop("name", "anc_model")
     unknown = sorted(set(settings) - set(MODEL_SETTINGS))
     if unknown:
@@ -82,7 +83,7 @@ class AncModel(keras.Model):
     if isinstance(settings.get("loss_weights"), dict):
       settings["loss_weights"] = LossWeights(**settings["loss_weights"])
     config = TrainingConfig(**settings)
-    finite.check_config(config)
+    config_flags.check(config)
     if config.sharpness is None:
       if task is None:
         raise ValueError("sharpness=None picks the sharpness on a task's "
