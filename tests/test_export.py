@@ -211,7 +211,6 @@ def test_infer_input_outside_the_range_is_a_one_line_usage_error(listk_export):
 @pytest.mark.parametrize("damaged, words", [
     ("variables/variables.data-00000-of-00001", ["not a readable SavedModel",
                                                  "Read less bytes"]),
-    ("variables/variables.index", ["not a readable SavedModel"]),
     ("saved_model.pb", ["saved_model.pb"]),
 ])
 def test_infer_on_a_damaged_saved_model_is_one_line_naming_it(

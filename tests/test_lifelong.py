@@ -344,6 +344,9 @@ def _killed_after_saving(config, step):
   return trainer
 
 
+# Three lifelong runs of five learners (~55 s): `pytest -m slow`. The default
+# run keeps the resume's settings checks and the tiny CLI run.
+@pytest.mark.slow
 def test_a_killed_run_resumes_to_every_variable_of_the_uninterrupted_one(
     tmp_path):
   # The kill falls in apply2x2_top's warm-up: the resumed run must end it

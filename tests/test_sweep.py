@@ -70,6 +70,8 @@ def _trial_checkpoints(output_dir):
   return {path: os.path.getmtime(path) for path in glob.glob(pattern)}
 
 
+# Starts a Ray cluster and trains four runs (~40 s): `pytest -m slow`.
+@pytest.mark.slow
 def test_a_two_trial_sweep_on_local_ray_writes_its_results_and_resumes(
     tmp_path):
   output_dir = tmp_path / "sweep"
