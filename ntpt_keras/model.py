@@ -38,6 +38,7 @@ from ntpt_keras.lang import compiler
 from ntpt_keras.lang import listing
 from ntpt_keras.lang import program as ir
 from ntpt_keras.lang import source
+from tf_anc.common import checks
 from tf_anc.common import gumbel
 from tf_anc.common import optimizers
 
@@ -571,17 +572,17 @@ def _checked(model: str, role: str, declarations, values, batch_size=None
                       "int32 (cell values)")
     assertions = []
     if not value.shape[1:].is_fully_defined():
-      assertions.append(_shape_assertion(value, shape, what))
+      assertions += _shape_assertion(value, shape, what)
     if batch_size is None:
       batch_size, batch_of = tf.shape(value)[0], f"{declaration.kind} {name}"
     else:
-      assertions.append(_assert(
+      assertions += _assert(
           tf.equal(tf.shape(value)[0], batch_size),
           f"{what}: a batch of {{}} instances, not {{}} as {batch_of}",
-          tf.shape(value)[0], batch_size))
+          tf.shape(value)[0], batch_size)
     if declaration.kind != ir.INPUT_TENSOR:
-      assertions.append(_range_assertion(value, _LOWEST[declaration.kind],
-                                         declaration.size, what))
+      assertions += _range_assertion(value, _LOWEST[declaration.kind],
+                                     declaration.size, what)
     with tf.control_dependencies(assertions):
       value = tf.identity(value)
     checked[name] = tf.cast(value, tf.float32 if declaration.kind ==
@@ -632,17 +633,8 @@ def _range_assertion(value, lowest: int, size: int, what: str):
                  f"[{lowest}, {size}); got {{}}", first_outside)
 
 
-def _assert(condition, template: str, *values):
-  """`tf.debugging.Assert` of the message `template` with `values` in its
-  `{}`s (`tf.strings.format`), eager or not."""
-  if tf.executing_eagerly():
-    if not bool(condition):
-      raise tf.errors.InvalidArgumentError(None, None, _message(template,
-                                                                values))
-    return None
-  return tf.debugging.Assert(condition, [_message(template, values)])
-
-
-def _message(template: str, values):
-  message = tf.strings.format(template, values, summarize=-1)
-  return message.numpy().decode() if tf.executing_eagerly() else message
+def _assert(condition, template: str, *values) -> list:
+  """`checks.require` of the message `template` with `values` in its `{}`s
+  (`tf.strings.format`)."""
+  return checks.require(condition, lambda: tf.strings.format(
+      template, values, summarize=-1))

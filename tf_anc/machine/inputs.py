@@ -14,8 +14,8 @@ inside the fused op, which then names its width as M.
 """
 
 import tensorflow as tf
-# XLA's tracing context has no public query.
-from tensorflow.python.ops import control_flow_util  # pylint: disable=g-direct-tensorflow-import
+
+from tf_anc.common.checks import require
 
 # How far from 1 the sum of a memory distribution's row may be: float32
 # softmax rows of M <= 1000 values sum to 1 within ~1e-5.
@@ -107,7 +107,7 @@ def gumbel_temperature(temperature):
       raise ValueError(message.format(temperature))
     return temperature
   positive = (temperature > 0) & tf.math.is_finite(temperature)
-  checks = _require(tf.reduce_all(positive),
+  checks = require(tf.reduce_all(positive),
                     lambda: tf.strings.format(message, temperature))
   with tf.control_dependencies(checks):
     return tf.identity(temperature)
@@ -138,7 +138,7 @@ def _shape_checks(tensor, memory_size, num_restarts, cell_axes, expected,
   for axis, size in zip(axes, sizes):
     static = tensor.shape[axis]
     if static is None:
-      checks += _require(tf.equal(tf.shape(tensor)[axis], size),
+      checks += require(tf.equal(tf.shape(tensor)[axis], size),
                          lambda: tf.strings.format(
                              f"{expected}, got {{}}", tf.shape(tensor)))
     elif static != size:
@@ -156,7 +156,7 @@ def _value_checks(cells, name, memory_size):
                    f"(M = {memory_size}): a cell holds a value in [0, M)",
                    index, [tf.gather_nd(cells, index)])
 
-  return _require(tf.logical_not(tf.reduce_any(outside)), message)
+  return require(tf.logical_not(tf.reduce_any(outside)), message)
 
 
 def _distribution_checks(memory, memory_size):
@@ -174,7 +174,7 @@ def _distribution_checks(memory, memory_size):
         f"{DISTRIBUTION_SUM_TOLERANCE})", index,
         [tf.gather_nd(sums, index), tf.gather_nd(smallest, index)])
 
-  return _require(tf.reduce_all(valid), message)
+  return require(tf.reduce_all(valid), message)
 
 
 def _first(flags):
@@ -190,18 +190,3 @@ def _format(template, index, values):
   template = template.replace("{}", ", ".join(["{}"] * rank), 1)
   return tf.strings.format(template, tf.unstack(index) + values,
                            summarize=-1)
-
-
-def _require(condition, message):
-  """[] once `condition` holds; else an InvalidArgumentError saying
-  `message()` (a string tensor): raised now when eager, else from an
-  assertion the caller makes the run wait on (returned in a list)."""
-  if tf.executing_eagerly():
-    if not bool(condition):
-      raise tf.errors.InvalidArgumentError(
-          None, None, message().numpy().decode())
-    return []
-  if control_flow_util.GraphOrParentsInXlaContext(
-      tf.compat.v1.get_default_graph()):
-    return []
-  return [tf.debugging.Assert(condition, [message()])]
