@@ -70,6 +70,8 @@ def test_the_export_check_runs_the_served_model_on_fresh_samples(tmp_path):
   assert report["exported_generic_program"]
   assert checked["export_accuracy"] == 1.0
   assert checked["export_iterations"] == checked["generic_iterations_fresh"]
+  # The generic program is right off the bias too.
+  assert checked["export_accuracy_unbiased"] == 1.0
 
 
 def test_the_success_interval_is_wilsons():
@@ -168,6 +170,78 @@ def test_a_restart_right_only_at_the_end_counts_as_early_halting():
   assert row["successes"] == 1
   assert row["early_halting"] == 1
   assert "| 1 | 1, 4.00 |" in table1.markdown([row])
+
+
+def fake_run_task(calls, seconds):
+  """A run_task that records (model_dir, flags) and trains nothing: its
+  report says the stages took `seconds[method]`."""
+  def run(spec, restarts, model_dir, data_dir, configs, extra_flags=()):
+    del data_dir, configs
+    method = os.path.basename(model_dir)
+    calls.append((method, list(extra_flags), sorted(os.listdir(model_dir))
+                  if os.path.exists(model_dir) else None))
+    os.makedirs(model_dir, exist_ok=True)
+    with open(os.path.join(model_dir, "ckpt-1"), "w") as f:
+      f.write(method)
+    return {**report([True] * restarts, [4] * restarts), "task": spec,
+            "seconds": seconds[method]}
+  return run
+
+
+def test_methods_share_the_gradients_training_time(tmp_path, monkeypatch):
+  calls = []
+  monkeypatch.setattr(task_runs, "run_task", fake_run_task(calls, {
+      "gradient": {"train": 30.0, "program_search": None},
+      "search": {"train": None, "program_search": 29.0},
+      "both": {"train": None, "program_search": 28.0},
+      "guided": {"train": None, "program_search": 27.0}}))
+  budgets = []
+  monkeypatch.setattr(task_runs, "search_steps_matching",
+                      lambda report, seconds: budgets.append(seconds) or 1234)
+  reports = task_runs.method_runs("access", 2, str(tmp_path), None, SEARCHED,
+                                  ["--seed=3"], task_runs.METHODS)
+  assert budgets == [30.0]
+  assert calls == [
+      ("gradient", ["--seed=3", "--program_search_steps=0"], None),
+      ("search", ["--seed=3", "--program_search_steps=1234",
+                  "--train_steps=0"], None),
+      # Both and guided go on from a copy of the gradient's training.
+      ("both", ["--seed=3", "--program_search_steps=1234"], ["ckpt-1"]),
+      ("guided", ["--seed=3", "--program_search_steps=1234",
+                  "--program_search_proposals=controller"], ["ckpt-1"])]
+  assert {method: report["wall_seconds"]
+          for method, report in reports.items()} == {
+              "gradient": 30.0, "search": 29.0, "both": 58.0, "guided": 57.0}
+  assert [report["search_steps"] for report in reports.values()] == [
+      0, 1234, 1234, 1234]
+
+
+def test_the_table_by_method_has_a_line_per_task_and_method():
+  row = task_runs.summarize("access", report([True, False], [4, 6]))
+  methods = {"gradient": {**row, "wall_seconds": 12.3, "search_steps": 0},
+             "search": {**task_runs.summarize("access", report([True], [4])),
+                        "wall_seconds": 11.9, "search_steps": 5000}}
+  text = table1.methods_markdown([{**row, "methods": methods}])
+  assert "| access | gradient | 50% [9%-91%] (37%) | 4.00 (6.00) |" in text
+  assert "| access | search | 100% [21%-100%] (37%) |" in text
+  assert text.rstrip().endswith("| - | 5000 | 12 |")
+
+
+def test_search_benchmark_prints_and_writes_both_machines(tmp_path):
+  output = tmp_path / "search.json"
+  result = subprocess.run(
+      [sys.executable, "-m", "tf_anc.benchmarks.search", "--tasks=access",
+       "--candidates=5", "--examples=3", "--search_steps=50", "--chains=2",
+       "--min_seconds=0", f"--output={output}"],
+      capture_output=True, text=True, cwd=REPO, timeout=300, check=False)
+  if "no native machine" in result.stderr:
+    pytest.skip("the op library is not built here")
+  assert result.returncode == 0, result.stderr
+  assert "batched c*e/s" in result.stdout
+  row = json.loads(output.read_text())["access"]
+  assert row["python"] > 0 and row["batched"] > 0
+  assert row["candidates"] == 5 and row["examples"] == 3
+  assert row["search"]["same_programs"]
 
 
 def test_machine_benchmark_prints_and_writes_rows(tmp_path):

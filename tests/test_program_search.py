@@ -125,3 +125,35 @@ def test_a_run_checkpointed_before_the_program_search_resumes_with_it(
   assert trainer.restore() == config.train_steps
   assert not trainer.programs_searched.numpy()
 
+
+
+def test_results_say_how_long_each_stage_took(searched):
+  _, report, _ = searched
+  assert set(report["seconds"]) == {"train", "program_search", "evaluation"}
+  assert all(seconds > 0 for seconds in report["seconds"].values())
+
+
+def test_without_training_the_search_alone_adapts_the_compiled_program(
+    searched, tmp_path):
+  config, _, _ = searched
+  lines = []
+  report = train_and_evaluate(
+      dataclasses.replace(config, model_dir=str(tmp_path), train_steps=0),
+      log=lines.append)
+  assert not any(line.startswith("step") for line in lines)
+  assert report["seconds"]["train"] is None
+  assert all(restart["success"] and restart["discrete_accuracy"] == 1.0
+             for restart in report["restarts"])
+
+
+def test_a_guided_search_also_searches_from_each_restarts_argmax_program(
+    searched, tmp_path):
+  config, _, _ = searched
+  lines = []
+  report = train_and_evaluate(
+      dataclasses.replace(config, model_dir=str(tmp_path),
+                          program_search_proposals="controller",
+                          program_search_steps=6000),
+      log=lines.append)
+  assert "program search: 2 of 2 restarts replaced" in "\n".join(lines)
+  assert all(restart["success"] for restart in report["restarts"])

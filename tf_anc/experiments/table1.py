@@ -2,7 +2,7 @@
 
   python -m tf_anc.experiments.table1 [--restarts=20] [--output_dir=runs/table1]
       [--tasks=access,swap,...] [--configs=configs/anc] [--seed=N]
-      [--[no]population]
+      [--[no]population] [--methods=gradient,search,both,guided]
 
 Trains each task with its flagfile (`<configs>/<task>.flags`: by default the
 authors' hyper-parameters; `configs/anc/tuned` holds ours) in its own
@@ -13,6 +13,16 @@ seeds, so that searched configurations are counted on fresh restarts.
 Success rates come with a 95% (Wilson) interval. A task whose run already
 finished is not trained again; an interrupted one resumes from its
 checkpoints.
+
+`--methods` runs each task by each method at equal budget, into
+`<output_dir>/<task>/<method>`: gradient (training alone), search (the
+program search alone, from the compiled program, given as many steps as
+take the gradient's training time here), both (the gradient's run, then
+that search) and guided (the same with proposals from the trained
+controllers). Each row of table1.json then holds every method's fields,
+wall seconds and search steps under `methods`, its own fields being the
+most successful method's (named in `method`); table1.md gets a table by
+method.
 """
 
 import json
@@ -22,8 +32,10 @@ from absl import flags
 
 from tf_anc import shipped
 from tf_anc.common import cli
-from tf_anc.experiments.task_runs import PAPER, check_export, check_tasks
-from tf_anc.experiments.task_runs import run_task, success_text, summarize
+from tf_anc.experiments.task_runs import METHOD_HELP, METHODS, PAPER
+from tf_anc.experiments.task_runs import check_export, check_tasks
+from tf_anc.experiments.task_runs import method_runs, run_task
+from tf_anc.experiments.task_runs import success_text, summarize
 
 _RESTARTS = flags.DEFINE_integer("restarts", 20, "Restarts per task.",
                                  lower_bound=1)
@@ -45,6 +57,9 @@ _POPULATION = flags.DEFINE_bool(
     "population", None,
     "Every run's --population (default: each flagfile's): population "
     "success rates count population members, not independent restarts.")
+_METHODS = flags.DEFINE_list(
+    "methods", [], "Run each task by each of these methods at equal "
+    f"budget: {METHOD_HELP} Empty: each flagfile's own settings, once.")
 
 
 def export_text(row):
@@ -84,6 +99,32 @@ def markdown(rows):
         f"| {success_text(row)} / {paper['success']:.0%} "
         f"| {row['early_halting']} | {program_text(row)} "
         f"| {export_text(row)} |")
+  return "\n".join(lines) + "\n"
+
+
+def methods_markdown(rows):
+  """One line per task and method."""
+  lines = [
+      "| task | method | success [95%] (paper) | learned iterations "
+      "(generic) | argmax program right and faster: restarts, fewest "
+      "iterations | export on fresh samples: right, iterations (generic) "
+      "| export right on unbiased samples | search steps per restart "
+      "| wall seconds |",
+      "|---|---|---|---|---|---|---|---|---|",
+  ]
+  for row in rows:
+    for method, result in row["methods"].items():
+      learned = ("-" if result["success_rate"] == 0
+                 else f"{result['learned_iterations']:.2f}")
+      general = result.get("export_accuracy_unbiased")
+      paper = row["paper"]
+      lines.append(
+          f"| {row['task']} | {method} | {success_text(result)} "
+          f"({paper['success']:.0%}) "
+          f"| {learned} ({result['generic_iterations']:.2f}) "
+          f"| {program_text(result)} | {export_text(result)} "
+          f"| {'-' if general is None else f'{general:.0%}'} "
+          f"| {result['search_steps']} | {result['wall_seconds']:.0f} |")
   return "\n".join(lines) + "\n"
 
 
@@ -127,13 +168,30 @@ def main(argv):
   extra_flags = [] if _SEED.value is None else [f"--seed={_SEED.value}"]
   if _POPULATION.value is not None:
     extra_flags.append(f"--{'' if _POPULATION.value else 'no'}population")
+  unknown = [method for method in _METHODS.value if method not in METHODS]
+  if unknown:
+    raise cli.UsageError(f"unknown --methods {', '.join(unknown)}; choose "
+                         f"from {', '.join(METHODS)}")
   rows = []
   for spec in _TASKS.value:
-    report = run_task(spec, _RESTARTS.value,
-                      os.path.join(_OUTPUT_DIR.value, spec), _DATA_DIR.value,
-                      _CONFIGS.value, extra_flags)
-    rows.append({**summarize(spec, report), **check_export(report)})
+    directory = os.path.join(_OUTPUT_DIR.value, spec)
+    if not _METHODS.value:
+      report = run_task(spec, _RESTARTS.value, directory, _DATA_DIR.value,
+                        _CONFIGS.value, extra_flags)
+      rows.append({**summarize(spec, report), **check_export(report)})
+      continue
+    by_method = {
+        method: {**summarize(spec, report), **check_export(report),
+                 "wall_seconds": report["wall_seconds"],
+                 "search_steps": report["search_steps"]}
+        for method, report in method_runs(
+            spec, _RESTARTS.value, directory, _DATA_DIR.value,
+            _CONFIGS.value, extra_flags, _METHODS.value).items()}
+    best = max(by_method, key=lambda method: by_method[method]["successes"])
+    rows.append({**by_method[best], "method": best, "methods": by_method})
   table = markdown(rows)
+  if _METHODS.value:
+    table = methods_markdown(rows) + "\n" + table
   os.makedirs(_OUTPUT_DIR.value, exist_ok=True)
   outputs = {"table1.md": table, "table1.json": json.dumps(rows, indent=1),
              "table1.svg": svg_bars(rows)}

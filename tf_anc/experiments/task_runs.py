@@ -11,8 +11,10 @@ import json
 import math
 import os
 import shlex
+import shutil
 import subprocess
 import sys
+import time
 
 import numpy as np
 
@@ -100,6 +102,96 @@ def run_task(spec, restarts, model_dir, data_dir, configs, extra_flags=()):
     return json.load(f)
 
 
+METHODS = ("gradient", "search", "both", "guided")
+METHOD_HELP = (
+    "gradient: training alone (no program search); search: the program "
+    "search alone, from the compiled program, for as many steps as take "
+    "the gradient's training time here; both: the gradient's run, then "
+    "that search from each restart's argmax program; guided: the same, "
+    "its proposals drawn from each restart's trained controller "
+    "(--program_search_proposals=controller).")
+
+
+def search_steps_matching(report, seconds, probe_seconds=0.5):
+  """Program-search steps per restart whose search takes about `seconds`
+  of wall time here: the native search (all restarts at once) from the
+  run's program, on samples of its distribution, timed on a probe of at
+  least `probe_seconds`."""
+  # pylint: disable=g-import-not-at-top
+  from tf_anc import lang
+  from tf_anc.training import program_search
+  from tf_anc_datasets import anc_distributions
+  config = report["config"]
+  program = lang.load_program(config["program"], config["memory_size"])
+  examples = program_search.distinct_examples(
+      *anc_distributions.sample(report["task"], report["distribution"],
+                                20 * config["program_search_examples"],
+                                seed=2**21),
+      config["program_search_examples"])
+  generic = report["generic_mean_steps"]
+  restarts = len(report["restarts"])
+  steps = 1000
+  while True:
+    started = time.perf_counter()
+    program_search.anneal_many(
+        [program] * restarts, examples, config["max_steps"], steps,
+        [f"probe/{restart}" for restart in range(restarts)],
+        [generic] * restarts)
+    elapsed = time.perf_counter() - started
+    if elapsed >= probe_seconds:
+      return max(1, round(steps * seconds / elapsed))
+    steps *= 2
+
+
+def method_runs(spec, restarts, directory, data_dir, configs, extra_flags,
+                methods):
+  """`spec` run by each of `methods` (METHODS) into `directory/<method>`,
+  the search's budget matched to the gradient's training time; returns
+  {method: results.json}, each with "wall_seconds" (its training and
+  program search, evaluation left out) and "search_steps"."""
+  gradient_dir = os.path.join(directory, "gradient")
+  gradient = run_task(spec, restarts, gradient_dir, data_dir, configs,
+                      [*extra_flags, "--program_search_steps=0"])
+  budget = gradient["seconds"]["train"]
+  reports = {"gradient": {**gradient, "wall_seconds": budget,
+                          "search_steps": 0}}
+  steps = None
+  for method in methods:
+    if method == "gradient":
+      continue
+    model_dir = os.path.join(directory, method)
+    done = _finished_report(model_dir)
+    if done is not None:  # the budget it was given, not a new estimate
+      steps = done["config"]["program_search_steps"]
+    elif steps is None:
+      steps = search_steps_matching(gradient, budget)
+    flags = [*extra_flags, f"--program_search_steps={steps}"]
+    if method == "search":
+      flags.append("--train_steps=0")
+    else:
+      if method == "guided":
+        flags.append("--program_search_proposals=controller")
+      if not os.path.exists(model_dir):  # the gradient's training, copied
+        shutil.copytree(gradient_dir, model_dir, ignore=shutil.ignore_patterns(
+            "results.json", "saved_model*"))
+    report = run_task(spec, restarts, model_dir, data_dir, configs, flags)
+    seconds = report["seconds"]
+    wall = (seconds["train"] or 0.0) + (seconds["program_search"] or 0.0)
+    if method != "search":
+      wall += budget
+    reports[method] = {**report, "wall_seconds": wall,
+                       "search_steps": steps}
+  return {method: reports[method] for method in methods}
+
+
+def _finished_report(model_dir):
+  path = os.path.join(model_dir, "results.json")
+  if not os.path.exists(path):
+    return None
+  with open(path) as f:
+    return json.load(f)
+
+
 # The memory cell holding a task's size parameter: ListK's k.
 _SIZE_CELLS = {"listk": 1}
 
@@ -132,6 +224,18 @@ def check_export(report, num_examples=500, seed=2**20):
       "export_iterations": float(np.mean(steps)) + 1,
       "generic_iterations_fresh": float(np.mean(generic)) + 1,
   }
+  unbiased = anc_distributions.UNBIASED
+  if (report["distribution"] != unbiased and
+      unbiased in anc_distributions.get(report["task"]).distributions):
+    # What the served program still does in general: a program that
+    # exploits the bias is wrong off it.
+    general_inputs, general_targets, general_masks = (
+        anc_distributions.sample(report["task"], unbiased, num_examples,
+                                 seed))
+    general = served.signatures["serving_default"](
+        memory=tf.constant(general_inputs, tf.int32))
+    checked["export_accuracy_unbiased"] = float(np.mean(evaluation.correct(
+        general["memory"].numpy(), general_targets, general_masks)))
   if report["task"] in _SIZE_CELLS:
     # Whether the served program's time grows with the input's size (the
     # paper's O(1) ListK): mean iterations for each value of the size cell.

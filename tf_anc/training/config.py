@@ -81,7 +81,9 @@ class TrainingConfig:
   optimizer: str = setting("adam")
   learning_rate: float = setting(0.1)
   batch_size: int = setting(5)
-  train_steps: int = setting(2000)
+  train_steps: int = setting(
+      2000, "Gradient steps. 0: none, so that the program search (from the "
+      "compiled program) is the only method.", lower=0)
   restarts: int = setting(
       8, "Independent controllers trained side by side.")
   seed: int = setting(0)
@@ -149,6 +151,15 @@ class TrainingConfig:
       "default is 3000.", lower=0)
   program_search_examples: int = setting(
       100, "Distinct train inputs the program search runs on.", lower=1)
+  program_search_proposals: str = setting(
+      "uniform", "How the program search draws a changed choice's new "
+      "value: uniform, or controller (from the restart's trained "
+      "distribution over that choice, at "
+      "--program_search_proposal_temperature).",
+      choices=("uniform", "controller"))
+  program_search_proposal_temperature: float = setting(
+      4.0, "Temperature of the controller's proposals (higher: nearer "
+      "uniform).", above=0.0)
   checkpoint_every: int = setting(100)
   log_every: int = setting(100)
   test_examples: int = setting(1000, "Test examples per evaluation.")

@@ -13,8 +13,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from tf_anc import reference
 from tf_anc.lang.decompiler import decompile
+from tf_anc.machine import discrete
 from tf_anc.machine.soft_machine import memory_at_halting
 
 # Floats of memory trace held at once while scoring: K * B * T * M^2.
@@ -23,8 +23,7 @@ _TRACE_BUDGET = 2 ** 26
 
 def generic_steps(program, inputs, max_steps):
   """Steps of the discrete generic program on every input."""
-  return np.array([reference.run(program, memory, max_steps).steps
-                   for memory in inputs])
+  return discrete.run([program], inputs, max_steps).steps[0]
 
 
 def correct(memories, targets, masks):
@@ -66,22 +65,22 @@ def soft_scores(machine, inputs, targets, masks):
                     np.mean(np.concatenate(steps, axis=1), axis=1))
 
 
-def _discrete_score(program, inputs, targets, masks, max_steps):
-  """(accuracy, mean steps) of `program` on the discrete machine."""
-  runs = [reference.run(program, memory, max_steps) for memory in inputs]
-  memories = np.array([execution.memory for execution in runs])
-  return (float(np.mean(correct(memories, targets, masks))),
-          float(np.mean([execution.steps for execution in runs])))
+def _discrete_scores(programs, inputs, targets, masks, max_steps):
+  """(accuracy, mean steps) of each of `programs` on the discrete machine,
+  all run in one batch: two `[len(programs)]` arrays."""
+  if not programs:
+    return np.zeros([0]), np.zeros([0])
+  runs = discrete.run(programs, inputs, max_steps)
+  return (np.mean(correct(runs.memories, targets[None], masks[None]), axis=1),
+          np.mean(runs.steps, axis=1))
 
 
 def discrete_scores(machine, inputs, targets, masks):
   """Each restart's (accuracy, mean steps) as its argmax program (the
   decompiled one) runs on the discrete machine: `[K]` arrays."""
-  scores = [_discrete_score(
-      decompile(machine.controller.controller_weights(restart)).program,
-      inputs, targets, masks, machine.max_steps)
-            for restart in range(machine.num_restarts)]
-  return tuple(np.array(values) for values in zip(*scores))
+  programs = [decompile(machine.controller.controller_weights(restart)).program
+              for restart in range(machine.num_restarts)]
+  return _discrete_scores(programs, inputs, targets, masks, machine.max_steps)
 
 
 def evaluate_restarts(machine, inputs, targets, masks, generic_mean_steps,
@@ -96,9 +95,17 @@ def evaluate_restarts(machine, inputs, targets, masks, generic_mean_steps,
   at T_max steps, with no program.
   """
   scores = soft_scores(machine, inputs, targets, masks)
+  live = [restart for restart in range(machine.num_restarts)
+          if diverged is None or not diverged[restart]]
+  decompiled = {restart: decompile(
+      machine.controller.controller_weights(restart)) for restart in live}
+  discrete_accuracy, discrete_mean_steps = (
+      dict(zip(live, values)) for values in _discrete_scores(
+          [decompiled[restart].program for restart in live], inputs,
+          targets, masks, machine.max_steps))
   results = []
   for restart in range(machine.num_restarts):
-    if diverged is not None and diverged[restart]:
+    if restart not in decompiled:
       results.append({
           "restart": restart, "diverged": True, "accuracy": 0.0,
           "halted_accuracy": 0.0, "mean_steps": float(machine.max_steps),
@@ -110,9 +117,6 @@ def evaluate_restarts(machine, inputs, targets, masks, generic_mean_steps,
     accuracy = float(scores.accuracy[restart])
     halted_accuracy = float(scores.halted_accuracy[restart])
     mean_steps = float(scores.mean_steps[restart])
-    decompiled = decompile(machine.controller.controller_weights(restart))
-    discrete_accuracy, discrete_mean_steps = _discrete_score(
-        decompiled.program, inputs, targets, masks, machine.max_steps)
     results.append({
         "restart": restart,
         "diverged": False,
@@ -122,10 +126,10 @@ def evaluate_restarts(machine, inputs, targets, masks, generic_mean_steps,
         "mean_iterations": mean_steps + 1,
         "success": (accuracy == 1.0 and halted_accuracy == 1.0 and
                     mean_steps < generic_mean_steps),
-        "interpretability": decompiled.interpretability,
-        "program": decompiled.text,
-        "discrete_accuracy": discrete_accuracy,
-        "discrete_mean_steps": discrete_mean_steps,
+        "interpretability": decompiled[restart].interpretability,
+        "program": decompiled[restart].text,
+        "discrete_accuracy": float(discrete_accuracy[restart]),
+        "discrete_mean_steps": float(discrete_mean_steps[restart]),
     })
   return results
 

@@ -43,7 +43,9 @@ from tf_anc.training.model import MODEL_SETTINGS, AncModel
 # Settings a resumed run may change (checkpoints.RESUMABLE): also whether
 # and how it searches programs after training, and what it exports.
 RESUMABLE = checkpoints.RESUMABLE + (
-    "program_search_steps", "program_search_examples", "export_all_restarts")
+    "program_search_steps", "program_search_examples",
+    "program_search_proposals", "program_search_proposal_temperature",
+    "export_all_restarts")
 
 
 def resolve(config: TrainingConfig, task: Optional[tasks.Task] = None
@@ -161,6 +163,9 @@ class Trainer:
     # Set once the program search has replaced what it found, so that a
     # finished run started again does not search from its results.
     self.programs_searched = tf.Variable(False, name="programs_searched")
+    # Wall seconds each stage took in this process (results.json's
+    # "seconds"); None for a stage an earlier process did.
+    self.seconds = {"train": None, "program_search": None}
     # [K]: the restarts whose loss or weights became non-finite. They are
     # left out of success, decompiling, the program search and export.
     self.diverged = tf.Variable(tf.zeros([config.restarts], tf.bool),
@@ -271,7 +276,8 @@ class Trainer:
 
   def train(self):
     config = self.config
-    step = self.restore()
+    started = time.perf_counter()
+    step = restored = self.restore()
     self._mark_diverged(step, None)
     last_log, logged_step = time.perf_counter(), step
     with self.writer.as_default():
@@ -296,6 +302,8 @@ class Trainer:
         if step % config.checkpoint_every == 0 or step == config.train_steps:
           self.checkpoints.save(checkpoint_number=step)
     self.writer.flush()
+    if step > restored:
+      self.seconds["train"] = time.perf_counter() - started
 
   def diverged_restarts(self):
     """The restarts whose loss or weights became non-finite, in order."""
@@ -328,7 +336,10 @@ class Trainer:
 
     Each restart searches, from its own seed, from its argmax program when
     that is right on every one of the search's examples (distinct train
-    inputs), else from the program the run compiled. A program right on
+    inputs), else from the program the run compiled. With controller
+    proposals (guided), a second chain per restart starts from its argmax
+    program, right or not, proposing from the restart's controller, and
+    the two chains share the steps. A program right on
     every example and faster there than both the generic program and the
     restart's own soft machine (when that is right there, at the end and
     at halting) replaces the restart, compiled exactly. Done once: the
@@ -344,27 +355,52 @@ class Trainer:
     generic = np.mean(evaluation.generic_steps(self.program, examples[0],
                                                config.max_steps))
     soft = evaluation.soft_scores(self.machine, *examples)
-    found = 0
     self._mark_diverged(int(self.step.numpy()), None)
     diverged = self.diverged.numpy()
-    for restart in range(config.restarts):
-      if diverged[restart]:
-        continue
+    restarts = [restart for restart in range(config.restarts)
+                if not diverged[restart]]
+    guided = config.program_search_proposals == "controller"
+    # One chain per restart, two when guided: each chain's restart, start,
+    # seed, proposals (None: uniform) and the mean steps it must beat.
+    restart_of, starts, seeds, proposals, bounds = [], [], [], [], []
+    for restart in restarts:
       bound = (min(generic, soft.mean_steps[restart]) if soft.right()[restart]
                else generic)
-      start = decompile(
-          self.machine.controller.controller_weights(restart)).program
-      wrong, _ = program_search.score(start, examples, config.max_steps)
-      if wrong:
-        start = self.program
-      result = program_search.anneal(
-          start, examples, config.max_steps,
-          config.program_search_steps, seed=f"{config.seed}/{restart}",
-          faster_than=bound)
-      if result is not None:
-        self.machine.controller.set_controller_weights(
-            compile_program(result.program), restart)
-        found += 1
+      weights = self.machine.controller.controller_weights(restart)
+      argmax = decompile(weights).program
+      wrong, _ = program_search.score(argmax, examples, config.max_steps)
+      chains = [(self.program if wrong else argmax, f"{config.seed}/{restart}",
+                 None)]
+      if guided:
+        # The second chain repairs and speeds up what the gradient found,
+        # right or not, proposing what its controller prefers.
+        chains.append((argmax, f"{config.seed}/{restart}/controller",
+                       program_search.proposal_distributions(
+                           weights,
+                           config.program_search_proposal_temperature)))
+      for start, seed, table in chains:
+        restart_of.append(restart)
+        starts.append(start)
+        seeds.append(seed)
+        proposals.append(table)
+        bounds.append(bound)
+    started = time.perf_counter()
+    found_by_chain = program_search.anneal_many(
+        starts, examples, config.max_steps,
+        # Guided, each restart's two chains share its budget.
+        config.program_search_steps // (2 if guided else 1), seeds, bounds,
+        proposals=proposals if guided else None)
+    self.seconds["program_search"] = time.perf_counter() - started
+    results = {}
+    for restart, result in zip(restart_of, found_by_chain):
+      if result is not None and (restart not in results or
+                                 result.mean_steps <
+                                 results[restart].mean_steps):
+        results[restart] = result
+    for restart, result in results.items():
+      self.machine.controller.set_controller_weights(
+          compile_program(result.program), restart)
+    found = len(results)
     self.log(f"program search: {found} of {config.restarts} restarts "
              f"replaced by a faster program right on "
              f"{len(examples[0])} distinct train inputs")
@@ -374,6 +410,7 @@ class Trainer:
   def evaluate(self):
     """Evaluates every restart; writes summaries and results.json."""
     config = self.config
+    started = time.perf_counter()
     inputs, targets, masks = self.test_data
     split_generic = evaluation.generic_steps(
         self.program, self.test_split[0], config.max_steps)
@@ -418,6 +455,10 @@ class Trainer:
         # True: that restart's argmax program, compiled exactly, is served.
         "exported_argmax_program": bool(exported and exported.argmax_program),
         "exported_generic_program": exported is None,
+        # Wall seconds of this process's training, program search and
+        # evaluation; None for a stage an earlier process did.
+        "seconds": {**self.seconds,
+                    "evaluation": time.perf_counter() - started},
     }
     with open(os.path.join(config.model_dir, "results.json"), "w") as f:
       json.dump(report, f, indent=1)
