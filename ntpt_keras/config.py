@@ -108,6 +108,14 @@ class NtptConfig:
       300, "Training steps per curriculum stage.", lower=1)
   checkpoint_every: int = setting(200)
   log_every: int = setting(100)
+  summary_every: int = setting(
+      250, "Steps between TensorBoard heatmaps of the first "
+      "--imaged_restarts restarts' params (also at the end): a panel per "
+      "param, a row per cell, a column per value.",
+      lower=1)
+  imaged_restarts: int = setting(
+      4, "Restarts whose params are drawn at each summary: the first this "
+      "many (0: none).", lower=0)
   jit_compile: bool = setting(False)
 
 

@@ -28,6 +28,7 @@ import tensorflow as tf
 from ntpt_keras import instances as instances_lib
 from ntpt_keras import evaluation
 from ntpt_keras import export
+from ntpt_keras import summaries
 from ntpt_keras.config import NtptConfig, resolve
 from ntpt_keras.lang import compiler
 from ntpt_keras.lang import source
@@ -36,14 +37,21 @@ from ntpt_keras.model import NeuralProgram
 # math_task.lstm reads its tapes with it from here.
 from ntpt_keras.instances import tfds_split  # pylint: disable=unused-import
 from tf_anc.common import checkpoints
+from tf_anc.common import hparams
 from tf_anc.common import optimizers
 from tf_anc.common import pipeline
+from tf_anc.common import progress
+
+# The run's results in TensorBoard's HParams dashboard (`evaluate`).
+METRICS = ("solved_rate", "test_accuracy")
 
 
 class Trainer:
   """Owns the model, its optimizers, the instances and the checkpoints."""
 
-  def __init__(self, config: NtptConfig, log=print):
+  def __init__(self, config: NtptConfig, log=progress.print_line):
+    """`log`: where the run's lines go (`progress`: with the default, a
+    progress bar on a terminal)."""
     self.config = config = resolve(config)
     self.log = log
     hypers = {"name": None, "values": {}}
@@ -150,25 +158,39 @@ class Trainer:
         self.checkpoints, self.checkpoint, self.step, self.log,
         settings=dataclasses.asdict(self.config))
 
+  def _write_params(self, step: int):
+    summaries.write_params(
+        self.model, range(min(self.config.restarts,
+                              self.config.imaged_restarts)), step, self.log)
+
   def train(self):
     config = self.config
     step = self.restore()
-    started, start_step = time.perf_counter(), step
+    steps = progress.Progress(config.train_steps, step, self.log)
     with self.writer.as_default():
+      if step == 0:
+        hparams.write_settings(config, METRICS)
+      started, start_step = time.perf_counter(), step
       for inputs, outputs in self.batches(step):
         per_restart = self._train_step(inputs, outputs)
         step += 1
         if step % config.log_every == 0 or step == config.train_steps:
           losses = per_restart.numpy()
-          tf.summary.scalar("loss/mean", float(np.mean(losses)), step=step)
-          tf.summary.scalar("loss/best", float(np.min(losses)), step=step)
+          mean, best = float(np.mean(losses)), float(np.min(losses))
+          tf.summary.scalar("loss/mean", mean, step=step)
+          tf.summary.scalar("loss/best", best, step=step)
           for restart, value in enumerate(losses):
             tf.summary.scalar(f"restart_{restart}/loss", float(value),
                               step=step)
           rate = (step - start_step) / (time.perf_counter() - started)
-          self.log(f"step {step}/{config.train_steps} loss mean "
-                   f"{np.mean(losses):.4f} best {np.min(losses):.4f} "
-                   f"({rate:.1f} steps/s)")
+          steps.update(step, f"step {step}/{config.train_steps} loss mean "
+                       f"{mean:.4f} best {best:.4f} ({rate:.1f} steps/s)",
+                       {"loss mean": mean, "loss best": best})
+        else:
+          steps.update(step)
+        # The last step's heatmaps are evaluate's.
+        if step % config.summary_every == 0 and step < config.train_steps:
+          self._write_params(step)
         if step % config.checkpoint_every == 0 or step == config.train_steps:
           self.checkpoints.save(checkpoint_number=step)
     self.writer.flush()
@@ -176,7 +198,10 @@ class Trainer:
   def evaluate(self) -> dict:
     """Scores every restart's discretized program; writes results.json."""
     config = self.config
-    started = time.perf_counter()
+    evaluating = progress.Stage(
+        self.log, "evaluation", f"{config.restarts} restarts on "
+        f"{len(self.train_data)} training and {len(self.test_data)} test "
+        "instances")
     results = self.model.restart_results(self.train_data)
     for result in results:
       result["test_accuracy"] = float(np.mean(evaluation.reproduced(
@@ -214,11 +239,17 @@ class Trainer:
                         step=step)
       tf.summary.text("eval/program", "```\n" + report["program"] + "```",
                       step=step)
+      self._write_params(step)
+      hparams.write_metrics({
+          "solved_rate": report["solved_restarts"] / config.restarts,
+          "test_accuracy": report["test_accuracy"]}, step)
     self.writer.flush()
-    report["evaluation_seconds"] = time.perf_counter() - started
+    report["evaluation_seconds"] = evaluating.seconds()
     os.makedirs(config.model_dir, exist_ok=True)
     with open(os.path.join(config.model_dir, "results.json"), "w") as f:
       json.dump(report, f, indent=1)
+    evaluating.done(f"{report['solved_restarts']} of {config.restarts} "
+                    "restarts solved the training instances")
     return report
 
 
@@ -230,7 +261,7 @@ class Trainer:
         os.path.join(self.config.model_dir, "saved_model"))
 
 
-def train_and_evaluate(config: NtptConfig, log=print) -> dict:
+def train_and_evaluate(config: NtptConfig, log=progress.print_line) -> dict:
   """The whole run: train (resuming), evaluate, export; returns the report."""
   trainer = Trainer(config, log=log)
   trainer.train()

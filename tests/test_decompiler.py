@@ -132,3 +132,19 @@ def test_the_decompiled_program_starts_where_the_learned_one_does():
   assert discrete.memory == [0] * 7 + [3, 0, 0]
   assert discrete.steps == int(soft["steps"][0])
   assert np.argmax(soft["memory"][0], axis=-1).tolist() == discrete.memory
+
+
+def test_every_row_has_its_most_likely_statement_reachable_or_not():
+  _, weights = compiled("listk")
+  statements = decompile(weights).statements
+  assert len(statements) == weights.memory_size
+  assert statements[3] == "k = DEC(k);"
+  assert statements[-1] == "STOP();"  # past the program's end
+
+
+def test_the_code_is_the_text_without_its_probabilities():
+  program, weights = compiled("access")
+  assert decompile(weights).code == (
+      "var v = 0;", "var const_0 = 0;", "0: v = READ(const_0);",
+      "1: v = INC(v);", "2: v = READ(v);", "3: WRITE(const_0, v);",
+      "4: STOP();")

@@ -15,6 +15,7 @@ from tf_anc.training import sweep_trials
 from tf_anc.training import trainer
 from tf_anc.training.config import TrainingConfig
 from tf_anc.training.trainer import train_and_evaluate
+from tests.test_plots import png_width
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -57,7 +58,29 @@ def test_table1_markdown_puts_ours_beside_the_papers():
   assert ("| access | biased | 2 | 6.00 / 6 | 4.00 / 4 | 1 | 4 "
           "| 50% [9%-91%] / 37% | 0 | 1, 4.00 | - |") in text
   assert "10.00 (no success) / 6" in text
-  assert table1.svg_bars(rows).startswith("<svg")
+
+
+def made_up_rows():
+  """Table 1 rows: a success, a task no restart succeeded at, and a task
+  the paper does not have."""
+  return [task_runs.summarize("access", report([True, False], [4, 6])),
+          task_runs.summarize("swap", report([False], [10])),
+          task_runs.summarize("mytask", report([True], [3]))]
+
+
+def test_table1_figure_is_a_png_at_least_800_pixels_wide(tmp_path):
+  path = tmp_path / "table1.png"
+  table1.figure(made_up_rows(), str(path))
+  assert png_width(path) >= 800
+
+
+def test_table1_figure_draws_rows_run_by_several_methods(tmp_path):
+  rows = [{**row, "methods": {"gradient": row, "search": {
+      **row, **task_runs.summarize(row["task"], report([True], [5]))}}}
+          for row in made_up_rows()]
+  path = tmp_path / "table1.png"
+  table1.figure(rows, str(path))
+  assert png_width(path) >= 800
 
 
 def test_the_export_check_runs_the_served_model_on_fresh_samples(tmp_path):
@@ -120,6 +143,22 @@ def test_a_finished_run_with_the_settings_asked_is_read_back(finished_access):
                                    SEARCHED, ["--seed=7"])
   # The fixture's own made-up program: nothing was trained.
   assert report_read["restarts"][0]["program"] == "program 0"
+
+
+def test_a_run_finished_before_a_setting_existed_is_read_back_at_its_default(
+    finished_access):
+  path = os.path.join(finished_access, "results.json")
+  with open(path) as f:
+    older = json.load(f)
+  del older["config"]["program_search_proposals"]
+  with open(path, "w") as f:
+    json.dump(older, f)
+  assert task_runs.run_task("access", 1, finished_access, None, SEARCHED,
+                            ["--seed=7"])["restarts"]
+  with pytest.raises(cli.UsageError, match=r"program_search_proposals None "
+                                           r"there, controller now"):
+    task_runs.run_task("access", 1, finished_access, None, SEARCHED,
+                       ["--seed=7", "--program_search_proposals=controller"])
 
 
 def test_a_finished_run_with_other_settings_is_refused(finished_access):
@@ -204,9 +243,11 @@ def test_methods_share_the_gradients_training_time(tmp_path, monkeypatch):
   assert calls == [
       ("gradient", ["--seed=3", "--program_search_steps=0"], None),
       ("search", ["--seed=3", "--program_search_steps=1234",
-                  "--train_steps=0"], None),
+                  "--program_search_proposals=uniform", "--train_steps=0"],
+       None),
       # Both and guided go on from a copy of the gradient's training.
-      ("both", ["--seed=3", "--program_search_steps=1234"], ["ckpt-1"]),
+      ("both", ["--seed=3", "--program_search_steps=1234",
+                "--program_search_proposals=uniform"], ["ckpt-1"]),
       ("guided", ["--seed=3", "--program_search_steps=1234",
                   "--program_search_proposals=controller"], ["ckpt-1"])]
   assert {method: report["wall_seconds"]

@@ -14,11 +14,13 @@ from ntpt_keras import library
 from ntpt_keras.instances import from_arrays
 from ntpt_keras.lifelong import baselines
 from ntpt_keras.lifelong import learners
+from ntpt_keras.lifelong import report as report_lib
 from ntpt_keras.lifelong import trainer as trainer_lib
 from ntpt_keras.lifelong.config import LifelongConfig
 from ntpt_keras.lifelong.schedule import Schedule
 from tf_anc.common import checkpoints
 from tf_anc_datasets import grids2x2
+from tests.test_plots import png_width
 from tests.variables import assert_same_variables
 from tests.variables import assert_restores_every_variable
 
@@ -268,8 +270,18 @@ def test_the_figure_7_table_and_the_plot_are_written(lifelong_run):
   with open(os.path.join(config.model_dir, "figure7.md")) as f:
     table = f.read()
   assert "| NTPT |" in table and "(87%)" in table and "(98%)" in table
-  with open(os.path.join(config.model_dir, "figure6.svg")) as f:
-    assert f.read().count("<polyline") == 5 * len(TWO_TASKS)
+  assert png_width(os.path.join(config.model_dir, "figure6.png")) >= 800
+
+
+def test_figure6_is_a_png_at_least_800_pixels_wide(tmp_path):
+  made_up = {"tasks": list(TWO_TASKS),
+             "schedule": {TWO_TASKS[0]: [0, 160], TWO_TASKS[1]: [160, 320]},
+             "curves": {learner: {task: [[0, 0.1], [160, 0.5], [320, 0.9]]
+                                  for task in TWO_TASKS}
+                        for learner in ("ntpt", "pnn")}}
+  path = tmp_path / "figure6.png"
+  report_lib.figure(made_up, str(path))
+  assert png_width(path) >= 800
 
 
 def test_accuracies_are_logged_to_tensorboard(lifelong_run):

@@ -24,6 +24,7 @@ from tf_anc.common import cli
 from tf_anc_datasets import digits as digits_lib
 from tf_anc_datasets import math_tapes
 from tf_anc_datasets import offline
+from tests.test_plots import png_width
 
 # The loop of the paper's Figure 4b: L0: MOVE R0 = READ(net_0);
 # L1: R1 = APPLY(R1, R0, R2); L2: MOVE R2 = READ(net_1); return R1.
@@ -386,8 +387,8 @@ def test_figure8_tabulates_every_model_at_every_length():
 
 def test_figure8_plots_a_panel_per_variant(tmp_path):
   path = tmp_path / "figure8.png"
-  assert curves.plot(FIGURE, str(path))
-  assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+  curves.plot(FIGURE, str(path))
+  assert png_width(path) >= 800
 
 
 def test_figure8_without_a_math_run_says_which_command_makes_one(tmp_path):

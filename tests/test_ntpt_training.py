@@ -4,13 +4,18 @@ import json
 import os
 
 import numpy as np
+import pytest
+import tensorflow as tf
+from tensorboard.plugins.hparams import plugin_data_pb2
 
+from ntpt_keras import summaries
 from ntpt_keras import training
 from ntpt_keras.config import Curriculum, NtptConfig
 from ntpt_keras.lang import compiler
 from ntpt_keras.lang import listing
 from ntpt_keras.library import NeuralLibrary
 from ntpt_keras.model import NeuralProgram
+from tests.events import summaries_of
 from tests.variables import assert_same_variables
 from tests.variables import assert_restores_every_variable
 
@@ -25,12 +30,21 @@ def _turing_invert(model_dir, **overrides):
                     model_dir=str(model_dir), **overrides)
 
 
-def test_turing_invert_is_solved_and_reported(tmp_path):
-  report = training.train_and_evaluate(
-      _turing_invert(tmp_path, restarts=6, train_steps=300), log=lambda _: None)
+@pytest.fixture(scope="module", name="invert_run")
+def _invert_run(tmp_path_factory):
+  """Turing invert trained and evaluated: (its trainer, the report)."""
+  trainer = training.Trainer(_turing_invert(
+      tmp_path_factory.mktemp("invert"), restarts=6, train_steps=300),
+      log=lambda _: None)
+  trainer.train()
+  return trainer, trainer.evaluate()
+
+
+def test_turing_invert_is_solved_and_reported(invert_run):
+  trainer, report = invert_run
   assert report["solved_restarts"] >= 1
   assert report["test_accuracy"] == 1.0
-  with open(tmp_path / "results.json") as f:
+  with open(os.path.join(trainer.config.model_dir, "results.json")) as f:
     written = json.load(f)
   assert {"restarts", "solved_restarts", "test_accuracy", "program",
           "params"} <= set(written)
@@ -39,6 +53,38 @@ def test_turing_invert_is_solved_and_reported(tmp_path):
   params = written["params"]
   assert [params["write"][1][0], params["write"][1][1]] == [1, 0]
   assert "write = " in written["program"]
+
+
+def test_every_ntpt_run_writes_hparams(invert_run):
+  trainer, report = invert_run
+  found = summaries_of(trainer.config.model_dir)
+  (_, start), = found["_hparams_/session_start_info"]
+  hparams = plugin_data_pb2.HParamsPluginData.FromString(
+      start.metadata.plugin_data.content).session_start_info.hparams
+  assert hparams["restarts"].number_value == 6
+  assert hparams["model_file"].string_value.endswith("turing.py")
+  (_, accuracy), = found["hparams/test_accuracy"]
+  assert tf.make_ndarray(accuracy.tensor) == report["test_accuracy"]
+  assert "hparams/solved_rate" in found
+
+
+def test_an_ntpt_run_draws_its_params_at_every_summary_interval(invert_run):
+  trainer, _ = invert_run  # 300 steps, a summary every 250, 4 drawn
+  found = summaries_of(trainer.config.model_dir)
+  for restart in range(4):
+    assert [step for step, _ in found[f"restart_{restart}/params"]] == [
+        250, 300]
+  assert "restart_4/params" not in found
+
+
+def test_param_heatmaps_have_a_row_per_cell_and_a_column_per_value(
+    invert_run):
+  trainer, _ = invert_run
+  write, _, new_state = summaries.param_panels(trainer.model, 1)
+  assert (write.title, new_state.title) == ("write", "newState")
+  assert write.row_labels[:2] == ["write[0,0]", "write[0,1]"]
+  assert list(write.column_labels) == ["0", "1", "2"]
+  assert new_state.probabilities.shape == (6, 2)
 
 
 def test_a_killed_run_resumes_from_its_last_checkpoint(tmp_path):
@@ -159,6 +205,10 @@ def _maze(tmp_path, run, **overrides):
   return NtptConfig(**{**values, **overrides})
 
 
+# 30 s: out of the default run (pytest -m slow). The default run trains from
+# a tfds dataset in tests/test_ntpt_cli.py (grids2x2) and generates the
+# sign grids in tests/test_sign_grids_dataset.py.
+@pytest.mark.slow
 def test_the_maze_trains_from_the_sign_grid_dataset(tmp_path):
   trainer = training.Trainer(_maze(tmp_path, "run"), log=lambda _: None)
   trainer.train()

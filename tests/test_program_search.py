@@ -2,6 +2,7 @@
 
 import dataclasses
 import os
+import re
 
 import numpy as np
 import pytest
@@ -125,6 +126,20 @@ def test_a_run_checkpointed_before_the_program_search_resumes_with_it(
   assert trainer.restore() == config.train_steps
   assert not trainer.programs_searched.numpy()
 
+
+
+def test_the_search_and_the_evaluation_are_stages_with_their_seconds(
+    searched):
+  _, _, lines = searched
+  stages = [line for line in lines if not line.startswith("step ")]
+  assert stages[0] == ("program search: 2 chains of 2000 annealing steps "
+                       "on 20 distinct train inputs...")
+  assert re.fullmatch(r"program search: 2 of 2 restarts replaced by a "
+                      r"faster program right on 20 distinct train inputs "
+                      r"\(\d+\.\d s\)", stages[1])
+  assert stages[2] == "evaluation: 2 restarts on 200 test examples..."
+  assert re.fullmatch(r"evaluation: 2 of 2 restarts succeeded \(\d+\.\d s\)",
+                      stages[3])
 
 
 def test_results_say_how_long_each_stage_took(searched):

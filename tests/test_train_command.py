@@ -7,6 +7,9 @@ import re
 import pytest
 
 from tests.test_cli import REPO, assert_usage_error, tool
+from tf_anc import lang
+from tf_anc.lang.compiler import compile_program
+from tf_anc.lang.decompiler import decompile
 
 DATA = os.path.join(REPO, "ntpt_keras", "models", "instances")
 CIRCUIT = [f"--model_file={REPO}/ntpt_keras/models/circuit.py",
@@ -144,9 +147,17 @@ TINY_USER = [f"--program={EXAMPLES}/multiply.anc",
              "--test_examples=10"]
 
 
-def test_inputs_file_trains_the_program_on_its_own_results(tmp_path):
-  result = tool("train", *TINY_USER, f"--model_dir={tmp_path}")
+@pytest.fixture(scope="module", name="user_run")
+def _user_run(tmp_path_factory):
+  """A user's program trained on its inputs: (model_dir, the command)."""
+  model_dir = tmp_path_factory.mktemp("user_run")
+  result = tool("train", *TINY_USER, f"--model_dir={model_dir}")
   assert result.returncode == 0, result.stderr
+  return model_dir, result
+
+
+def test_inputs_file_trains_the_program_on_its_own_results(user_run):
+  tmp_path, result = user_run
   assert "multiply_inputs: " in result.stdout
   assert "soft start: sharpness" in result.stdout
   with open(tmp_path / "results.json") as f:
@@ -157,6 +168,34 @@ def test_inputs_file_trains_the_program_on_its_own_results(tmp_path):
   assert report["config"]["inputs_file"].endswith("multiply_inputs.json")
   assert report["config"]["memory_size"] == 10
   assert os.path.isdir(tmp_path / "saved_model" / "1")
+
+
+def test_the_cli_prints_the_learned_program_beside_the_users(user_run):
+  _, result = user_run
+  lines = result.stdout.splitlines()
+  header = next(i for i, line in enumerate(lines)
+                if line.startswith("given (multiply.anc)"))
+  assert lines[header].split() == ["given", "(multiply.anc)", "learned",
+                                   "(restart", "0)"]
+  end = next(i for i, line in enumerate(lines)
+             if line.startswith("lines changed: "))
+  width = len(lines[header + 1].split()[0])  # the left column's ruler
+  rows = lines[header + 2:end]
+  given = decompile(compile_program(lang.load_program(
+      os.path.join(EXAMPLES, "multiply.anc"), 10))).code
+  assert [row[:width].rstrip() for row in rows
+          if row[:width].strip()] == list(given)
+  assert all(row[width + 1] in " |<>" for row in rows)
+  learned = [row[width + 3:] for row in rows if row[width + 3:]]
+  assert all(re.fullmatch(r"var \w+ = \d+;|# Execution starts at line "
+                          r"\d+\.|\d+: .+;", line) for line in learned)
+
+
+def test_tensorflows_start_up_logs_are_hidden_by_default(user_run):
+  _, result = user_run
+  for chatter in ("I0000", "W0000", "E0000", "oneDNN", "cuda",
+                  "absl::InitializeLog"):
+    assert chatter not in result.stderr
 
 
 def test_a_program_that_misses_a_shipped_tasks_targets_is_refused(tmp_path):

@@ -11,15 +11,18 @@ import time
 import numpy as np
 import pytest
 import tensorflow as tf
+from tensorboard.plugins.hparams import plugin_data_pb2
 
 from tf_anc import lang
 from tf_anc import reference
 from tf_anc.lang.compiler import compile_program
 from tf_anc.machine import fused
 from tf_anc.training import evaluation
+from tf_anc.training import summaries
 from tf_anc.training.config import LossWeights, TrainingConfig
 from tf_anc.training.trainer import Trainer, resolve
 from tf_anc.training.trainer import train_and_evaluate
+from tests.events import summaries_of
 from tests.variables import assert_same_variables
 from tests.variables import assert_restores_every_variable
 
@@ -45,7 +48,8 @@ def access_config(model_dir, data_dir, **overrides):
 @pytest.fixture(scope="module", name="trained")
 def _trained(tmp_path_factory, data_dir):
   model_dir = tmp_path_factory.mktemp("run")
-  config = access_config(model_dir, data_dir, export_all_restarts=True)
+  config = access_config(model_dir, data_dir, export_all_restarts=True,
+                         summary_every=3)
   report = train_and_evaluate(config, log=lambda line: None)
   return model_dir, report
 
@@ -143,16 +147,54 @@ def test_results_json_reports_every_restart(trained):
 def test_tensorboard_events_hold_losses_evaluation_images_and_programs(
     trained):
   model_dir, _ = trained
-  tags = set()
-  for name in os.listdir(model_dir):
-    if name.startswith("events.out.tfevents"):
-      for event in tf.compat.v1.train.summary_iterator(
-          str(model_dir / name)):
-        tags.update(value.tag for value in event.summary.value)
   assert {"loss/total", "loss/correctness", "loss/confidence",
           "loss/efficiency", "loss/halting", "eval/success_count",
           "restart_0/accuracy", "restart_0/mean_steps",
-          "restart_1/controller/instruction", "restart_0/program"} <= tags
+          "restart_1/controller", "restart_0/program",
+          "program/learned_beside_given"} <= set(summaries_of(model_dir))
+
+
+def test_a_run_writes_labelled_heatmaps_at_every_summary_interval(trained):
+  model_dir, _ = trained  # 6 steps, a summary every 3
+  found = summaries_of(model_dir)
+  for restart in (0, 1):
+    images = found[f"restart_{restart}/controller"]
+    assert [step for step, _ in images] == [3, 6]
+    for _, value in images:
+      width, height, png = value.tensor.string_val
+      assert int(width) >= 300 and png.startswith(b"\x89PNG")
+    assert [step for step, _ in found[f"restart_{restart}/accuracy"]] == [
+        3, 6]
+
+
+def test_controller_heatmaps_label_rows_with_their_lines_and_registers():
+  weights = compile_program(lang.load_program(
+      os.path.join(REPO, "programs", "access.anc"), 10))
+  instruction, first, _, output = summaries.controller_panels(weights)
+  assert instruction.row_labels[:3] == [
+      "0: v = READ(const_0);", "1: v = INC(v);", "2: v = READ(v);"]
+  assert list(instruction.column_labels) == [
+      "STOP", "ZERO", "INC", "ADD", "SUB", "DEC", "MIN", "MAX", "READ",
+      "WRITE", "JEZ"]
+  assert list(first.column_labels) == list(weights.register_names)
+  assert output.probabilities.shape == (10, len(weights.register_names))
+  np.testing.assert_allclose(output.probabilities.sum(axis=1), 1.0,
+                             rtol=1e-5)
+
+
+def test_every_run_writes_hparams(trained):
+  model_dir, report = trained
+  found = summaries_of(model_dir)
+  (_, start), = found["_hparams_/session_start_info"]
+  hparams = plugin_data_pb2.HParamsPluginData.FromString(
+      start.metadata.plugin_data.content).session_start_info.hparams
+  assert hparams["learning_rate"].number_value == pytest.approx(0.1)
+  assert hparams["task"].string_value == "access"
+  assert hparams["loss_weights.correctness"].number_value == 10.0
+  (_, rate), = found["hparams/success_rate"]
+  assert tf.make_ndarray(rate.tensor) == report["success_rate"]
+  assert {"hparams/best_accuracy", "hparams/best_mean_iterations"} <= set(
+      found)
 
 
 MEMORIES = np.random.default_rng(0).integers(0, 10, [6, 10])

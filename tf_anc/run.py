@@ -37,6 +37,7 @@ _DISCRETE = flags.DEFINE_bool(
 
 def _run_soft(program, memories):
   # Imported here: TensorFlow takes seconds to load and --discrete needs none.
+  cli.import_tensorflow()
   from tf_anc.machine import SoftMachine  # pylint: disable=g-import-not-at-top
   machine = SoftMachine.from_weights(
       compile_program(program, _SHARPNESS.value), _MAX_STEPS.value,

@@ -4,7 +4,7 @@
       ──▶ learners: NTPT (programs over a shared neural library) and the
           neural baselines (indep., PNN, MTNN-1, MTNN-2)
       ──▶ accuracy curves (TensorBoard), report: results.json, figure7.md,
-          figure6.svg; NTPT's models as SavedModels
+          figure6.png; NTPT's models as SavedModels
 
 Run it with `python -m tf_anc.train --flagfile=configs/ntpt/lifelong.flags`.
 """

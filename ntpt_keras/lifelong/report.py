@@ -2,13 +2,16 @@
 
 `write(report, directory)` writes `results.json`, `figure7.md` (the final
 accuracy of every learner on every task beside the paper's Figure 7) and
-`figure6.svg` (accuracy over the lifetime, one panel per task, the task's
-presentation window shaded, like the paper's Figure 6).
+`figure6.png` (accuracy over the lifetime, one panel per task, the task's
+presentation window shaded, like the paper's Figure 6; the `plots` extra
+draws it).
 """
 
 import json
 import os
 from typing import Dict
+
+from tf_anc.common import plots
 
 # The paper's Figure 7: final accuracy (%) per learner and task.
 PAPER_FINAL_ACCURACY = {
@@ -23,8 +26,6 @@ PAPER_TASKS = ("add2x2_top", "add2x2_left", "add2x2_bottom", "add2x2_right",
                "apply2x2_right")
 LABELS = {"ntpt": "NTPT", "indep": "indep.", "pnn": "PNN",
           "mtnn1": "MTNN-1", "mtnn2": "MTNN-2"}
-COLORS = {"ntpt": "#d62728", "indep": "#7f7f7f", "pnn": "#2ca02c",
-          "mtnn1": "#9467bd", "mtnn2": "#1f77b4"}
 
 
 def paper_accuracy(learner: str, task: str):
@@ -81,58 +82,36 @@ def _test_size(report: dict) -> str:
   return f"{sizes.pop():,}" if len(sizes) == 1 else "all"
 
 
-def svg(report: dict) -> str:
-  """Accuracy over training, one panel per task (like Figure 6)."""
+def figure(report: dict, path: str) -> None:
+  """Figure 6 as a PNG at `path`: every learner's accuracy on each task over
+  the lifetime, a panel per task, shaded while the task is presented."""
   tasks = report["tasks"]
-  columns = 4
+  columns = min(4, len(tasks))
+  colors = plots.series_colors(report["curves"])
   rows = (len(tasks) + columns - 1) // columns
-  panel_width, panel_height, margin = 260, 170, 40
-  width = columns * (panel_width + margin) + margin
-  height = rows * (panel_height + 2 * margin) + 60
-  total = max(report["examples_trained"], 1)
-  parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" '
-           f'height="{height}" font-family="sans-serif" font-size="11">',
-           f'<rect width="{width}" height="{height}" fill="white"/>']
-  for number, task in enumerate(tasks):
-    left = margin + (number % columns) * (panel_width + margin)
-    top = margin + (number // columns) * (panel_height + 2 * margin)
-
-    def x(examples, left=left):
-      return left + panel_width * examples / total
-
-    def y(accuracy, top=top):
-      return top + panel_height * (1 - accuracy)
-
-    first, last = report["schedule"][task]
-    parts.append(f'<rect x="{x(first):.1f}" y="{top}" '
-                 f'width="{x(last) - x(first):.1f}" height="{panel_height}" '
-                 'fill="#eeeeee"/>')
-    parts.append(f'<rect x="{left}" y="{top}" width="{panel_width}" '
-                 f'height="{panel_height}" fill="none" stroke="black"/>')
-    parts.append(f'<text x="{left}" y="{top - 6}">{task}</text>')
-    for tick in (0.0, 0.5, 1.0):
-      parts.append(f'<text x="{left - 4}" y="{y(tick) + 4:.1f}" '
-                   f'text-anchor="end">{tick:.1f}</text>')
-    parts.append(f'<text x="{left + panel_width}" '
-                 f'y="{top + panel_height + 14}" text-anchor="end">'
-                 f'{total // 1000}k examples</text>')
-    for learner, curves in report["curves"].items():
-      points = " ".join(f"{x(e):.1f},{y(a):.1f}" for e, a in curves[task])
-      parts.append(f'<polyline points="{points}" fill="none" '
-                   f'stroke="{COLORS.get(learner, "black")}" '
-                   f'stroke-width="{2 if learner == "ntpt" else 1}"/>')
-  legend_top = height - 24
-  for number, learner in enumerate(report["curves"]):
-    left = margin + number * 110
-    parts.append(f'<line x1="{left}" y1="{legend_top}" x2="{left + 20}" '
-                 f'y2="{legend_top}" stroke="{COLORS.get(learner, "black")}" '
-                 'stroke-width="2"/>')
-    parts.append(f'<text x="{left + 26}" y="{legend_top + 4}">'
-                 f'{LABELS.get(learner, learner)}</text>')
-  parts.append(f'<text x="{margin + 5 * 110}" y="{legend_top + 4}">'
-               'shaded: the task is presented</text>')
-  parts.append("</svg>")
-  return "\n".join(parts) + "\n"
+  with plots.figure(path, rows=rows, columns=columns, panel_size=(3.2, 2.6),
+                    sharey=True) as (fig, axes):
+    for axis, task in zip(axes.flat, tasks):
+      first, last = report["schedule"][task]
+      axis.axvspan(first / 1000, last / 1000, color="#eeeeee",
+                   label="task presented")
+      for learner, curves in report["curves"].items():
+        examples, accuracies = zip(*curves[task])
+        # NTPT, the paper's learner, stands out from the baselines.
+        axis.plot([e / 1000 for e in examples],
+                  [100 * a for a in accuracies], color=colors[learner],
+                  linewidth=2.5 if learner == "ntpt" else 1.5,
+                  label=LABELS.get(learner, learner))
+      axis.set_title(task)
+      axis.set_ylim(0, 101)
+    for axis in axes.flat[len(tasks):]:  # the last row's spare panels
+      axis.set_visible(False)
+    fig.supxlabel("training examples (thousands)")
+    fig.supylabel("accuracy (%)")
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside right center")
+    fig.suptitle(f"Accuracy over the lifetime, {len(tasks)} tasks in turn "
+                 "(the paper's Figure 6)")
 
 
 def write(report: dict, directory: str) -> None:
@@ -141,5 +120,5 @@ def write(report: dict, directory: str) -> None:
     json.dump(report, f, indent=1)
   with open(os.path.join(directory, "figure7.md"), "w") as f:
     f.write(table(report))
-  with open(os.path.join(directory, "figure6.svg"), "w") as f:
-    f.write(svg(report))
+  plots.draw_if_installed(figure, report,
+                          os.path.join(directory, "figure6.png"))

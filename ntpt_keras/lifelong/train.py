@@ -7,10 +7,11 @@ grids in turn (`ntpt_keras.lifelong`),
   python -m tf_anc.train --flagfile=configs/ntpt/lifelong.flags
 
 and writes TensorBoard curves, `results.json` (digit_source, final_accuracy
-of every learner on every task), `figure7.md`, `figure6.svg` and NTPT's
+of every learner on every task), `figure7.md`, `figure6.png` and NTPT's
 model of every task as a SavedModel.
 """
 
+import os
 import sys
 
 from absl import flags
@@ -53,6 +54,8 @@ def main(lifelong_flags: Flags):
   # Without the NTPT learner nothing is exported.
   listed = (f"SavedModels: {', '.join(saved_models.values())}, "
             if saved_models else "")
-  print(f"results: {config.model_dir}/results.json, plot: "
-        f"{config.model_dir}/figure6.svg, {listed}TensorBoard: "
-        f"tensorboard --logdir {config.model_dir}")
+  # Without matplotlib there is no plot (report.write said so).
+  plot = f"{config.model_dir}/figure6.png"
+  plotted = f"plot: {plot}, " if os.path.exists(plot) else ""
+  print(f"results: {config.model_dir}/results.json, {plotted}{listed}"
+        f"TensorBoard: tensorboard --logdir {config.model_dir}")

@@ -16,7 +16,7 @@ At the end, `evaluate` measures the final accuracy on the whole test splits
 and writes `results.json` (`digit_source`, `final_accuracy: {learner:
 {task: accuracy}}`, the curves, reverse transfer, NTPT's learned programs),
 the table beside the paper's Figure 7 (`figure7.md`) and the curves like
-its Figure 6 (`figure6.svg`, `lifelong.report`); `export` writes NTPT's
+its Figure 6 (`figure6.png`, `lifelong.report`); `export` writes NTPT's
 model of each task as a SavedModel, the next numeric version under
 `saved_model/<task>` (`saved_model/<task>/1` the first time), the layout
 TF Serving's `--model_base_path` expects, and NTPT's networks as a neural
@@ -41,8 +41,10 @@ from ntpt_keras.lifelong.config import LifelongConfig, resolve
 from ntpt_keras.lifelong.schedule import Schedule
 from ntpt_keras.library import NeuralLibrary
 from tf_anc.common import checkpoints
+from tf_anc.common import hparams
 from tf_anc.common import optimizers
 from tf_anc.common import pipeline
+from tf_anc.common import progress
 
 _CHUNK = 1000  # test grids per prediction call
 _CURVES = "curves.json"
@@ -53,6 +55,9 @@ LIBRARY = "library"  # NTPT's networks at the end, under model_dir
 # the schedule of every step depends on it.
 RESUMABLE = checkpoints.RESUMABLE + ("eval_every", "eval_examples", "export",
                                      "command")
+# Each learner's result in TensorBoard's HParams dashboard, a row per
+# learner (`evaluate`): its final accuracy, the mean over the tasks.
+METRICS = ("final_accuracy",)
 
 
 def load_task(task: str, split: str, digit_source: str, data_dir=None,
@@ -102,7 +107,9 @@ def make_learner(name: str, tasks, config: LifelongConfig):
 class LifelongTrainer:
   """Owns the learners, their optimizers, the data and the checkpoints."""
 
-  def __init__(self, config: LifelongConfig, log=print):
+  def __init__(self, config: LifelongConfig, log=progress.print_line):
+    """`log`: where the run's lines go (`progress`: with the default, a
+    progress bar on a terminal)."""
     from tf_anc_datasets import digits  # pylint: disable=g-import-not-at-top
     from tf_anc_datasets import grids2x2  # pylint: disable=g-import-not-at-top
     self.config = config = resolve(config)
@@ -316,10 +323,15 @@ class LifelongTrainer:
     step = self.restore()
     total = self.schedule.num_steps
     eval_steps = max(1, config.eval_every // config.batch_size)
-    started, start_step = time.perf_counter(), step
+    steps = progress.Progress(total, step, self.log)
     losses = {learner.name: [] for learner in self.learners}
     if step == 0:
+      for learner in self.learners:
+        with self.writers[learner.name].as_default():
+          hparams.write_settings({**dataclasses.asdict(config),
+                                  "learner": learner.name}, METRICS)
       self._measure(0)
+    started, start_step = time.perf_counter(), step
     for features in self.batches(step):
       task = int(features["task"][0])
       batch = _learner_batch(features, self.tasks[task])
@@ -341,9 +353,12 @@ class LifelongTrainer:
             time.perf_counter() - started)
         mean_losses = ", ".join(f"{name} {mean:.3f}"
                                 for name, mean in means.items())
-        self.log(f"step {step}/{total} ({examples} examples, {rate:.0f} "
-                 f"examples/s); loss {mean_losses}")
+        steps.update(step, f"step {step}/{total} ({examples} examples, "
+                     f"{rate:.0f} examples/s); loss {mean_losses}",
+                     {f"loss {name}": mean for name, mean in means.items()})
         losses = {name: [] for name in losses}
+      else:
+        steps.update(step)
       if step % config.checkpoint_every == 0 or step == total:
         self._save(step)
     for writer in [*self.writers.values(), self.schedule_writer]:
@@ -354,10 +369,20 @@ class LifelongTrainer:
   def evaluate(self) -> dict:
     """Final accuracies on the whole test splits; writes the results."""
     config = self.config
+    evaluating = progress.Stage(
+        self.log, "evaluation", f"{len(self.learners)} learners on "
+        f"{len(self.tasks)} tasks' test grids")
     self.choose()
     final = {learner.name: {task: self.accuracy(learner, number)
                             for number, task in enumerate(self.tasks)}
              for learner in self.learners}
+    examples = int(self.step.numpy()) * config.batch_size
+    for name, accuracies in final.items():
+      with self.writers[name].as_default():
+        hparams.write_metrics(
+            {"final_accuracy": float(np.mean(list(accuracies.values())))},
+            examples)
+      self.writers[name].flush()
     report = {
         "digit_source": self.digit_source,
         "tasks": list(self.tasks),
@@ -366,7 +391,7 @@ class LifelongTrainer:
                            zip(self.tasks, self.train_data)},
         "test_examples": {task: len(arrays["answer"]) for task, arrays in
                           zip(self.tasks, self.test_data)},
-        "examples_trained": int(self.step.numpy()) * config.batch_size,
+        "examples_trained": examples,
         "final_accuracy": final,
         "schedule": {task: list(self.schedule.presented(number))
                      for number, task in enumerate(self.tasks)},
@@ -382,6 +407,9 @@ class LifelongTrainer:
           task: model.discretize(int(chosen.numpy())) for task, model, chosen
           in zip(self.tasks, ntpt.models, ntpt.chosen)}
     report_lib.write(report, config.model_dir)
+    evaluating.done("final accuracy " + ", ".join(
+        f"{name} {np.mean(list(accuracies.values())):.3f}"
+        for name, accuracies in final.items()) + " (mean over the tasks)")
     return report
 
   def export(self) -> Dict[str, str]:
@@ -444,7 +472,8 @@ def _batch(arrays, task: str, indices) -> Dict[str, tf.Tensor]:
                          for name in _batch_signature(task)}, task)
 
 
-def train_and_evaluate(config: LifelongConfig, log=print) -> dict:
+def train_and_evaluate(config: LifelongConfig,
+                       log=progress.print_line) -> dict:
   """The whole experiment: train (resuming), evaluate, export."""
   trainer = LifelongTrainer(config, log=log)
   trainer.train()

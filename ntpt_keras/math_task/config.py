@@ -67,7 +67,12 @@ class MathConfig:
       0.75, "A restart has converged once its program answers this share "
       "of the validation tapes.", above=0.0, upper=1.0)
   eval_every: int = setting(
-      100, "Training steps between validation measurements.", lower=1)
+      100, "Training steps between validation measurements (and "
+      "TensorBoard heatmaps of the first --imaged_restarts restarts' "
+      "params).", lower=1)
+  imaged_restarts: int = setting(
+      4, "Restarts whose params are drawn at each validation measurement: "
+      "the first this many (0: none).", lower=0)
   # tf_anc.common.population.
   population: bool = setting(
       False, "Train the restarts as a population: every "

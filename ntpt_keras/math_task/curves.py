@@ -1,11 +1,13 @@
 """Figure 8's curves: accuracy against expression length, as JSON, a table
-and a plot (`python -m ntpt_keras.math_task.figure8` makes them)."""
+and a plot (`python -m ntpt_keras.math_task.figure8` makes them; the
+`plots` extra draws the plot)."""
 
 import dataclasses
 import json
 import os
 
 from tf_anc.common import cli
+from tf_anc.common import plots
 
 # The curve of the paper's bound for a right program, drawn dashed.
 BOUND = "net_0 accuracy ^ digits"
@@ -58,27 +60,24 @@ def markdown(figure: dict) -> str:
   return "\n\n".join(parts) + "\n"
 
 
-def plot(figure: dict, path: str) -> bool:
-  """Writes the panels with matplotlib; False if it is not installed."""
-  try:
-    import matplotlib  # pylint: disable=g-import-not-at-top
-  except ImportError:
-    return False
-  matplotlib.use("Agg")
-  from matplotlib import pyplot  # pylint: disable=g-import-not-at-top
-  panels, axes = pyplot.subplots(1, len(figure), figsize=(
-      5 * len(figure), 4), squeeze=False)
-  for axis, (variant, curves) in zip(axes[0], figure.items()):
-    for model, curve in curves.items():
-      lengths = sorted(int(n) for n in curve)
-      axis.plot(lengths, [100 * curve[str(n)] for n in lengths],
-                marker=None if model == BOUND else "o",
-                linestyle="--" if model == BOUND else "-", label=model)
-    axis.set_title(f"MATH, {variant}")
-    axis.set_xlabel("digits in expression")
-    axis.set_ylabel("accuracy (%)")
-    axis.set_ylim(0, 101)
-    axis.legend()
-  panels.tight_layout()
-  panels.savefig(path)
-  return True
+def plot(figure: dict, path: str) -> None:
+  """Writes the panels, one per variant, as a PNG at `path`."""
+  models = list(dict.fromkeys(model for curves in figure.values()
+                              for model in curves))
+  colors = plots.series_colors(models)
+  with plots.figure(path, columns=len(figure)) as (fig, axes):
+    for axis, (variant, curves) in zip(axes[0], figure.items()):
+      for model, curve in curves.items():
+        lengths = sorted(int(n) for n in curve)
+        axis.plot(lengths, [100 * curve[str(n)] for n in lengths],
+                  color=colors[model], marker=None if model == BOUND else "o",
+                  linestyle="--" if model == BOUND else "-", label=model)
+      axis.set_title(f"MATH, {variant}")
+      axis.set_xlabel("digits in expression")
+      axis.locator_params(axis="x", integer=True)
+      axis.set_ylabel("accuracy (%)")
+      axis.set_ylim(0, 101)
+    # One legend for every panel: a model has one colour in all of them.
+    handles = {label: handle for axis in axes[0]
+               for handle, label in zip(*axis.get_legend_handles_labels())}
+    fig.legend(handles.values(), handles.keys(), loc="outside right center")

@@ -11,9 +11,9 @@ LSTM baseline of each run's variant on 2-digit tapes and on 1-5-digit tapes
 writes every model's accuracy by length, 1-16 digits:
 `figure8.json` (`{variant: {model: {"1": ..., "16": ...}}}`, with the
 digit-accuracy bound of the perceptual NTPT run), `figure8.md` (a table per
-variant) and `figure8.png` (a panel per variant, with matplotlib). Each
-LSTM's curve is kept in `lstm_<variant>_<n>digit.json`: run again, the
-command trains only the LSTMs whose settings changed.
+variant) and `figure8.png` (a panel per variant; the `plots` extra draws
+it). Each LSTM's curve is kept in `lstm_<variant>_<n>digit.json`: run
+again, the command trains only the LSTMs whose settings changed.
 """
 
 import json
@@ -24,6 +24,7 @@ from absl import flags
 
 from ntpt_keras.math_task import curves
 from tf_anc.common import cli
+from tf_anc.common import plots
 
 _NTPT_RUNS = flags.DEFINE_list(
     "ntpt_runs", ["runs/ntpt/math", "runs/ntpt/math_symbols"],
@@ -84,10 +85,10 @@ def main(argv):
   with open(os.path.join(output, "figure8.md"), "w") as f:
     f.write(table)
   print(table)
-  plotted = curves.plot(figure, os.path.join(output, "figure8.png"))
+  plotted = plots.draw_if_installed(curves.plot, figure,
+                                    os.path.join(output, "figure8.png"))
   print(f"written: {output}/figure8.json, figure8.md"
-        + (", figure8.png" if plotted else
-           " (no plot: pip install matplotlib)"))
+        + (", figure8.png" if plotted else ""))
 
 
 if __name__ == "__main__":

@@ -36,6 +36,7 @@ import numpy as np
 import tensorflow as tf
 
 from ntpt_keras import instances as instances_lib
+from ntpt_keras import summaries
 from ntpt_keras.instances import load_tfds
 from ntpt_keras.lang import compiler
 from ntpt_keras.library import NeuralLibrary
@@ -44,13 +45,19 @@ from ntpt_keras.math_task.config import MathConfig, TRAIN_DIGITS, resolve
 from ntpt_keras.model import NeuralProgram, make_network
 from tf_anc.common import checkpoints
 from tf_anc.common import gumbel
+from tf_anc.common import hparams
 from tf_anc.common import optimizers
 from tf_anc.common import pipeline
 from tf_anc.common import population as population_lib
+from tf_anc.common import progress
 
 # Settings a resumed run may change (checkpoints.RESUMABLE): also how often
 # it measures the validation accuracy and up to which length it tests.
 RESUMABLE = checkpoints.RESUMABLE + ("eval_every", "max_digits")
+# The run's results in TensorBoard's HParams dashboard (`evaluate`): the
+# shares of restarts converged and generalizing, and the best restart's
+# accuracy on the longest test tapes.
+METRICS = ("converged_rate", "generalizing_rate", "longest_tape_accuracy")
 
 
 def compile_math(digits: int, perceptual: bool, model_file: str):
@@ -62,7 +69,9 @@ def compile_math(digits: int, perceptual: bool, model_file: str):
 class MathTrainer:
   """Owns the model, its optimizers, the tapes and the checkpoints."""
 
-  def __init__(self, config: MathConfig, log=print):
+  def __init__(self, config: MathConfig, log=progress.print_line):
+    """`log`: where the run's lines go (`progress`: with the default, a
+    progress bar on a terminal)."""
     from tf_anc_datasets import math_tapes  # pylint: disable=g-import-not-at-top
     self.config = config = resolve(config)
     self.log = log
@@ -178,7 +187,13 @@ class MathTrainer:
     for restart, value in enumerate(accuracy):
       tf.summary.scalar(f"validation/restart_{restart}", float(value),
                         step=step)
+    self._write_params(step)
     return accuracy
+
+  def _write_params(self, step: int):
+    summaries.write_params(
+        self.model, range(min(self.config.restarts,
+                              self.config.imaged_restarts)), step, self.log)
 
   def _evolve(self, step: int):
     """The population's exploit and explore after `step`; logs who moved."""
@@ -207,9 +222,12 @@ class MathTrainer:
   def train(self):
     config = self.config
     step = self.restore()
-    started, start_step = time.perf_counter(), step
+    steps = progress.Progress(config.train_steps, step, self.log)
     data = (self.train_data.inputs, self.train_data.outputs)
     with self.writer.as_default():
+      if step == 0:
+        hparams.write_settings(config, METRICS)
+      started, start_step = time.perf_counter(), step
       for inputs, outputs in pipeline.drawn_batches(data, self._indices, step,
                                                     config.train_steps):
         loss = float(self._train_step(inputs, outputs))
@@ -222,10 +240,14 @@ class MathTrainer:
         if step % config.log_every == 0 or step == config.train_steps:
           tf.summary.scalar("loss", loss, step=step)
           rate = (step - start_step) / (time.perf_counter() - started)
-          self.log(f"step {step}/{config.train_steps} loss {loss:.3f} "
-                   f"validation best {np.max(accuracy):.3f}, converged "
-                   f"{int(np.sum(self.converged_at.numpy() >= 0))} of "
-                   f"{config.restarts} ({rate:.1f} steps/s)")
+          converged = int(np.sum(self.converged_at.numpy() >= 0))
+          steps.update(step, f"step {step}/{config.train_steps} loss "
+                       f"{loss:.3f} validation best {np.max(accuracy):.3f}, "
+                       f"converged {converged} of {config.restarts} "
+                       f"({rate:.1f} steps/s)",
+                       {"loss": loss, "validation best": np.max(accuracy)})
+        else:
+          steps.update(step)
         if step % config.checkpoint_every == 0 or step == config.train_steps:
           self.checkpoints.save(checkpoint_number=step)
     self.writer.flush()
@@ -297,7 +319,9 @@ class MathTrainer:
   def evaluate(self) -> dict:
     """Scores every restart and the best one by length; writes results."""
     config = self.config
-    started = time.perf_counter()
+    evaluating = progress.Stage(
+        self.log, "evaluation", f"{config.restarts} restarts on validation "
+        f"tapes and test tapes of 1 to {config.max_digits} digits")
     validation = self.validation_accuracy()
     losses = -tf.reduce_mean(self.model.log_likelihood(
         self.validation.inputs, self.validation.outputs), axis=1).numpy()
@@ -355,9 +379,18 @@ class MathTrainer:
         tf.summary.scalar(f"test/accuracy_{digits}_digits", value, step=step)
       tf.summary.text("test/program", "```\n" + report["program"] + "```",
                       step=step)
+      hparams.write_metrics({
+          "converged_rate": report["converged_restarts"] / config.restarts,
+          "generalizing_rate":
+              report["generalizing_restarts"] / config.restarts,
+          "longest_tape_accuracy":
+              accuracy_by_length[str(config.max_digits)]}, step)
     self.writer.flush()
-    report["evaluation_seconds"] = time.perf_counter() - started
+    report["evaluation_seconds"] = evaluating.seconds()
     os.makedirs(config.model_dir, exist_ok=True)
     with open(os.path.join(config.model_dir, "results.json"), "w") as f:
       json.dump(report, f, indent=1)
+    evaluating.done(f"{report['converged_restarts']} of {config.restarts} "
+                    f"restarts converged, {report['generalizing_restarts']} "
+                    "generalize")
     return report

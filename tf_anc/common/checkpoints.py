@@ -10,10 +10,11 @@ from tf_anc.common.cli import UsageError
 # Beside a run's checkpoints: the settings they were trained under.
 SETTINGS_FILE = "settings.json"
 # Settings a resumed run may change: where it writes and reads, how often
-# it logs and checkpoints, how it compiles, how long it trains and how much
+# it logs, summarizes and checkpoints, what it draws, how it compiles, how long it trains and how much
 # it evaluates.
-RESUMABLE = ("model_dir", "data_dir", "log_every", "checkpoint_every",
-             "jit_compile", "train_steps", "test_examples")
+RESUMABLE = ("model_dir", "data_dir", "log_every", "summary_every",
+             "imaged_restarts", "checkpoint_every", "jit_compile",
+             "train_steps", "test_examples")
 
 
 class RestoreError(UsageError):

@@ -8,9 +8,14 @@ import math
 import os
 import sys
 
-# Before TensorFlow is imported by the tool: keep its C++ logs off stdout's
-# neighbour so the tools' own output stays readable.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# TensorFlow's C++ logs (oneDNN and CUDA notices, "All log messages before
+# absl::InitializeLog() ...") are hidden, so that the tools' own output
+# stays readable, unless asked for: by a TF_CPP_MIN_LOG_LEVEL of the
+# user's own, or by -v/--verbosity 1 or more (`_parse_flags`; no tool
+# imports TensorFlow before its flags are parsed).
+TF_LOG_LEVEL = "TF_CPP_MIN_LOG_LEVEL"
+_USER_SET_TF_LOG_LEVEL = TF_LOG_LEVEL in os.environ
+os.environ.setdefault(TF_LOG_LEVEL, "2")
 
 from absl import app  # pylint: disable=g-import-not-at-top
 from absl import flags
@@ -42,6 +47,8 @@ def _parse_flags(argv):
     if (isinstance(flag.parser, flags.FloatParser) and flag.value is not None
         and not math.isfinite(flag.value)):
       fail(f"--{name}={flag.value}: not a finite number")
+  if flags.FLAGS.verbosity >= 1 and not _USER_SET_TF_LOG_LEVEL:
+    os.environ[TF_LOG_LEVEL] = "0"  # every line TensorFlow logs
   return arguments
 
 
@@ -63,17 +70,23 @@ def run(main):
 def import_tensorflow():
   """`import tensorflow`, without the notices its C++ libraries print.
 
-  TF 2.21 writes oneDNN notices to stderr while loading, whatever
-  TF_CPP_MIN_LOG_LEVEL says; a tool that loads TensorFlow before it can
-  report a usage error would otherwise print more than one line. Only the
-  import is silenced: Python errors still reach stderr.
+  TF 2.21 writes oneDNN and CUDA notices to stderr while loading, whatever
+  TF_CPP_MIN_LOG_LEVEL says, and a CUDA error line when it first looks for
+  devices; a tool that loads TensorFlow before it can report a usage error
+  would otherwise print more than one line. Only the import and that first
+  look are silenced (Python errors still reach stderr), and nothing is
+  where TF_CPP_MIN_LOG_LEVEL is 0 (the user's, or `-v 1`'s).
   """
+  if os.environ.get(TF_LOG_LEVEL) == "0":
+    import tensorflow as tf  # pylint: disable=g-import-not-at-top
+    return tf
   sys.stderr.flush()
   saved_stderr = os.dup(2)
   try:
     with open(os.devnull, "w") as devnull:
       os.dup2(devnull.fileno(), 2)
       import tensorflow as tf  # pylint: disable=g-import-not-at-top
+      tf.config.list_physical_devices()
   finally:
     os.dup2(saved_stderr, 2)
     os.close(saved_stderr)

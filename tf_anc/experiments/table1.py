@@ -6,8 +6,9 @@
 
 Trains each task with its flagfile (`<configs>/<task>.flags`: by default the
 authors' hyper-parameters; `configs/anc/tuned` holds ours) in its own
-process, then writes `table1.md`, `table1.json` and `table1.svg` (iterations
-per task) to `--output_dir`. A task may name another of its distributions,
+process, then writes `table1.md`, `table1.json` and `table1.png` (success
+rates and iterations per task; the `plots` extra draws it) to
+`--output_dir`. A task may name another of its distributions,
 `listk@biased_k_upto_l` (same flagfile). `--seed` replaces the flagfiles'
 seeds, so that searched configurations are counted on fresh restarts.
 Success rates come with a 95% (Wilson) interval. A task whose run already
@@ -27,12 +28,15 @@ method.
 
 import json
 import os
+from typing import NamedTuple, Optional
 
 from absl import flags
+import numpy as np
 
 from tf_anc import shipped
 from tf_anc.common import cli
-from tf_anc.experiments.task_runs import METHOD_HELP, METHODS, PAPER
+from tf_anc.common import plots
+from tf_anc.experiments.task_runs import METHOD_HELP, METHODS
 from tf_anc.experiments.task_runs import check_export, check_tasks
 from tf_anc.experiments.task_runs import method_runs, run_task
 from tf_anc.experiments.task_runs import success_text, summarize
@@ -128,37 +132,111 @@ def methods_markdown(rows):
   return "\n".join(lines) + "\n"
 
 
-def svg_bars(rows):
-  """Grouped bars per task: generic, ours learned, paper learned, ideal."""
-  series = (("generic (ours)", "#888888",
-             lambda row: row["generic_iterations"]),
-            ("learned (ours)", "#1f77b4", lambda row: row["learned_iterations"]),
-            ("learned (paper)", "#ff7f0e",
-             lambda row: row["paper"]["learned"]),
-            ("ideal (paper)", "#2ca02c", lambda row: row["paper"]["ideal"]))
-  bar, gap, height, top = 14, 24, 240, 30
-  group = bar * len(series) + gap
-  width = 60 + group * len(rows)
-  scale = (height - top) / max(max(value(row) for _, _, value in series)
-                               for row in rows)
-  parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" '
-           f'height="{height + 40}" font-family="sans-serif" font-size="11">',
-           f'<text x="10" y="16">Table 1: mean iterations per task</text>']
-  for index, row in enumerate(rows):
-    x0 = 50 + index * group
-    for offset, (_, color, value) in enumerate(series):
-      bar_height = value(row) * scale
-      parts.append(f'<rect x="{x0 + offset * bar}" '
-                   f'y="{height - bar_height:.1f}" width="{bar - 2}" '
-                   f'height="{bar_height:.1f}" fill="{color}"/>')
-    parts.append(f'<text x="{x0}" y="{height + 14}">{row["task"]}</text>')
-  for offset, (label, color, _) in enumerate(series):
-    parts.append(f'<rect x="{50 + offset * 120}" y="{height + 22}" '
-                 f'width="10" height="10" fill="{color}"/>'
-                 f'<text x="{64 + offset * 120}" y="{height + 31}">{label}'
-                 f'</text>')
-  parts.append("</svg>")
-  return "\n".join(parts) + "\n"
+class _Bars(NamedTuple):
+  """One series of Table 1's grouped bars: a value per task (None: no bar)
+  with, for success rates, its 95% interval (low, high); `failed`: the
+  tasks where no restart succeeded, so there is no learned value to draw."""
+  label: str
+  color: str
+  values: list
+  intervals: Optional[list] = None
+  failed: tuple = ()
+
+
+def _runs(row):
+  """A row's runs by name: each method's, or ours alone."""
+  return row.get("methods") or {"ours": row}
+
+
+def _grouped_bars(axes, tasks, series, text):
+  """Draws `series` (_Bars) side by side at each task, every bar labelled
+  `text(value)`, a task a series failed at hatched."""
+  width = 0.8 / len(series)
+  for number, bars in enumerate(series):
+    x = np.arange(len(tasks)) + (number - (len(series) - 1) / 2) * width
+    heights = np.array([np.nan if value is None else value
+                        for value in bars.values])
+    errors = None
+    if bars.intervals:
+      low, high = np.array(bars.intervals).T
+      # Clipped at 0: a rate of 100% can round a hair above its bound.
+      errors = np.clip([heights - low, high - heights], 0, None)
+    drawn = axes.bar(x, heights, width, color=bars.color, label=bars.label,
+                     yerr=errors, capsize=2, error_kw={"elinewidth": 1})
+    axes.bar_label(drawn, ["" if value is None else text(value)
+                           for value in bars.values],
+                   rotation=90, padding=2, fontsize="x-small")
+    for task in bars.failed:
+      # Hatched the whole height: there is no number, not a small one.
+      axes.axvspan(x[task] - width / 2, x[task] + width / 2, fill=False,
+                   hatch="///", edgecolor=bars.color, linewidth=0,
+                   label="no successful restart")
+      axes.text(x[task], 0.02, "no success", rotation=90, ha="center",
+                va="bottom", fontsize="x-small",
+                transform=axes.get_xaxis_transform())
+  axes.set_xticks(range(len(tasks)), tasks)
+  # Grid lines between the bars, none through them.
+  axes.xaxis.grid(False)
+  handles, labels = axes.get_legend_handles_labels()
+  by_label = dict(zip(labels, handles))  # the hatches once
+  axes.legend(by_label.values(), by_label.keys(), loc="upper left",
+              bbox_to_anchor=(1.01, 1))
+
+
+def figure(rows, path):
+  """Table 1 as a PNG at `path`: (a) each task's success rate with its 95%
+  interval beside the paper's; (b) its mean iterations: the generic
+  program's, the learned one's, and the paper's learned and ideal. Rows
+  with `methods` get a bar per method where others get one of ours."""
+  names = list(_runs(rows[0]))
+  colors = ({"ours": plots.OURS} if names == ["ours"]
+            else plots.series_colors(names))
+  papers = [row["paper"] for row in rows]
+
+  def paper_values(key, scale=1):
+    return [None if paper is None else scale * paper[key]
+            for paper in papers]
+
+  success, learned = [], []
+  for name in names:
+    runs = [_runs(row)[name] for row in rows]
+    success.append(_Bars(
+        name, colors[name], [100 * run["success_rate"] for run in runs],
+        [[100 * bound for bound in run["success_interval"]]
+         for run in runs]))
+    learned.append(_Bars(
+        f"learned ({name})", colors[name],
+        [None if run["success_rate"] == 0 else run["learned_iterations"]
+         for run in runs],
+        failed=tuple(task for task, run in enumerate(runs)
+                     if run["success_rate"] == 0)))
+  success.append(_Bars("paper", plots.PAPER, paper_values("success", 100)))
+  iterations = [
+      _Bars("generic (ours)", plots.GENERIC,
+            [row["generic_iterations"] for row in rows]),
+      *learned,
+      _Bars("learned (paper)", plots.PAPER, paper_values("learned")),
+      _Bars("ideal (paper)", plots.IDEAL, paper_values("ideal"))]
+  tasks = [row["task"].replace("@", "\n@") +
+           ("" if row["paper"] else "\n(not in paper)") for row in rows]
+  # Wide enough for every bar's rotated label, and a legend to the right.
+  width = 2.5 + len(rows) * (0.4 + 0.28 * len(iterations))
+  with plots.figure(path, rows=2, panel_size=(width, 3.6)) as (fig, axes):
+    success_axes, iterations_axes = axes[:, 0]
+    _grouped_bars(success_axes, tasks, success,
+                  lambda value: f"{value:.0f}%")
+    success_axes.set_title("(a) success rate, with its 95% (Wilson) "
+                           "interval")
+    success_axes.set_ylabel("restarts that succeed (%)")
+    # Room above 100% for the labels.
+    success_axes.set_ylim(0, 125)
+    success_axes.set_yticks(range(0, 101, 25))
+    _grouped_bars(iterations_axes, tasks, iterations,
+                  lambda value: f"{value:.1f}")
+    iterations_axes.set_title("(b) mean iterations to halt")
+    iterations_axes.set_ylabel("iterations")
+    iterations_axes.margins(y=0.2)
+    fig.suptitle("Table 1: ours beside the paper's")
 
 
 def main(argv):
@@ -193,18 +271,21 @@ def main(argv):
   if _METHODS.value:
     table = methods_markdown(rows) + "\n" + table
   os.makedirs(_OUTPUT_DIR.value, exist_ok=True)
-  outputs = {"table1.md": table, "table1.json": json.dumps(rows, indent=1),
-             "table1.svg": svg_bars(rows)}
+  outputs = {"table1.md": table, "table1.json": json.dumps(rows, indent=1)}
   for name, text in outputs.items():
     with open(os.path.join(_OUTPUT_DIR.value, name), "w") as f:
       f.write(text)
+  written = list(outputs)
+  if plots.draw_if_installed(figure, rows,
+                             os.path.join(_OUTPUT_DIR.value, "table1.png")):
+    written.append("table1.png")
   print(table)
   for row in rows:
     if "export_iterations_by_size" in row:
       print(f"{row['task']}: the served model's iterations by k: " +
             ", ".join(f"{size}: {value:.2f}" for size, value in
                       row["export_iterations_by_size"].items()))
-  print(f"wrote {', '.join(outputs)} to {_OUTPUT_DIR.value}")
+  print(f"wrote {', '.join(written)} to {_OUTPUT_DIR.value}")
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ already finished), and its results.json becomes one row; a variant's runs
 over several seeds are pooled into one.
 """
 
+import dataclasses
 import json
 import math
 import os
@@ -65,9 +66,17 @@ def stale_settings(report, arguments):
   except ValueError as error:
     raise cli.UsageError(str(error)) from None
   wanted = json.loads(json.dumps(trainer.config_json(config)))
+  defaults = json.loads(json.dumps(trainer.config_json(
+      dataclasses.replace(config, **{
+          field.name: field.default
+          for field in dataclasses.fields(config)
+          if field.default is not dataclasses.MISSING}))))
   return {name: (report["config"].get(name), value)
           for name, value in wanted.items()
-          if name not in _BOOKKEEPING and report["config"].get(name) != value}
+          if name not in _BOOKKEEPING and report["config"].get(name) != value
+          # A setting added since the run, asked for at its default, is
+          # what the run did.
+          and not (name not in report["config"] and value == defaults[name])}
 
 
 def run_task(spec, restarts, model_dir, data_dir, configs, extra_flags=()):
@@ -165,12 +174,12 @@ def method_runs(spec, restarts, directory, data_dir, configs, extra_flags,
       steps = done["config"]["program_search_steps"]
     elif steps is None:
       steps = search_steps_matching(gradient, budget)
-    flags = [*extra_flags, f"--program_search_steps={steps}"]
+    proposals = "controller" if method == "guided" else "uniform"
+    flags = [*extra_flags, f"--program_search_steps={steps}",
+             f"--program_search_proposals={proposals}"]
     if method == "search":
       flags.append("--train_steps=0")
     else:
-      if method == "guided":
-        flags.append("--program_search_proposals=controller")
       if not os.path.exists(model_dir):  # the gradient's training, copied
         shutil.copytree(gradient_dir, model_dir, ignore=shutil.ignore_patterns(
             "results.json", "saved_model*"))

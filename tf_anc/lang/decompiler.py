@@ -11,6 +11,8 @@ the paper's interpretability level (section 5.2):
 """
 
 import dataclasses
+from typing import Tuple
+
 import numpy as np
 
 from tf_anc import isa
@@ -31,6 +33,13 @@ class Decompiled:
   text: str  # the program in the `.anc` language, probabilities as comments
   program: ir.Program  # the argmax program, runnable on the discrete machine
   interpretability: int  # ALL_DIRAC, ONLY_JEZ_SOFT or SOFT
+  # Every controller row's most likely command as a statement, `c = ADD(a,
+  # b);`, reachable or not: a heatmap's row labels.
+  statements: Tuple[str, ...]
+  # The text without its probabilities: the declarations, the start line
+  # where it is not 0, and `row: statement` for each of the program's rows.
+  # What two programs are compared by, line by line.
+  code: Tuple[str, ...]
 
 
 def _softmax(logits):
@@ -132,6 +141,7 @@ def decompile(weights: ControllerWeights, filename: str = "<decompiled>",
   successors = _control_flow(operations, start.index,
                              [choice.index for choice in initial])
   reachable = set(successors)
+  every_row = operations
   operations = operations[:max(reachable) + 1]
 
   def is_dirac(choice):
@@ -176,7 +186,27 @@ def decompile(weights: ControllerWeights, filename: str = "<decompiled>",
                        start=start.index)
   text = _format(program, instructions, first, second, output, initial,
                  start, declared, reachable, level)
-  return Decompiled(text, program, level)
+  statements = tuple(_statement(operation, names, scratch, declared)
+                     for operation in every_row)
+  code_lines = (
+      [f"var {names[index]} = {initial[index].index};" for index in declared]
+      + [f"# Execution starts at line {start.index}."] * (start.index != 0)
+      + [f"{row}: {statements[row]}" for row in range(len(operations))])
+  return Decompiled(text, program, level, statements, tuple(code_lines))
+
+
+def _statement(operation, names, scratch, declared) -> str:
+  """`operation` as a statement: `c = ADD(a, b);`, or `WRITE(a, b);` where
+  it has no result or discards it into an undeclared scratch register."""
+  instruction = isa.INSTRUCTIONS[operation.instruction]
+  arguments = ", ".join(names[register]
+                        for register in (operation.a, operation.b)
+                        if register is not None)
+  call = f"{instruction.name}({arguments})"
+  discards = operation.o == scratch and scratch not in declared
+  if instruction.has_result and not discards:
+    return f"{names[operation.o]} = {call};"
+  return f"{call};"
 
 
 def _format(program, instructions, first, second, output, initial, start,
@@ -196,17 +226,8 @@ def _format(program, instructions, first, second, output, initial, start,
     lines.append(f"# Execution starts at line {start.index} "
                  f"(p = {start.probability:.2f}).")
   for row, operation in enumerate(program.operations):
-    code = operation.instruction
-    instruction = isa.INSTRUCTIONS[code]
-    arguments = ", ".join(names[register]
-                          for register in (operation.a, operation.b)
-                          if register is not None)
-    call = f"{instruction.name}({arguments})"
-    discards = operation.o == scratch and scratch not in declared
-    if instruction.has_result and not discards:
-      statement = f"{names[operation.o]} = {call};"
-    else:
-      statement = f"{call};"
+    instruction = isa.INSTRUCTIONS[operation.instruction]
+    statement = _statement(operation, names, scratch, declared)
     notes = [f"{row}: {instruction.name} {instructions[row].probability:.2f}"]
     if operation.a is not None:
       notes.append(f"x {names[operation.a]} {first[row].probability:.2f}")

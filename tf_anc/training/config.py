@@ -162,6 +162,17 @@ class TrainingConfig:
       "uniform).", above=0.0)
   checkpoint_every: int = setting(100)
   log_every: int = setting(100)
+  summary_every: int = setting(
+      500, "Steps between TensorBoard summaries of the restarts (also at the "
+      "end): each restart's accuracy and mean steps on "
+      "the first 100 test examples, and the controller heatmaps of the first "
+      "--imaged_restarts restarts (Figure 2c: a row per program line, "
+      "labelled with its most likely statement, a column per instruction or "
+      "register).", lower=1)
+  imaged_restarts: int = setting(
+      4, "Restarts whose controllers are drawn at each summary: the first "
+      "this many that did not diverge (0: none). Each takes a fraction of a "
+      "second to draw.", lower=0)
   test_examples: int = setting(1000, "Test examples per evaluation.")
   data_dir: Optional[str] = setting(None)
   export_all_restarts: bool = setting(

@@ -56,7 +56,8 @@ class Flags(ConfigFlags):
 
 
 def main(anc_flags: Flags):
-  """Trains (resuming), evaluates and exports; prints the best program."""
+  """Trains (resuming), evaluates and exports; prints the best restart's
+  program beside the one the run compiled."""
   cli.import_tensorflow_and_tfds()
   from tf_anc.training import trainer  # pylint: disable=g-import-not-at-top
   try:
@@ -85,8 +86,9 @@ def main(anc_flags: Flags):
           f"{best['accuracy']:.3f}, {best['mean_iterations']:.2f} iterations "
           f"vs the generic program's {generic:.2f} "
           f"({generic / best['mean_iterations']:.2f}x faster), "
-          f"interpretability level {best['interpretability']}")
-    print(best["program"])
+          f"interpretability level {best['interpretability']}; its "
+          "program beside the one the run compiled:\n")
+    print(run.program_beside_given(best["restart"]) + "\n")
   if report["exported_generic_program"]:
     print("No restart is right on the whole test split and faster than the "
           "generic program: the SavedModel is the compiled generic program.")

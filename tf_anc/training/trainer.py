@@ -23,11 +23,14 @@ from tf_anc import shipped
 from tf_anc import tasks
 from tf_anc.common import checkpoints
 from tf_anc.common import config_flags
+from tf_anc.common import hparams
 from tf_anc.common import optimizers
 from tf_anc.common import pipeline
+from tf_anc.common import progress
 from tf_anc.export import export_saved_model
 from tf_anc.lang.compiler import compile_program
 from tf_anc.lang.decompiler import decompile
+from tf_anc.lang.side_by_side import side_by_side
 from tf_anc.machine import fused
 from tf_anc.machine.soft_machine import memory_at_halting
 from tf_anc.machine.step import HALTING_GRADIENTS
@@ -46,6 +49,10 @@ RESUMABLE = checkpoints.RESUMABLE + (
     "program_search_steps", "program_search_examples",
     "program_search_proposals", "program_search_proposal_temperature",
     "export_all_restarts")
+# Test examples the per-restart scalars are measured on during training.
+SUMMARY_EXAMPLES = 100
+# The run's results in TensorBoard's HParams dashboard (`evaluate`).
+METRICS = ("success_rate", "best_accuracy", "best_mean_iterations")
 
 
 def resolve(config: TrainingConfig, task: Optional[tasks.Task] = None
@@ -129,8 +136,11 @@ def make_task(config: TrainingConfig) -> tasks.Task:
 class Trainer:
   """Owns the machine, the optimizer, the data and the checkpoints."""
 
-  def __init__(self, config: TrainingConfig, log=print, task=None):
-    """`task`: the `tasks.Task` to train on; default `make_task(config)`."""
+  def __init__(self, config: TrainingConfig, log=progress.print_line,
+               task=None):
+    """`log`: where the run's lines go (`progress`: with the default, a
+    progress bar on a terminal). `task`: the `tasks.Task` to train on;
+    default `make_task(config)`."""
     config = resolve(config, task)
     self.task = task or make_task(config)
     self.log = log
@@ -279,8 +289,11 @@ class Trainer:
     started = time.perf_counter()
     step = restored = self.restore()
     self._mark_diverged(step, None)
-    last_log, logged_step = time.perf_counter(), step
+    steps = progress.Progress(config.train_steps, step, self.log)
     with self.writer.as_default():
+      if step == 0:
+        hparams.write_settings(config_json(config), METRICS)
+      last_log, logged_step = time.perf_counter(), step
       for batch in self.batches(step):
         loss, terms, losses = self._train_step(
             batch["input"], batch["target"], batch["mask"])
@@ -295,15 +308,37 @@ class Trainer:
                    config.restarts / (now - last_log))
           last_log, logged_step = now, step
           summaries.write_training(step, loss, terms, speed)
-          self.log(f"step {step}/{config.train_steps} loss {float(loss):.4f} "
-                   + " ".join(f"{name} {float(value):.4f}"
-                              for name, value in terms.items())
-                   + f" ({speed:.0f} examples/s)")
+          line = (f"step {step}/{config.train_steps} loss {float(loss):.4f} "
+                  + " ".join(f"{name} {float(value):.4f}"
+                             for name, value in terms.items())
+                  + f" ({speed:.0f} examples/s)")
+          steps.update(step, line, {"loss": float(loss)})
+        else:
+          steps.update(step)
+        # The last step's summaries are evaluate's, after the program search.
+        if step % config.summary_every == 0 and step < config.train_steps:
+          summarizing = time.perf_counter()
+          self.write_summaries(step)
+          last_log += time.perf_counter() - summarizing  # not training's time
         if step % config.checkpoint_every == 0 or step == config.train_steps:
           self.checkpoints.save(checkpoint_number=step)
     self.writer.flush()
     if step > restored:
       self.seconds["train"] = time.perf_counter() - started
+
+  def write_summaries(self, step: int):
+    """Every restart's accuracy and mean steps on the first
+    `SUMMARY_EXAMPLES` test examples (a glance, not the evaluation: cheap
+    beside training), and the first `imaged_restarts` controllers as
+    heatmaps, at `step` (`summaries`; diverged restarts left out)."""
+    diverged = self.diverged.numpy()
+    live = [k for k in range(self.config.restarts) if not diverged[k]]
+    scores = evaluation.soft_scores(
+        self.machine, *(values[:SUMMARY_EXAMPLES] for values in self.test_data))
+    summaries.write_scores(step, scores.accuracy, scores.mean_steps, live)
+    summaries.write_controllers(step, {
+        restart: self.machine.controller.controller_weights(restart)
+        for restart in live[:self.config.imaged_restarts]}, self.log)
 
   def diverged_restarts(self):
     """The restarts whose loss or weights became non-finite, in order."""
@@ -384,13 +419,16 @@ class Trainer:
         seeds.append(seed)
         proposals.append(table)
         bounds.append(bound)
-    started = time.perf_counter()
+    chain_steps = config.program_search_steps // (2 if guided else 1)
+    search = progress.Stage(
+        self.log, "program search", f"{len(starts)} chains of {chain_steps} "
+        f"annealing steps on {len(examples[0])} distinct train inputs")
     found_by_chain = program_search.anneal_many(
         starts, examples, config.max_steps,
         # Guided, each restart's two chains share its budget.
-        config.program_search_steps // (2 if guided else 1), seeds, bounds,
+        chain_steps, seeds, bounds,
         proposals=proposals if guided else None)
-    self.seconds["program_search"] = time.perf_counter() - started
+    self.seconds["program_search"] = search.seconds()
     results = {}
     for restart, result in zip(restart_of, found_by_chain):
       if result is not None and (restart not in results or
@@ -401,17 +439,19 @@ class Trainer:
       self.machine.controller.set_controller_weights(
           compile_program(result.program), restart)
     found = len(results)
-    self.log(f"program search: {found} of {config.restarts} restarts "
-             f"replaced by a faster program right on "
-             f"{len(examples[0])} distinct train inputs")
+    search.done(f"{found} of {config.restarts} restarts replaced by a "
+                f"faster program right on {len(examples[0])} distinct train "
+                "inputs")
     self.programs_searched.assign(True)
     self.checkpoints.save(checkpoint_number=int(self.step.numpy()))
 
   def evaluate(self):
     """Evaluates every restart; writes summaries and results.json."""
     config = self.config
-    started = time.perf_counter()
     inputs, targets, masks = self.test_data
+    evaluating = progress.Stage(
+        self.log, "evaluation", f"{config.restarts} restarts on "
+        f"{len(inputs)} test examples")
     split_generic = evaluation.generic_steps(
         self.program, self.test_split[0], config.max_steps)
     generic = split_generic[:len(inputs)]  # test_data is the split's head
@@ -427,8 +467,19 @@ class Trainer:
         np.mean(split_generic), diverged)
     weights = [self.machine.controller.controller_weights(restart)
                for restart in range(config.restarts)]
+    step = int(self.step.numpy())
+    success_rate = float(np.mean([r["success"] for r in results]))
+    seconds = evaluating.seconds()  # the evaluation's, not its drawings'
     with self.writer.as_default():
-      summaries.write_evaluation(int(self.step.numpy()), results, weights)
+      summaries.write_evaluation(step, results, weights,
+                                 config.imaged_restarts, self.log)
+      hparams.write_metrics({
+          "success_rate": success_rate,
+          "best_accuracy": results[best]["accuracy"],
+          "best_mean_iterations": results[best]["mean_iterations"]}, step)
+      if not results[best]["diverged"]:
+        tf.summary.text("program/learned_beside_given", "```\n" +
+                        self.program_beside_given(best) + "\n```", step=step)
     self.writer.flush()
     report = {
         "task": self.task.name,
@@ -439,14 +490,14 @@ class Trainer:
         "output_cells": (None if self.task.output_cells is None
                          else list(self.task.output_cells)),
         "config": config_json(config),
-        "train_steps_done": int(self.step.numpy()),
+        "train_steps_done": step,
         "test_examples": len(inputs),
         "generic_mean_steps": float(np.mean(generic)),
         "generic_mean_iterations": float(np.mean(generic)) + 1,
         "restarts": results,
         # Restarts whose loss or weights became non-finite in training.
         "diverged_restarts": self.diverged_restarts(),
-        "success_rate": float(np.mean([r["success"] for r in results])),
+        "success_rate": success_rate,
         "best_restart": best,
         # None: no restart (soft machine or argmax program) is right on the
         # whole test split and faster than the generic program there, so
@@ -457,12 +508,23 @@ class Trainer:
         "exported_generic_program": exported is None,
         # Wall seconds of this process's training, program search and
         # evaluation; None for a stage an earlier process did.
-        "seconds": {**self.seconds,
-                    "evaluation": time.perf_counter() - started},
+        "seconds": {**self.seconds, "evaluation": seconds},
     }
     with open(os.path.join(config.model_dir, "results.json"), "w") as f:
       json.dump(report, f, indent=1)
+    evaluating.done(f"{sum(r['success'] for r in results)} of "
+                    f"{config.restarts} restarts succeeded")
     return report
+
+  def program_beside_given(self, restart: int) -> str:
+    """The program the run compiled and `restart`'s argmax program, line by
+    line, marking what changed (`side_by_side`)."""
+    given = decompile(compile_program(self.program)).code
+    learned = decompile(
+        self.machine.controller.controller_weights(restart)).code
+    return side_by_side(given, learned, (
+        f"given ({os.path.basename(self.config.program)})",
+        f"learned (restart {restart})"))
 
   def export(self, report) -> str:
     """The model to serve (and, if asked, every restart) as SavedModels.
@@ -514,7 +576,8 @@ def config_json(config: TrainingConfig) -> dict:
   return fields
 
 
-def train_and_evaluate(config: TrainingConfig = TrainingConfig(), log=print,
+def train_and_evaluate(config: TrainingConfig = TrainingConfig(),
+                       log=progress.print_line,
                        task: Optional[tasks.Task] = None) -> dict:
   """The whole run: train (resuming), search programs, evaluate, export;
   returns the report (results.json). `task`: what to train on, else the
