@@ -28,6 +28,7 @@ from ntpt_keras.math_task.config import MODEL_FILE
 from ntpt_keras.math_task.trainer import compile_math
 from ntpt_keras.model import NeuralProgram
 from ntpt_keras.training import tfds_split
+from tf_anc.common import progress
 
 ANSWERS = 19  # values 0 ... M
 SYMBOLS = 14
@@ -143,7 +144,8 @@ class _LengthBatches(keras.utils.PyDataset):
     return tapes[indices], answers[indices]
 
 
-def train_and_test(config: LstmConfig, log=print) -> Dict[str, object]:
+def train_and_test(config: LstmConfig,
+                   log=progress.print_line) -> Dict[str, object]:
   """Trains the baseline to convergence and tests it: `{"accuracy_by_length":
   {"1": ...}, "training": {epochs run, best epoch, converged, losses}}`."""
   keras.utils.set_random_seed(config.seed)
@@ -171,7 +173,8 @@ def train_and_test(config: LstmConfig, log=print) -> Dict[str, object]:
       validation_data=_LengthBatches([tapes[i] for i in held_out],
                                      answers[held_out], config.batch_size,
                                      config.seed),
-      epochs=config.epochs, verbose=0,
+      # On a terminal, fit's own bar for each epoch (progress.shows_bar).
+      epochs=config.epochs, verbose=int(progress.shows_bar(log)),
       callbacks=[stopping, keras.callbacks.LambdaCallback(
           on_epoch_end=log_epoch)]).history
   best = int(np.argmin(history["val_loss"]))

@@ -48,6 +48,8 @@ def main(argv):
   except ValueError as error:
     raise cli.UsageError(str(error)) from None
   task_runs.check_tasks(_TASKS.value, _CONFIGS.value, paper_only=False)
+  # Its start-up notices kept off the terminal, as in every command.
+  cli.import_tensorflow_and_tfds()
   rows = []
   for spec in _TASKS.value:
     for name, added in variants:

@@ -250,6 +250,8 @@ def main(argv):
   if unknown:
     raise cli.UsageError(f"unknown --methods {', '.join(unknown)}; choose "
                          f"from {', '.join(METHODS)}")
+  # Its start-up notices kept off the terminal, as in every command.
+  cli.import_tensorflow_and_tfds()
   rows = []
   for spec in _TASKS.value:
     directory = os.path.join(_OUTPUT_DIR.value, spec)
