@@ -13,6 +13,7 @@ from tf_anc.experiments import task_runs
 from tf_anc.machine import fused
 from tf_anc.training import sweep_trials
 from tf_anc.training import trainer
+from tf_anc.training.config import METHODS
 from tf_anc.training.config import TrainingConfig
 from tf_anc.training.trainer import train_and_evaluate
 from tests.test_plots import png_width
@@ -150,15 +151,15 @@ def test_a_run_finished_before_a_setting_existed_is_read_back_at_its_default(
   path = os.path.join(finished_access, "results.json")
   with open(path) as f:
     older = json.load(f)
-  del older["config"]["program_search_proposals"]
+  del older["config"]["method"]
   with open(path, "w") as f:
     json.dump(older, f)
   assert task_runs.run_task("access", 1, finished_access, None, SEARCHED,
                             ["--seed=7"])["restarts"]
-  with pytest.raises(cli.UsageError, match=r"program_search_proposals None "
-                                           r"there, controller now"):
+  with pytest.raises(cli.UsageError,
+                     match=r"method None there, guided now"):
     task_runs.run_task("access", 1, finished_access, None, SEARCHED,
-                       ["--seed=7", "--program_search_proposals=controller"])
+                       ["--seed=7", "--method=guided"])
 
 
 def test_a_finished_run_with_other_settings_is_refused(finished_access):
@@ -238,18 +239,17 @@ def test_methods_share_the_gradients_training_time(tmp_path, monkeypatch):
   monkeypatch.setattr(task_runs, "search_steps_matching",
                       lambda report, seconds: budgets.append(seconds) or 1234)
   reports = task_runs.method_runs("access", 2, str(tmp_path), None, SEARCHED,
-                                  ["--seed=3"], task_runs.METHODS)
+                                  ["--seed=3"], METHODS)
   assert budgets == [30.0]
   assert calls == [
-      ("gradient", ["--seed=3", "--program_search_steps=0"], None),
-      ("search", ["--seed=3", "--program_search_steps=1234",
-                  "--program_search_proposals=uniform", "--train_steps=0"],
-       None),
+      ("gradient", ["--seed=3", "--method=gradient"], None),
+      ("search", ["--seed=3", "--method=search",
+                  "--program_search_steps=1234"], None),
       # Both and guided go on from a copy of the gradient's training.
-      ("both", ["--seed=3", "--program_search_steps=1234",
-                "--program_search_proposals=uniform"], ["ckpt-1"]),
-      ("guided", ["--seed=3", "--program_search_steps=1234",
-                  "--program_search_proposals=controller"], ["ckpt-1"])]
+      ("both", ["--seed=3", "--method=both", "--program_search_steps=1234"],
+       ["ckpt-1"]),
+      ("guided", ["--seed=3", "--method=guided",
+                  "--program_search_steps=1234"], ["ckpt-1"])]
   assert {method: report["wall_seconds"]
           for method, report in reports.items()} == {
               "gradient": 30.0, "search": 29.0, "both": 58.0, "guided": 57.0}

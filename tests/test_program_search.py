@@ -153,7 +153,7 @@ def test_without_training_the_search_alone_adapts_the_compiled_program(
   config, _, _ = searched
   lines = []
   report = train_and_evaluate(
-      dataclasses.replace(config, model_dir=str(tmp_path), train_steps=0),
+      dataclasses.replace(config, model_dir=str(tmp_path), method="search"),
       log=lines.append)
   assert not any(line.startswith("step") for line in lines)
   assert report["seconds"]["train"] is None
@@ -167,7 +167,7 @@ def test_a_guided_search_also_searches_from_each_restarts_argmax_program(
   lines = []
   report = train_and_evaluate(
       dataclasses.replace(config, model_dir=str(tmp_path),
-                          program_search_proposals="controller",
+                          method="guided",
                           program_search_steps=6000),
       log=lines.append)
   assert "program search: 2 of 2 restarts replaced" in "\n".join(lines)

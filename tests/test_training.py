@@ -317,6 +317,23 @@ def test_a_memory_size_that_does_not_match_the_task_is_refused(tmp_path):
                            memory_size=12))
 
 
+@pytest.mark.parametrize("method", ["search", "guided"])
+def test_a_searching_method_without_search_steps_is_refused(tmp_path, method):
+  with pytest.raises(ValueError, match=f"method {method} searches programs"):
+    resolve(TrainingConfig(task="access", model_dir=str(tmp_path),
+                           method=method))
+
+
+def test_a_run_records_what_its_method_leaves_out(tmp_path):
+  config = TrainingConfig(task="access", model_dir=str(tmp_path),
+                          train_steps=300, program_search_steps=500)
+  searched = resolve(dataclasses.replace(config, method="search"))
+  assert (searched.train_steps, searched.program_search_steps) == (0, 500)
+  trained = resolve(dataclasses.replace(config, method="gradient"))
+  assert (trained.train_steps, trained.program_search_steps) == (300, 0)
+  assert resolve(config).train_steps == 300
+
+
 @pytest.mark.skipif(not fused.fused_available(),
                     reason="the fused op library is not built")
 def test_the_training_step_runs_the_fused_op_unless_told_otherwise(

@@ -36,10 +36,11 @@ import numpy as np
 from tf_anc import shipped
 from tf_anc.common import cli
 from tf_anc.common import plots
-from tf_anc.experiments.task_runs import METHOD_HELP, METHODS
+from tf_anc.experiments.task_runs import METHOD_HELP
 from tf_anc.experiments.task_runs import check_export, check_tasks
 from tf_anc.experiments.task_runs import method_runs, run_task
 from tf_anc.experiments.task_runs import success_text, summarize
+from tf_anc.training.config import METHODS
 
 _RESTARTS = flags.DEFINE_integer("restarts", 20, "Restarts per task.",
                                  lower_bound=1)

@@ -111,14 +111,13 @@ def run_task(spec, restarts, model_dir, data_dir, configs, extra_flags=()):
     return json.load(f)
 
 
-METHODS = ("gradient", "search", "both", "guided")
 METHOD_HELP = (
     "gradient: training alone (no program search); search: the program "
     "search alone, from the compiled program, for as many steps as take "
     "the gradient's training time here; both: the gradient's run, then "
     "that search from each restart's argmax program; guided: the same, "
     "its proposals drawn from each restart's trained controller "
-    "(--program_search_proposals=controller).")
+    "(tf_anc.train's --method).")
 
 
 def search_steps_matching(report, seconds, probe_seconds=0.5):
@@ -154,13 +153,13 @@ def search_steps_matching(report, seconds, probe_seconds=0.5):
 
 def method_runs(spec, restarts, directory, data_dir, configs, extra_flags,
                 methods):
-  """`spec` run by each of `methods` (METHODS) into `directory/<method>`,
+  """`spec` run by each of `methods` (config.METHODS) into `directory/<method>`,
   the search's budget matched to the gradient's training time; returns
   {method: results.json}, each with "wall_seconds" (its training and
   program search, evaluation left out) and "search_steps"."""
   gradient_dir = os.path.join(directory, "gradient")
   gradient = run_task(spec, restarts, gradient_dir, data_dir, configs,
-                      [*extra_flags, "--program_search_steps=0"])
+                      [*extra_flags, "--method=gradient"])
   budget = gradient["seconds"]["train"]
   reports = {"gradient": {**gradient, "wall_seconds": budget,
                           "search_steps": 0}}
@@ -174,15 +173,12 @@ def method_runs(spec, restarts, directory, data_dir, configs, extra_flags,
       steps = done["config"]["program_search_steps"]
     elif steps is None:
       steps = search_steps_matching(gradient, budget)
-    proposals = "controller" if method == "guided" else "uniform"
-    flags = [*extra_flags, f"--program_search_steps={steps}",
-             f"--program_search_proposals={proposals}"]
-    if method == "search":
-      flags.append("--train_steps=0")
-    else:
-      if not os.path.exists(model_dir):  # the gradient's training, copied
-        shutil.copytree(gradient_dir, model_dir, ignore=shutil.ignore_patterns(
-            "results.json", "saved_model*"))
+    flags = [*extra_flags, f"--method={method}",
+             f"--program_search_steps={steps}"]
+    if method != "search" and not os.path.exists(model_dir):
+      # The gradient's training, copied.
+      shutil.copytree(gradient_dir, model_dir, ignore=shutil.ignore_patterns(
+          "results.json", "saved_model*"))
     report = run_task(spec, restarts, model_dir, data_dir, configs, flags)
     seconds = report["seconds"]
     wall = (seconds["train"] or 0.0) + (seconds["program_search"] or 0.0)

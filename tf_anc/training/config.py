@@ -17,6 +17,8 @@ from tf_anc.common.config_flags import setting
 PADDINGS = ("stop", "random")
 PRIORS = ("none", "infinity", "softmax")
 BATCH_LOSSES = ("mean", "sum")
+# How a run adapts its program (docs/training.md, "Methods").
+METHODS = ("gradient", "search", "both", "guided")
 
 
 # Where a user's task (an inputs file) has other defaults than the shipped
@@ -82,8 +84,15 @@ class TrainingConfig:
   learning_rate: float = setting(0.1)
   batch_size: int = setting(5)
   train_steps: int = setting(
-      2000, "Gradient steps. 0: none, so that the program search (from the "
-      "compiled program) is the only method.", lower=0)
+      2000, "Gradient steps (--method=search: none).", lower=0)
+  method: str = setting(
+      "both", "How the run adapts the program: gradient (training alone, no "
+      "program search), search (the program search alone, from the "
+      "compiled program: no training), both (training, then the program "
+      "search from each restart's argmax program when "
+      "--program_search_steps > 0) or guided (training, then the program "
+      "search proposing from each restart's trained controller, with a "
+      "second chain per restart from its argmax program).", choices=METHODS)
   restarts: int = setting(
       8, "Independent controllers trained side by side.")
   seed: int = setting(0)
@@ -144,22 +153,16 @@ class TrainingConfig:
       50, "Train examples the restarts are scored on.", lower=1)
   # tf_anc.training.program_search.
   program_search_steps: int = setting(
-      0, "After training, improve each restart's argmax program by this "
-      "many steps of simulated annealing on the discrete machine; a faster "
-      "program right on the search's examples replaces the restart, "
-      "compiled exactly. 0: no program search. With --inputs_file the "
-      "default is 3000.", lower=0)
+      0, "Steps of simulated annealing on the discrete machine per restart "
+      "(--method search, both and guided): a program faster than the "
+      "restart and right on the search's examples replaces it, compiled "
+      "exactly. 0: no program search. With --inputs_file the default is "
+      "3000.", lower=0)
   program_search_examples: int = setting(
       100, "Distinct train inputs the program search runs on.", lower=1)
-  program_search_proposals: str = setting(
-      "uniform", "How the program search draws a changed choice's new "
-      "value: uniform, or controller (from the restart's trained "
-      "distribution over that choice, at "
-      "--program_search_proposal_temperature).",
-      choices=("uniform", "controller"))
   program_search_proposal_temperature: float = setting(
-      4.0, "Temperature of the controller's proposals (higher: nearer "
-      "uniform).", above=0.0)
+      4.0, "--method=guided: temperature of the proposals drawn from the "
+      "trained controller (higher: nearer uniform).", above=0.0)
   checkpoint_every: int = setting(100)
   log_every: int = setting(100)
   summary_every: int = setting(

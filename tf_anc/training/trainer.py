@@ -46,9 +46,8 @@ from tf_anc.training.model import MODEL_SETTINGS, AncModel
 # Settings a resumed run may change (checkpoints.RESUMABLE): also whether
 # and how it searches programs after training, and what it exports.
 RESUMABLE = checkpoints.RESUMABLE + (
-    "program_search_steps", "program_search_examples",
-    "program_search_proposals", "program_search_proposal_temperature",
-    "export_all_restarts")
+    "method", "program_search_steps", "program_search_examples",
+    "program_search_proposal_temperature", "export_all_restarts")
 # Test examples the per-restart scalars are measured on during training.
 SUMMARY_EXAMPLES = 100
 # The run's results in TensorBoard's HParams dashboard (`evaluate`).
@@ -84,10 +83,18 @@ def resolve(config: TrainingConfig, task: Optional[tasks.Task] = None
   if config.halting_gradient not in HALTING_GRADIENTS:
     raise ValueError(f"unknown halting_gradient {config.halting_gradient!r}; "
                      f"choose from {', '.join(HALTING_GRADIENTS)}")
+  if config.method in ("search", "guided") and not config.program_search_steps:
+    raise ValueError(f"method {config.method} searches programs: give it "
+                     "program search steps (--program_search_steps)")
   jit_compile = config.jit_compile
   if jit_compile is None:
     jit_compile = fused.resolve_step_impl() == "tf"
-  return dataclasses.replace(config, jit_compile=jit_compile)
+  # What the method leaves out is recorded as not done (results.json).
+  return dataclasses.replace(
+      config, jit_compile=jit_compile,
+      train_steps=0 if config.method == "search" else config.train_steps,
+      program_search_steps=(0 if config.method == "gradient"
+                            else config.program_search_steps))
 
 
 def _resolve_shipped_task(config: TrainingConfig) -> TrainingConfig:
@@ -371,10 +378,10 @@ class Trainer:
 
     Each restart searches, from its own seed, from its argmax program when
     that is right on every one of the search's examples (distinct train
-    inputs), else from the program the run compiled. With controller
-    proposals (guided), a second chain per restart starts from its argmax
-    program, right or not, proposing from the restart's controller, and
-    the two chains share the steps. A program right on
+    inputs), else (and with `--method=search`) from the program the run
+    compiled. With `--method=guided`, a second chain per restart starts
+    from its argmax program, right or not, proposing from the restart's
+    controller, and the two chains share the steps. A program right on
     every example and faster there than both the generic program and the
     restart's own soft machine (when that is right there, at the end and
     at halting) replaces the restart, compiled exactly. Done once: the
@@ -394,7 +401,7 @@ class Trainer:
     diverged = self.diverged.numpy()
     restarts = [restart for restart in range(config.restarts)
                 if not diverged[restart]]
-    guided = config.program_search_proposals == "controller"
+    guided = config.method == "guided"
     # One chain per restart, two when guided: each chain's restart, start,
     # seed, proposals (None: uniform) and the mean steps it must beat.
     restart_of, starts, seeds, proposals, bounds = [], [], [], [], []
@@ -404,8 +411,8 @@ class Trainer:
       weights = self.machine.controller.controller_weights(restart)
       argmax = decompile(weights).program
       wrong, _ = program_search.score(argmax, examples, config.max_steps)
-      chains = [(self.program if wrong else argmax, f"{config.seed}/{restart}",
-                 None)]
+      chains = [(self.program if wrong or config.method == "search"
+                 else argmax, f"{config.seed}/{restart}", None)]
       if guided:
         # The second chain repairs and speeds up what the gradient found,
         # right or not, proposing what its controller prefers.
