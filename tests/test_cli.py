@@ -1,12 +1,15 @@
 """`python -m tf_anc.compile` and `python -m tf_anc.run` from a shell."""
 
 import json
+import logging
 import os
 import subprocess
 import sys
 
 import numpy as np
 import pytest
+
+from tf_anc.common import cli
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LISTK = os.path.join(REPO, "programs", "listk.anc")
@@ -111,3 +114,15 @@ def test_a_malformed_inputs_file_is_one_line(tmp_path, content, words):
   result = tool("run", f"--program={LISTK}", "--memory_size=20",
                 f"--inputs_file={path}", "--discrete")
   assert_usage_error(result, "memories.json", words)
+
+
+@pytest.mark.parametrize("path, level, shown", [
+    ("/x/tensorflow_datasets/core/dataset_builder.py", logging.WARNING,
+     False),
+    ("/x/tensorflow_datasets/core/dataset_builder.py", logging.ERROR, True),
+    ("/x/tf_anc/training/trainer.py", logging.WARNING, True),
+])
+def test_tfds_warnings_are_kept_off_the_console(path, level, shown):
+  record = logging.LogRecord("absl", level, path, 1, "Using custom data "
+                             "configuration", None, None)
+  assert cli.hide_tfds_notices(record) is shown

@@ -4,6 +4,7 @@ A bad flag, a missing file or a malformed program ends with one line on
 stderr and exit status 2, never a traceback.
 """
 
+import logging as std_logging
 import math
 import os
 import sys
@@ -97,11 +98,21 @@ def import_tensorflow_and_tfds():
   """TensorFlow and tfds for a trainer, once its flags are checked.
 
   TensorFlow takes seconds to import and flag errors need none of it. tfds
-  logs every step of preparing a data set at INFO; those lines are kept off
-  the console unless the user asked for them with `-v`/`--verbosity`.
+  logs every step of preparing a data set at INFO, and notices at WARNING;
+  those lines are kept off the console unless the user asked for them with
+  `-v`/`--verbosity`.
   """
   import_tensorflow()
   import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top
   tfds.disable_progress_bar()
   if not flags.FLAGS["verbosity"].present:
     logging.set_verbosity(logging.WARNING)
+    logging.get_absl_handler().addFilter(hide_tfds_notices)
+
+
+def hide_tfds_notices(record: std_logging.LogRecord) -> bool:
+  """Whether a log record reaches the console: not tfds's warnings, such
+  as the "Using custom data configuration" every load of a task's builder
+  config logs; its errors do."""
+  return (record.levelno >= std_logging.ERROR or
+          f"{os.sep}tensorflow_datasets{os.sep}" not in record.pathname)
