@@ -114,8 +114,23 @@ def proposal_distributions(weights: ControllerWeights,
                weights.second_argument_logits[line],
                weights.output_logits[line]]
   logits += list(weights.initial_register_logits) + [weights.initial_ir_logits]
-  width = max(isa.NUM_INSTRUCTIONS, weights.num_registers,
-              weights.memory_size)
+  return _cumulative_softmaxes(logits, weights.memory_size,
+                               weights.num_registers, temperature)
+
+
+def uniform_proposals(memory_size: int, num_registers: int) -> np.ndarray:
+  """`proposal_distributions`' table for proposals drawn uniformly."""
+  counts = ([isa.NUM_INSTRUCTIONS] + [num_registers] * 3) * memory_size + (
+      [memory_size] * (num_registers + 1))
+  return _cumulative_softmaxes([np.zeros(count) for count in counts],
+                               memory_size, num_registers, 1.0)
+
+
+def _cumulative_softmaxes(logits, memory_size: int, num_registers: int,
+                          temperature: float) -> np.ndarray:
+  """The proposal table's rows: each of `logits`' cumulative softmax at
+  `temperature`, padded with ones."""
+  width = max(isa.NUM_INSTRUCTIONS, num_registers, memory_size)
   table = np.ones([len(logits), width])
   for row, values in enumerate(logits):
     scaled = np.asarray(values, np.float64) / temperature
@@ -123,17 +138,6 @@ def proposal_distributions(weights: ControllerWeights,
     cumulative /= cumulative[-1]
     cumulative[-1] = 1.0  # a draw in [0, 1) never passes the last value
     table[row, :len(cumulative)] = cumulative
-  return table
-
-
-def uniform_proposals(memory_size: int, num_registers: int) -> np.ndarray:
-  """`proposal_distributions`' table for proposals drawn uniformly."""
-  width = max(isa.NUM_INSTRUCTIONS, num_registers, memory_size)
-  counts = ([isa.NUM_INSTRUCTIONS] + [num_registers] * 3) * memory_size + (
-      [memory_size] * (num_registers + 1))
-  table = np.ones([len(counts), width])
-  for row, count in enumerate(counts):
-    table[row, :count] = np.arange(1, count + 1) / count
   return table
 
 
