@@ -19,26 +19,48 @@ namespace tf_anc {
 void PackLogits(::tensorflow::OpKernelContext* context, const RunSizes& n,
                 float* packed);
 
-// Each lane's restart's packed logits ([M, N] in lanes).
+// A group's logits ([M, N]): those of its restart when all its lanes run
+// one (the usual case: read as floats, broadcast to the lanes as they are
+// used, a sixteenth of the lanes' size in the caches), else each lane's
+// restart's, in lanes.
 template <typename V>
-void GatherLogits(const RunSizes& n, const Group<V>& group,
-                  const float* packed, V* logits);
+struct GroupLogits {
+  const float* shared;  // or null
+  const V* lanes;       // when shared is null
+};
+
+// The group's logits from the packed ones; gathers them into `lanes`
+// (resized to [M, N]) only when the group's examples run several restarts.
+template <typename V>
+GroupLogits<V> GatherLogits(const RunSizes& n, const Group<V>& group,
+                            const float* packed, std::vector<V>* lanes);
 
 // Writes the command for `instruction_register`: each distribution is the
 // softmax of its part of instruction_register @ logits ([M, N]).
 template <typename V>
-void ControllerForward(const RunSizes& n, const V* logits,
+void ControllerForward(const RunSizes& n, const GroupLogits<V>& logits,
                        const V* instruction_register, V* command);
 
 // From `grad_command`, the gradient with respect to the command's
 // probabilities (overwritten with that of its logits, zero in the lanes
-// that did not run), adds the gradients with respect to the logits
-// ([M, N]) and to the instruction register.
+// that did not run), adds the gradient with respect to the instruction
+// register. The logits' gradient, the outer product of the instruction
+// register and grad_command, is left to AddLogitsGradient.
 template <typename V>
-void ControllerBackward(const RunSizes& n, const V* logits,
-                        const V* instruction_register, const V* command,
-                        const Mask<V>& running, V* grad_command,
-                        V* grad_logits, V* grad_instruction_register);
+void ControllerBackward(const RunSizes& n, const GroupLogits<V>& logits,
+                        const V* command, const Mask<V>& running,
+                        V* grad_command, V* grad_instruction_register);
+
+// Adds the logits' gradient ([M, N]) of `count` steps: sum_s
+// instruction_registers[s] (outer) grad_commands[s], the steps'
+// instruction registers ([M] each) and their commands' logits' gradients
+// (ControllerBackward's; [count, N], contiguous). Summed over the steps in
+// registers, block by block, then added: a step at a time, grad_logits
+// would be loaded and stored once per multiply-add.
+template <typename V>
+void AddLogitsGradient(const RunSizes& n, int64_t count,
+                       const V* const* instruction_registers,
+                       const V* grad_commands, V* grad_logits);
 
 }  // namespace tf_anc
 

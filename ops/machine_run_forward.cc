@@ -89,46 +89,55 @@ class AncMachineRunOp : public OpKernel {
 
     auto run_groups = [&](int64_t begin, int64_t end) {
       StepScratch<V> scratch(n.step);
-      std::vector<V> logits(n.logits), state_data(n.state),
-          next_data(n.state);
+      std::vector<V> logits;  // GatherLogits's, when the lanes' differ
+      // Two states that the steps alternate between, but for the states
+      // that start a checkpoint, written to it directly.
+      const std::unique_ptr<V[]> buffers(new V[2 * n.state]);
       for (int64_t g = begin; g < end; ++g) {
         const Group<V> group(n, g);
         const SavedRun<V> run(n, saved, g);
-        GatherInitialState(context, n, group, state_data.data());
-        GatherLogits(n, group, packed_logits, logits.data());
+        V* state_data = run.Checkpoint(0);
+        GatherInitialState(context, n, group, state_data);
+        const GroupLogits<V> group_logits =
+            GatherLogits(n, group, packed_logits, &logits);
         const std::unique_ptr<const ErrorTarget<V>> errors =
             trace_errors_ ? std::make_unique<const ErrorTarget<V>>(
                                 context, n, group)
                           : nullptr;
         Mask<V> steps_taken = {};
         for (int64_t t = 0; t < n.steps; ++t) {
-          if (t % kCheckpointInterval == 0) {
-            std::copy(state_data.begin(), state_data.end(),
-                      run.Checkpoint(t / kCheckpointInterval));
-          }
-          const State<V> state = ReadState(n, state_data.data());
+          const bool checkpoint_next =
+              (t + 1) % kCheckpointInterval == 0 && t + 1 < n.steps;
+          V* next_data =
+              checkpoint_next
+                  ? run.Checkpoint((t + 1) / kCheckpointInterval)
+                  : buffers.get() + (state_data == buffers.get() ? n.state : 0);
+          const State<V> state = ReadState(n, state_data);
           const Mask<V> running_now =
               group.active & LaneTraits<V>::Less(state.halting, eta_stop);
           V* command = run.Record(t);
           V* values = command + n.command.size;
           if (AnyLane<V>(running_now)) {
-            ControllerForward(n, logits.data(), state.instruction_register,
+            ControllerForward(n, group_logits, state.instruction_register,
                               command);
             ComputeStepValues(n.step, state, n.command.Read<V>(command),
                               &scratch, StepValues<V>(n.step, values));
             ApplyStep(n.step, state, n.command.Read<V>(command),
                       StepValues<const V>(n.step, values),
-                      WriteState(n, next_data.data()));
+                      WriteState(n, next_data));
             if (!AllLanes<V>(running_now)) {  // halted lanes stay frozen
-              KeepWhere<V>(running_now, n.state, state_data.data(),
-                           next_data.data());
+              KeepWhere<V>(running_now, n.state, state_data, next_data);
             }
-            std::swap(state_data, next_data);
+            state_data = next_data;
           } else {  // all halted: the state stays; nothing reads the record
             std::fill_n(command, n.step_record, V{});
+            if (checkpoint_next) {
+              std::copy_n(state_data, n.state, next_data);
+              state_data = next_data;
+            }
           }
           steps_taken -= running_now;  // true is -1
-          const State<V> next = ReadState(n, state_data.data());
+          const State<V> next = ReadState(n, state_data);
           for (int lane = 0; lane < group.count; ++lane) {
             const int64_t slot = (group.first + lane) * n.steps + t;
             halting[slot] = LaneTraits<V>::Get(next.halting, lane);
@@ -144,7 +153,7 @@ class AncMachineRunOp : public OpKernel {
             Scatter(&error, 1, group.Rows(step_errors, n.steps, t));
           }
         }
-        const State<V> last = ReadState(n, state_data.data());
+        const State<V> last = ReadState(n, state_data);
         Scatter(last.memory, n.memory, group.Rows(data(kFinalMemory),
                                                   n.memory));
         Scatter(last.registers, n.registers,
@@ -154,7 +163,7 @@ class AncMachineRunOp : public OpKernel {
         }
       }
     };
-    ParallelFor(context, n.groups, n.width * GroupCost(n), run_groups);
+    ClaimParallelFor(context, n.groups, n.width * GroupCost(n), run_groups);
   }
 
   int64_t max_steps_;

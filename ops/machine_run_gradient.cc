@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
@@ -188,19 +189,26 @@ class AncMachineRunGradOp : public OpKernel {
 
     auto differentiate_groups = [&](int64_t begin, int64_t end) {
       StepScratch<V> scratch(n.step);
-      std::vector<V> logits(n.logits), grad_logits(n.logits),
-          grad_command(n.command.size);
-      // The states before the steps from a checkpoint to the next one, and
-      // after the last of them (the step errors' gradient reads the states
-      // after each step).
-      std::vector<V> segment((kCheckpointInterval + 1) * n.state);
+      std::vector<V> logits;  // GatherLogits's, when the lanes' differ
+      std::vector<V> grad_logits(n.logits);
+      // The logits' gradients of the commands of a segment's steps (the
+      // steps that ran), and those steps' instruction registers, for
+      // AddLogitsGradient.
+      std::vector<V> grad_commands(kCheckpointInterval * n.command.size);
+      const V* instruction_registers[kCheckpointInterval];
+      // The states after the steps from a checkpoint to the next one (the
+      // state before the first is the checkpoint; the step errors' gradient
+      // reads the states after each step), uninitialised.
+      const std::unique_ptr<V[]> segment(
+          new V[kCheckpointInterval * n.state]);
       // The gradients with respect to the state after the step being undone
       // and before it; swapped after each step.
       std::vector<V> after(n.state), before(n.state);
       for (int64_t g = begin; g < end; ++g) {
         const Group<V> group(n, g);
         const SavedRun<const V> run(n, saved, g);
-        GatherLogits(n, group, sources.packed_logits, logits.data());
+        const GroupLogits<V> group_logits =
+            GatherLogits(n, group, sources.packed_logits, &logits);
         const std::unique_ptr<const ErrorTarget<V>> errors =
             grad_step_errors != nullptr
                 ? std::make_unique<const ErrorTarget<V>>(context, n, group)
@@ -217,26 +225,32 @@ class AncMachineRunGradOp : public OpKernel {
                       n.registers, grad.registers);
         }
         auto running_at = [&](int64_t t) {
-          Mask<V> lanes = {};
+          // Lane by lane in memory, then loaded whole (see LaneFloat).
+          int32_t bits[LaneTraits<V>::kWidth] = {};
           for (int lane = 0; lane < group.count; ++lane) {
-            LaneTraits<V>::Set(
-                lanes, lane,
-                running[(group.first + lane) * n.steps + t] ? -1 : 0);
+            bits[lane] = running[(group.first + lane) * n.steps + t] ? -1 : 0;
           }
+          Mask<V> lanes;
+          std::memcpy(&lanes, bits, sizeof(lanes));
           return lanes;
         };
         for (int64_t checkpoint = n.checkpoints - 1; checkpoint >= 0;
              --checkpoint) {
-          // Replays the forward pass from the checkpoint: segment holds the
-          // state before each step t in [first, last), and after step
-          // last - 1 too when there are step errors.
+          // Replays the forward pass from the checkpoint: state_at(t -
+          // first) is the state before each step t in [first, last), read
+          // in place for t = first, and after step last - 1 too when there
+          // are step errors.
           const int64_t first = checkpoint * kCheckpointInterval;
           const int64_t last = std::min(n.steps, first + kCheckpointInterval);
           const int64_t replayed = errors != nullptr ? last : last - 1;
-          std::copy_n(run.Checkpoint(checkpoint), n.state, segment.data());
+          // The state before step first + k.
+          auto state_at = [&](int64_t k) -> const V* {
+            return k == 0 ? run.Checkpoint(checkpoint)
+                          : segment.get() + (k - 1) * n.state;
+          };
           for (int64_t t = first; t < replayed; ++t) {
-            const V* state_data = &segment[(t - first) * n.state];
-            V* next_data = &segment[(t + 1 - first) * n.state];
+            const V* state_data = state_at(t - first);
+            V* next_data = segment.get() + (t - first) * n.state;
             const Mask<V> running_now = running_at(t);
             if (AnyLane<V>(running_now)) {
               const V* command = run.Record(t);
@@ -252,6 +266,7 @@ class AncMachineRunGradOp : public OpKernel {
               std::copy_n(state_data, n.state, next_data);
             }
           }
+          int64_t commands = 0;  // steps in grad_commands
           for (int64_t t = last - 1; t >= first; --t) {
             grad = WriteState(n, after.data());
             if (grad_halting != nullptr) {
@@ -269,20 +284,21 @@ class AncMachineRunGradOp : public OpKernel {
                           &grad_error);
               errors->AddGradient(
                   n, grad_error,
-                  ReadState(n, &segment[(t + 1 - first) * n.state]).memory,
+                  ReadState(n, state_at(t + 1 - first)).memory,
                   grad.memory);
             }
             const Mask<V> running_now = running_at(t);
             if (!AnyLane<V>(running_now)) continue;  // the gradient passes
-            const State<V> state =
-                ReadState(n, &segment[(t - first) * n.state]);
+            const State<V> state = ReadState(n, state_at(t - first));
             const V* command = run.Record(t);
+            V* grad_command = &grad_commands[commands * n.command.size];
+            instruction_registers[commands++] = state.instruction_register;
             StepBackward(n.step, state, n.command.Read<V>(command),
                          StepValues<const V>(n.step,
                                                  command + n.command.size),
                          ReadState(n, after.data()), &scratch,
                          WriteState(n, before.data()),
-                         n.command.Write<V>(grad_command.data()));
+                         n.command.Write<V>(grad_command));
             if (authors_halting_gradient_) {
               // The authors' backward passes p's gradient on unscaled, not
               // times (1 - e_STOP) (tf_anc/machine/step.py).
@@ -291,14 +307,15 @@ class AncMachineRunGradOp : public OpKernel {
                   n.command.Read<V>(command).instruction[kStop];
             }
             ControllerBackward(
-                n, logits.data(), state.instruction_register, command,
-                running_now, grad_command.data(), grad_logits.data(),
+                n, group_logits, command, running_now, grad_command,
                 WriteState(n, before.data()).instruction_register);
             if (!AllLanes<V>(running_now)) {  // halted lanes: gradient passes
               KeepWhere<V>(running_now, n.state, after.data(), before.data());
             }
             std::swap(after, before);
           }
+          AddLogitsGradient(n, commands, instruction_registers,
+                            grad_commands.data(), grad_logits.data());
         }
         const State<V> initial_gradient = ReadState(n, after.data());
         Scatter(initial_gradient.memory, n.memory,
@@ -312,8 +329,8 @@ class AncMachineRunGradOp : public OpKernel {
                 group.Rows(sources.example_grad_logits, n.logits));
       }
     };
-    ParallelFor(context, n.groups, 2 * n.width * GroupCost(n),
-                differentiate_groups);
+    ClaimParallelFor(context, n.groups, 2 * n.width * GroupCost(n),
+                     differentiate_groups);
   }
 
   static constexpr const char* kGradInputNames[kNumGradInputs -

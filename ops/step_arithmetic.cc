@@ -14,9 +14,8 @@ namespace {
 template <typename V>
 void SelectArgument(const Sizes& n, const V* registers, const V* selection,
                     V* selected, V* mass_inverse) {
-  std::fill_n(selected, n.memory, V{});
   StridedDots(n.memory, n.registers, selection, registers, n.memory,
-              selected);
+              selected, /*assign=*/true);
   V mass = {};
   for (int64_t c = 0; c < n.memory; ++c) mass += selected[c];
   *mass_inverse = InverseOrZero(mass);
@@ -80,6 +79,124 @@ void ComputeMinimumAndMaximum(int64_t size, const V* x, const V* y,
   }
 }
 
+// The loops over a group's rows (V = Lanes) take kRows rows at a time, so
+// that the values they share are loaded once for them (Load keeps them in
+// registers); each row's sums run in the same order as a row at a time.
+// V = float runs them a row at a time (kRows = 1), vectorised over c.
+constexpr int kRowBlock = 4;
+
+// next[r] = (1 - weights[r]) rows[r] + weights[r] value for the rows [r,
+// r + kRows) of [*, size] arrays: WRITE's memory rows and the registers.
+template <int kRows, typename V>
+void MixRows(int64_t size, int64_t r, const V* weights, const V* rows,
+             const V* value, V* next) {
+  V weight[kRows], keep[kRows];
+#pragma GCC unroll 4
+  for (int k = 0; k < kRows; ++k) {
+    weight[k] = weights[k];
+    keep[k] = 1.0f - weights[k];
+  }
+  const V* __restrict in = rows + r * size;
+  const V* __restrict v = value;
+  V* __restrict out = next + r * size;
+  for (int64_t c = 0; c < size; ++c) {
+    const V value_c = Load(v, c);
+#pragma GCC unroll 4
+    for (int k = 0; k < kRows; ++k) {
+      out[k * size + c] = keep[k] * in[k * size + c] + weight[k] * value_c;
+    }
+  }
+}
+
+// MixRows over all `count` rows, weights[r] for row r.
+template <typename V>
+void MixAllRows(int64_t size, int64_t count, const V* weights, const V* rows,
+                const V* value, V* next) {
+  int64_t r = 0;
+  if constexpr (kIsLanes<V>) {
+    for (; r + kRowBlock <= count; r += kRowBlock) {
+      MixRows<kRowBlock>(size, r, weights + r, rows, value, next);
+    }
+  }
+  for (; r < count; ++r) MixRows<1>(size, r, weights + r, rows, value, next);
+}
+
+// The gradient through reg'[r] = (1 - o_r) reg[r] + o_r out with respect
+// to out and o, for rows [r, r + kRows): grad_out += o_r grad_next[r],
+// grad_o[r] = <grad_next[r], out - reg[r]>. (That with respect to reg[r]
+// waits for SelectionRowsBackward, which writes it in the same pass as its
+// own part.)
+template <int kRows, typename V>
+void RegisterRowsBackward(int64_t size, int64_t r, const V* o,
+                          const V* registers, const V* grad_next,
+                          const V* out, V* grad_out, V* grad_o) {
+  V o_r[kRows], grad_o_r[kRows] = {};
+#pragma GCC unroll 4
+  for (int k = 0; k < kRows; ++k) o_r[k] = o[r + k];
+  const V* __restrict row = registers + r * size;
+  const V* __restrict g_row = grad_next + r * size;
+  const V* __restrict out_values = out;
+  V* __restrict grad_out_values = grad_out;
+#pragma omp simd reduction(+ : grad_o_r[:kRows])
+  for (int64_t c = 0; c < size; ++c) {
+    const V out_c = Load(out_values, c);
+    V grad_out_c = grad_out_values[c];
+#pragma GCC unroll 4
+    for (int k = 0; k < kRows; ++k) {
+      const V g_c = Load(g_row, k * size + c);
+      grad_o_r[k] += g_c * (out_c - row[k * size + c]);
+      grad_out_c += o_r[k] * g_c;
+    }
+    grad_out_values[c] = grad_out_c;
+  }
+#pragma GCC unroll 4
+  for (int k = 0; k < kRows; ++k) grad_o[r + k] = grad_o_r[k];
+}
+
+// The registers' gradient, for rows [r, r + kRows): through reg'[r] = (1 -
+// o_r) reg[r] + o_r out, (1 - o_r) grad_next[r], and through x's and y's
+// selection before their rescaling (x = sum_r a_r reg[r], y alike with b),
+// a_r grad_x + b_r grad_y; and grad_a[r] = <grad_x, reg[r]>, grad_b[r] =
+// <grad_y, reg[r]>.
+template <int kRows, typename V>
+void SelectionRowsBackward(int64_t size, int64_t r, const V* a, const V* b,
+                           const V* o, const V* registers,
+                           const V* grad_next, const V* grad_x,
+                           const V* grad_y, V* grad_registers, V* grad_a,
+                           V* grad_b) {
+  V a_r[kRows], b_r[kRows], keep[kRows], grad_a_r[kRows] = {},
+      grad_b_r[kRows] = {};
+#pragma GCC unroll 4
+  for (int k = 0; k < kRows; ++k) {
+    a_r[k] = a[r + k];
+    b_r[k] = b[r + k];
+    keep[k] = 1.0f - o[r + k];
+  }
+  const V* __restrict row = registers + r * size;
+  const V* __restrict g_row = grad_next + r * size;
+  const V* __restrict gx = grad_x;
+  const V* __restrict gy = grad_y;
+  V* __restrict grad_row = grad_registers + r * size;
+#pragma omp simd reduction(+ : grad_a_r[:kRows], grad_b_r[:kRows])
+  for (int64_t c = 0; c < size; ++c) {
+    const V grad_x_c = Load(gx, c);
+    const V grad_y_c = Load(gy, c);
+#pragma GCC unroll 4
+    for (int k = 0; k < kRows; ++k) {
+      const V row_c = Load(row, k * size + c);
+      grad_a_r[k] += grad_x_c * row_c;
+      grad_b_r[k] += grad_y_c * row_c;
+      grad_row[k * size + c] = keep[k] * g_row[k * size + c] +
+                               (a_r[k] * grad_x_c + b_r[k] * grad_y_c);
+    }
+  }
+#pragma GCC unroll 4
+  for (int k = 0; k < kRows; ++k) {
+    grad_a[r + k] = grad_a_r[k];
+    grad_b[r + k] = grad_b_r[k];
+  }
+}
+
 }  // namespace
 
 template <typename V>
@@ -106,13 +223,11 @@ void ComputeStepValues(const Sizes& n, const State<V>& state,
   // P(mem[x] = c) = sum_i x_i memory[i, c] (the memory before WRITE).
   DoubleCyclically(size, v.y, false, s->y_doubled.data());
   DoubleCyclically(size, v.y, true, s->y_reversed_doubled.data());
-  std::fill_n(v.add, size, V{});
-  std::fill_n(v.sub, size, V{});
-  std::fill_n(v.read, size, V{});
-  StridedDots(size, size, v.x, s->y_doubled.data() + size, -1, v.add);
-  StridedDots(size, size, v.x, s->y_reversed_doubled.data() + size, -1,
-              v.sub);
-  StridedDots(size, size, v.x, state.memory, size, v.read);
+  SlidingDots<-1>(size, size, v.x, s->y_doubled.data() + size, v.add,
+                  /*assign=*/true);
+  SlidingDots<-1>(size, size, v.x, s->y_reversed_doubled.data() + size,
+                  v.sub, /*assign=*/true);
+  StridedDots(size, size, v.x, state.memory, size, v.read, /*assign=*/true);
   ComputeMinimumAndMaximum(size, v.x, v.y, s);
   // out = sum_k e_k out_k; INC's out[c] = x[c - 1], DEC's x[c + 1]. STOP,
   // ZERO, WRITE and JEZ all yield the value 0.
@@ -135,24 +250,12 @@ void ApplyStep(const Sizes& n, const State<V>& state,
   const int64_t size = n.memory;
   const V* e = command.instruction;
   // WRITE: row i keeps 1 - x_i of itself and takes x_i of y.
-  for (int64_t i = 0; i < size; ++i) {
-    const V write = e[kWrite] * v.x[i];
-    const V* __restrict row = state.memory + i * size;
-    const V* __restrict y = v.y;
-    V* __restrict next_row = next.memory + i * size;
-    for (int64_t c = 0; c < size; ++c) {
-      next_row[c] = (1.0f - write) * row[c] + write * y[c];
-    }
-  }
-  const V* o = command.output;
-  for (int64_t r = 0; r < n.registers; ++r) {
-    const V* __restrict row = state.registers + r * size;
-    const V* __restrict out = v.out;
-    V* __restrict next_row = next.registers + r * size;
-    for (int64_t c = 0; c < size; ++c) {
-      next_row[c] = (1.0f - o[r]) * row[c] + o[r] * out[c];
-    }
-  }
+  V* write = next.instruction_register;  // scratch until the IR's update
+  for (int64_t i = 0; i < size; ++i) write[i] = e[kWrite] * v.x[i];
+  MixAllRows(size, size, static_cast<const V*>(write), state.memory, v.y,
+             next.memory);
+  MixAllRows(size, n.registers, command.output, state.registers, v.out,
+             next.registers);
   // JEZ jumps to y with the probability that it runs and x == 0; otherwise
   // the IR moves on by one.
   const V jump = e[kJez] * v.x[0];
@@ -201,27 +304,64 @@ void StepBackward(const Sizes& n, const State<V>& state,
   ge[kJez] += grad_jump * x[0];
   grad_x[0] += grad_jump * e[kJez];
 
-  // Registers: reg'[r] = (1 - o_r) reg[r] + o_r out.
-  const V* o = command.output;
-  for (int64_t r = 0; r < n.registers; ++r) {
-    const V* __restrict row = state.registers + r * size;
-    const V* __restrict g_row = grad_next.registers + r * size;
-    const V* __restrict out = v.out;
-    V* __restrict grad_row = grad_state.registers + r * size;
-    const V o_r = o[r];
-    V grad_o = {};
-#pragma omp simd reduction(+ : grad_o)
-    for (int64_t c = 0; c < size; ++c) {
-      grad_o += g_row[c] * (out[c] - row[c]);
-      grad_out[c] += o_r * g_row[c];
-      grad_row[c] = (1.0f - o_r) * g_row[c];
+  // Registers: reg'[r] = (1 - o_r) reg[r] + o_r out (the gradient with
+  // respect to reg[r] is written with the argument selection's, below).
+  {
+    int64_t r = 0;
+    if constexpr (kIsLanes<V>) {
+      for (; r + kRowBlock <= n.registers; r += kRowBlock) {
+        RegisterRowsBackward<kRowBlock>(
+            size, r, command.output, state.registers, grad_next.registers,
+            v.out, grad_out, grad_command.output);
+      }
     }
-    grad_command.output[r] = grad_o;
+    for (; r < n.registers; ++r) {
+      RegisterRowsBackward<1>(size, r, command.output, state.registers,
+                              grad_next.registers, v.out, grad_out,
+                              grad_command.output);
+    }
   }
 
   // Memory: mem'[i] = (1 - e_WRITE x_i) mem[i] + e_WRITE x_i y, and READ's
-  // out = sum_i e_READ x_i mem[i].
-  for (int64_t i = 0; i < size; ++i) {
+  // out = sum_i e_READ x_i mem[i]. For lanes kRowBlock rows at a time, so
+  // that y[c], grad_out[c] and grad_y[c] are loaded (and grad_y[c] stored)
+  // once for them; the same sums in the same order as a row at a time.
+  int64_t i = 0;
+  for (; kIsLanes<V> && i + kRowBlock <= size; i += kRowBlock) {
+    const V* __restrict row = state.memory + i * size;
+    const V* __restrict g_row = grad_next.memory + i * size;
+    V* __restrict grad_row = grad_state.memory + i * size;
+    V write[kRowBlock], keep[kRowBlock], read_weight[kRowBlock];
+    V grad_write[kRowBlock] = {}, grad_read[kRowBlock] = {};
+#pragma GCC unroll 4
+    for (int k = 0; k < kRowBlock; ++k) {
+      write[k] = e[kWrite] * x[i + k];
+      keep[k] = 1.0f - write[k];
+      read_weight[k] = e[kRead] * x[i + k];
+    }
+    for (int64_t c = 0; c < size; ++c) {
+      const V y_c = Load(y, c);
+      const V grad_out_c = Load(grad_out, c);
+      V grad_y_c = grad_y[c];
+#pragma GCC unroll 4
+      for (int k = 0; k < kRowBlock; ++k) {
+        const V row_c = Load(row, k * size + c);
+        const V g_c = Load(g_row, k * size + c);
+        grad_write[k] += g_c * (y_c - row_c);
+        grad_read[k] += grad_out_c * row_c;
+        grad_y_c += write[k] * g_c;
+        grad_row[k * size + c] =
+            keep[k] * g_c + read_weight[k] * grad_out_c;
+      }
+      grad_y[c] = grad_y_c;
+    }
+#pragma GCC unroll 4
+    for (int k = 0; k < kRowBlock; ++k) {
+      grad_x[i + k] += e[kWrite] * grad_write[k] + e[kRead] * grad_read[k];
+      ge[kWrite] += x[i + k] * grad_write[k];
+    }
+  }
+  for (; i < size; ++i) {
     const V write = e[kWrite] * x[i];
     const V read_weight = e[kRead] * x[i];
     const V* __restrict row = state.memory + i * size;
@@ -230,10 +370,12 @@ void StepBackward(const Sizes& n, const State<V>& state,
     V grad_write = {}, grad_read = {};
 #pragma omp simd reduction(+ : grad_write, grad_read)
     for (int64_t c = 0; c < size; ++c) {
-      grad_write += g_row[c] * (y[c] - row[c]);
-      grad_read += grad_out[c] * row[c];
-      grad_y[c] += write * g_row[c];
-      grad_row[c] = (1.0f - write) * g_row[c] + read_weight * grad_out[c];
+      const V row_c = Load(row, c);
+      const V g_c = Load(g_row, c);
+      grad_write += g_c * (y[c] - row_c);
+      grad_read += grad_out[c] * row_c;
+      grad_y[c] += write * g_c;
+      grad_row[c] = (1.0f - write) * g_c + read_weight * grad_out[c];
     }
     grad_x[i] += e[kWrite] * grad_write + e[kRead] * grad_read;
     ge[kWrite] += x[i] * grad_write;
@@ -272,11 +414,11 @@ void StepBackward(const Sizes& n, const State<V>& state,
   const V* y_reversed = s->y_reversed_doubled.data();
   DoubleCyclically(size, y, true, s->y_reversed_doubled.data());
   V* grad_y_reversed = s->grad_y_reversed.data();
-  std::fill_n(grad_y_reversed, size, V{});
-  StridedDots(size, size, x, add_gradient, 1, grad_y);
-  StridedDots(size, size, x, sub_gradient, 1, grad_y_reversed);
-  StridedDots(size, size, y, add_gradient, 1, grad_x);
-  StridedDots(size, size, y_reversed, sub_gradient, 1, grad_x);
+  SlidingDots<1>(size, size, x, add_gradient, grad_y);
+  SlidingDots<1>(size, size, x, sub_gradient, grad_y_reversed,
+                 /*assign=*/true);
+  SlidingDots<1>(size, size, y, add_gradient, grad_x);
+  SlidingDots<1>(size, size, y_reversed, sub_gradient, grad_x);
   grad_y[0] += grad_y_reversed[0];
   for (int64_t j = 1; j < size; ++j) grad_y[size - j] += grad_y_reversed[j];
 
@@ -303,24 +445,27 @@ void StepBackward(const Sizes& n, const State<V>& state,
   }
 
   // Argument selection: x = s / sum(s), s = sum_r a_r reg[r], and y from
-  // b alike.
+  // b alike; the registers' gradient, both parts in one pass.
   RescaleArgumentGradient(size, x, *v.x_mass_inverse, grad_x);
   RescaleArgumentGradient(size, y, *v.y_mass_inverse, grad_y);
-  const V* a = command.first_argument;
-  const V* b = command.second_argument;
-  for (int64_t r = 0; r < n.registers; ++r) {
-    const V* __restrict row = state.registers + r * size;
-    V* __restrict grad_row = grad_state.registers + r * size;
-    const V a_r = a[r], b_r = b[r];
-    V grad_a = {}, grad_b = {};
-#pragma omp simd reduction(+ : grad_a, grad_b)
-    for (int64_t c = 0; c < size; ++c) {
-      grad_a += grad_x[c] * row[c];
-      grad_b += grad_y[c] * row[c];
-      grad_row[c] += a_r * grad_x[c] + b_r * grad_y[c];
+  int64_t r = 0;
+  if constexpr (kIsLanes<V>) {
+    for (; r + kRowBlock <= n.registers; r += kRowBlock) {
+      SelectionRowsBackward<kRowBlock>(
+          size, r, command.first_argument, command.second_argument,
+          command.output, state.registers, grad_next.registers,
+          static_cast<const V*>(grad_x),
+          static_cast<const V*>(grad_y), grad_state.registers,
+          grad_command.first_argument, grad_command.second_argument);
     }
-    grad_command.first_argument[r] = grad_a;
-    grad_command.second_argument[r] = grad_b;
+  }
+  for (; r < n.registers; ++r) {
+    SelectionRowsBackward<1>(
+        size, r, command.first_argument, command.second_argument,
+        command.output, state.registers, grad_next.registers,
+        static_cast<const V*>(grad_x),
+        static_cast<const V*>(grad_y), grad_state.registers,
+        grad_command.first_argument, grad_command.second_argument);
   }
 }
 

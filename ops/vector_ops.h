@@ -30,6 +30,11 @@ typedef int32_t LaneMask __attribute__((vector_size(kLanes * sizeof(float))));
 #pragma omp declare reduction(+ : Lanes : omp_out += omp_in) \
     initializer(omp_priv = Lanes{})
 
+// Whether V holds a group of examples in lanes (else one example, a float,
+// whose loops the compiler vectorises over the values instead).
+template <typename V>
+constexpr bool kIsLanes = sizeof(V) > sizeof(float);
+
 // y += a x over n values.
 template <typename V>
 inline void Axpy(int64_t n, const V& a, const V* __restrict x,
@@ -38,47 +43,151 @@ inline void Axpy(int64_t n, const V& a, const V* __restrict x,
 }
 
 // sum_i a_i b_i over n values (per lane for Lanes). The sum may be
-// reordered so that floats vectorise too (with -fopenmp-simd).
+// reordered: floats vectorise (with -fopenmp-simd), and Lanes keep four
+// partial sums, so that the loop is not one chain of dependent
+// multiply-adds (each waits for the last one's result, 4 cycles).
 template <typename V>
 inline V Dot(int64_t n, const V* __restrict a, const V* __restrict b) {
-  V sum = {};
+  if constexpr (kIsLanes<V>) {
+    V sum0 = {}, sum1 = {}, sum2 = {}, sum3 = {};
+    int64_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+      sum0 += a[i] * b[i];
+      sum1 += a[i + 1] * b[i + 1];
+      sum2 += a[i + 2] * b[i + 2];
+      sum3 += a[i + 3] * b[i + 3];
+    }
+    for (; i < n; ++i) sum0 += a[i] * b[i];
+    return (sum0 + sum1) + (sum2 + sum3);
+  } else {
+    V sum = {};
 #pragma omp simd reduction(+ : sum)
-  for (int64_t i = 0; i < n; ++i) sum += a[i] * b[i];
-  return sum;
+    for (int64_t i = 0; i < n; ++i) sum += a[i] * b[i];
+    return sum;
+  }
 }
 
 // out[c] += sum_{k < count} weights[k] table[c + k stride] for c in
 // [0, size): a matrix-vector product (stride = the row length), or a
-// convolution (stride +-1 over a doubled array). Four outputs at a time,
-// their sums held in registers: the table is loaded once per multiply-add
-// and nothing is stored inside the loop, where a row-by-row Axpy loads and
-// stores an output at every multiply-add (the machine's loops are bound by
-// those loads and stores, not by the arithmetic).
-template <typename V>
+// convolution (stride +-1 over a doubled array: SlidingDots is faster).
+// kBlock outputs at a time, their sums held in registers: the table is
+// loaded once per multiply-add and nothing is stored inside the loop, where
+// a row-by-row Axpy loads and stores an output at every multiply-add (the
+// machine's loops are bound by those loads and stores, not by the
+// arithmetic). Each output's sum runs in k's order. With `assign`, out[c]
+// = the sum instead (out need not be initialised).
+template <int kBlock, typename V, typename T>
+inline void StridedDotsBlock(int64_t c, int64_t count,
+                             const V* __restrict weights,
+                             const T* __restrict table, int64_t stride,
+                             bool assign, V* __restrict out) {
+  V sum[kBlock] = {};
+  for (int64_t k = 0; k < count; ++k) {
+    const V weight = weights[k];
+    const T* slice = table + c + k * stride;
+#pragma GCC unroll 8
+    for (int b = 0; b < kBlock; ++b) sum[b] += weight * slice[b];
+  }
+#pragma GCC unroll 8
+  for (int b = 0; b < kBlock; ++b) {
+    out[c + b] = assign ? sum[b] : out[c + b] + sum[b];
+  }
+}
+
+// T is V, or float: a table of values that all lanes share.
+template <typename V, typename T>
 inline void StridedDots(int64_t size, int64_t count,
                         const V* __restrict weights,
-                        const V* __restrict table, int64_t stride,
-                        V* __restrict out) {
-  constexpr int kBlock = 4;
+                        const T* __restrict table, int64_t stride,
+                        V* __restrict out, bool assign = false) {
   int64_t c = 0;
-  for (; c + kBlock <= size; c += kBlock) {
-    V sum[kBlock] = {};
-    for (int64_t k = 0; k < count; ++k) {
-      const V weight = weights[k];
-      const V* slice = table + c + k * stride;
-#pragma GCC unroll 4
-      for (int b = 0; b < kBlock; ++b) sum[b] += weight * slice[b];
-    }
-#pragma GCC unroll 4
-    for (int b = 0; b < kBlock; ++b) out[c + b] += sum[b];
+  for (; c + 8 <= size; c += 8) {
+    StridedDotsBlock<8>(c, count, weights, table, stride, assign, out);
+  }
+  for (; c + 4 <= size; c += 4) {
+    StridedDotsBlock<4>(c, count, weights, table, stride, assign, out);
   }
   for (; c < size; ++c) {
-    V sum = {};
-    for (int64_t k = 0; k < count; ++k) {
-      sum += weights[k] * table[c + k * stride];
-    }
-    out[c] += sum;
+    StridedDotsBlock<1>(c, count, weights, table, stride, assign, out);
   }
+}
+
+// StridedDots with stride kStride = +-1 (a convolution over a doubled
+// array): out[c] += sum_k weights[k] table[c + k kStride]. Outputs c and
+// c + 1 read the same table entries at neighbouring k, so with kBlock
+// outputs and four k at a time the table's kBlock + 3 entries are loaded
+// once for 4 kBlock multiply-adds. The same sums, in the same order, as
+// StridedDots.
+template <int kStride, int kBlock, typename V>
+inline void SlidingDotsBlock(int64_t c, int64_t count,
+                             const V* __restrict weights,
+                             const V* __restrict table, bool assign,
+                             V* __restrict out) {
+  V sum[kBlock] = {};
+  int64_t k = 0;
+  for (; k + 4 <= count; k += 4) {
+    const V* slice = table + c + k * kStride;
+    const V w0 = weights[k], w1 = weights[k + 1], w2 = weights[k + 2],
+            w3 = weights[k + 3];
+#pragma GCC unroll 8
+    for (int b = 0; b < kBlock; ++b) {
+      sum[b] += w0 * slice[b];
+      sum[b] += w1 * slice[b + kStride];
+      sum[b] += w2 * slice[b + 2 * kStride];
+      sum[b] += w3 * slice[b + 3 * kStride];
+    }
+  }
+  for (; k < count; ++k) {
+    const V weight = weights[k];
+    const V* slice = table + c + k * kStride;
+#pragma GCC unroll 8
+    for (int b = 0; b < kBlock; ++b) sum[b] += weight * slice[b];
+  }
+#pragma GCC unroll 8
+  for (int b = 0; b < kBlock; ++b) {
+    out[c + b] = assign ? sum[b] : out[c + b] + sum[b];
+  }
+}
+
+template <int kStride, typename V>
+inline void SlidingDots(int64_t size, int64_t count,
+                        const V* __restrict weights,
+                        const V* __restrict table, V* __restrict out,
+                        bool assign = false) {
+  int64_t c = 0;
+  for (; c + 8 <= size; c += 8) {
+    SlidingDotsBlock<kStride, 8>(c, count, weights, table, assign, out);
+  }
+  for (; c + 4 <= size; c += 4) {
+    SlidingDotsBlock<kStride, 4>(c, count, weights, table, assign, out);
+  }
+  for (; c < size; ++c) {
+    SlidingDotsBlock<kStride, 1>(c, count, weights, table, assign, out);
+  }
+}
+
+// Makes the compiler hold `value` in a register from here on. GCC otherwise
+// folds an array element that a loop reads several times into each
+// instruction that uses it, loading it again each time, and the machine's
+// loops are bound by loads and stores (on AMD's Zen 4, whose load ports
+// are 256 bits wide, a 512-bit vector load takes both). A no-op for floats
+// and off x86.
+template <typename V>
+inline void KeepInRegister(V& value) {  // NOLINT
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__)) && \
+    defined(__SSE2__)
+  if constexpr (kIsLanes<V>) asm("" : "+v"(value));
+#else
+  (void)value;
+#endif
+}
+
+// Loads p[i], held in a register (KeepInRegister).
+template <typename V>
+inline V Load(const V* p, int64_t i) {
+  V value = p[i];
+  KeepInRegister(value);
+  return value;
 }
 
 // Per-lane access for V = Lanes and V = float (one lane), so that code runs
@@ -120,16 +229,24 @@ struct LaneTraits<float> {
 template <typename V>
 using Mask = typename LaneTraits<V>::Mask;
 
+// A float that may alias a vector of floats: the moves below address a
+// group's values lane by lane through it. (Setting a lane through a
+// vector's subscript makes GCC store the vector and load it back for each
+// lane, stalling store forwarding.)
+typedef float LaneFloat __attribute__((may_alias));
+
 // values[e][lane] = rows[lane][e] for e < size (0 in the lanes beyond
 // rows).
 template <typename V>
 void Gather(const std::vector<const float*>& rows, int64_t size, V* values) {
-  for (int64_t e = 0; e < size; ++e) {
-    V lanes = {};
-    for (size_t lane = 0; lane < rows.size(); ++lane) {
-      LaneTraits<V>::Set(lanes, lane, rows[lane][e]);
-    }
-    values[e] = lanes;
+  constexpr int kWidth = LaneTraits<V>::kWidth;
+  if (rows.size() < static_cast<size_t>(kWidth)) {
+    for (int64_t e = 0; e < size; ++e) values[e] = V{};
+  }
+  LaneFloat* out = reinterpret_cast<LaneFloat*>(values);
+  for (size_t lane = 0; lane < rows.size(); ++lane) {
+    const float* row = rows[lane];
+    for (int64_t e = 0; e < size; ++e) out[e * kWidth + lane] = row[e];
   }
 }
 
@@ -137,21 +254,22 @@ void Gather(const std::vector<const float*>& rows, int64_t size, V* values) {
 template <typename V>
 void AddGathered(const std::vector<const float*>& rows, int64_t size,
                  V* values) {
-  for (int64_t e = 0; e < size; ++e) {
-    for (size_t lane = 0; lane < rows.size(); ++lane) {
-      LaneTraits<V>::Set(values[e], lane,
-                         LaneTraits<V>::Get(values[e], lane) + rows[lane][e]);
-    }
+  constexpr int kWidth = LaneTraits<V>::kWidth;
+  LaneFloat* out = reinterpret_cast<LaneFloat*>(values);
+  for (size_t lane = 0; lane < rows.size(); ++lane) {
+    const float* row = rows[lane];
+    for (int64_t e = 0; e < size; ++e) out[e * kWidth + lane] += row[e];
   }
 }
 
 // rows[lane][e] = values[e][lane] for the lanes that have a row.
 template <typename V>
 void Scatter(const V* values, int64_t size, const std::vector<float*>& rows) {
-  for (int64_t e = 0; e < size; ++e) {
-    for (size_t lane = 0; lane < rows.size(); ++lane) {
-      rows[lane][e] = LaneTraits<V>::Get(values[e], lane);
-    }
+  constexpr int kWidth = LaneTraits<V>::kWidth;
+  const LaneFloat* in = reinterpret_cast<const LaneFloat*>(values);
+  for (size_t lane = 0; lane < rows.size(); ++lane) {
+    float* row = rows[lane];
+    for (int64_t e = 0; e < size; ++e) row[e] = in[e * kWidth + lane];
   }
 }
 

@@ -24,9 +24,10 @@ METHODS = ("gradient", "search", "both", "guided")
 # Where a user's task (an inputs file) has other defaults than the shipped
 # ListK's, measured on programs and inputs of a user's kind
 # (docs/examples.md, configs/anc/experiments/user_defaults.flags): the
-# softest sharpness at which the compiled program is right, and the program
-# search after training.
-USER_TASK_DEFAULTS = {"sharpness": None, "program_search_steps": 3000}
+# softest sharpness at which the compiled program is right, and training
+# followed by the guided program search.
+USER_TASK_DEFAULTS = {"sharpness": None, "method": "guided",
+                      "program_search_steps": 100000}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -92,7 +93,8 @@ class TrainingConfig:
       "search from each restart's argmax program when "
       "--program_search_steps > 0) or guided (training, then the program "
       "search proposing from each restart's trained controller, with a "
-      "second chain per restart from its argmax program).", choices=METHODS)
+      "second chain per restart from its argmax program). With "
+      "--inputs_file the default is guided.", choices=METHODS)
   restarts: int = setting(
       8, "Independent controllers trained side by side.")
   seed: int = setting(0)
@@ -157,7 +159,7 @@ class TrainingConfig:
       "(--method search, both and guided): a program faster than the "
       "restart and right on the search's examples replaces it, compiled "
       "exactly. 0: no program search. With --inputs_file the default is "
-      "3000.", lower=0)
+      "100000.", lower=0)
   program_search_examples: int = setting(
       100, "Distinct train inputs the program search runs on.", lower=1)
   program_search_proposal_temperature: float = setting(
