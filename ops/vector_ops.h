@@ -8,6 +8,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <type_traits>
 #include <vector>
 
 namespace tf_anc {
@@ -67,22 +68,25 @@ inline V Dot(int64_t n, const V* __restrict a, const V* __restrict b) {
   }
 }
 
-// out[c] += sum_{k < count} weights[k] table[c + k stride] for c in
-// [0, size): a matrix-vector product (stride = the row length), or a
-// convolution (stride +-1 over a doubled array: SlidingDots is faster).
-// kBlock outputs at a time, their sums held in registers: the table is
-// loaded once per multiply-add and nothing is stored inside the loop, where
-// a row-by-row Axpy loads and stores an output at every multiply-add (the
-// machine's loops are bound by those loads and stores, not by the
-// arithmetic). Each output's sum runs in k's order. With `assign`, out[c]
-// = the sum instead (out need not be initialised).
+// Runs block(c, kBlock) over [0, size) in blocks of 8 outputs, then 4,
+// then 1, kBlock a std::integral_constant.
+template <typename Block>
+inline void InBlocks(int64_t size, Block block) {
+  int64_t c = 0;
+  for (; c + 8 <= size; c += 8) block(c, std::integral_constant<int, 8>());
+  for (; c + 4 <= size; c += 4) block(c, std::integral_constant<int, 4>());
+  for (; c < size; ++c) block(c, std::integral_constant<int, 1>());
+}
+
+// Adds weights[j] table[c + b + j stride] to sum[b] for j in [k, count),
+// in j's order, then stores the kBlock outputs: out[c + b] += sum[b], or
+// with `assign` out[c + b] = sum[b] (out need not be initialised).
 template <int kBlock, typename V, typename T>
-inline void StridedDotsBlock(int64_t c, int64_t count,
-                             const V* __restrict weights,
-                             const T* __restrict table, int64_t stride,
-                             bool assign, V* __restrict out) {
-  V sum[kBlock] = {};
-  for (int64_t k = 0; k < count; ++k) {
+inline void FinishDotsBlock(int64_t c, int64_t k, int64_t count,
+                            const V* __restrict weights,
+                            const T* __restrict table, int64_t stride,
+                            bool assign, V* sum, V* __restrict out) {
+  for (; k < count; ++k) {
     const V weight = weights[k];
     const T* slice = table + c + k * stride;
 #pragma GCC unroll 8
@@ -94,22 +98,27 @@ inline void StridedDotsBlock(int64_t c, int64_t count,
   }
 }
 
-// T is V, or float: a table of values that all lanes share.
+// out[c] += sum_{k < count} weights[k] table[c + k stride] for c in
+// [0, size): a matrix-vector product (stride = the row length), or a
+// convolution (stride +-1 over a doubled array: SlidingDots is faster).
+// Several outputs at a time, their sums held in registers: the table is
+// loaded once per multiply-add and nothing is stored inside the loop, where
+// a row-by-row Axpy loads and stores an output at every multiply-add (the
+// machine's loops are bound by those loads and stores, not by the
+// arithmetic). Each output's sum runs in k's order. With `assign`, out[c]
+// = the sum instead (out need not be initialised). T is V, or float: a
+// table of values that all lanes share.
 template <typename V, typename T>
 inline void StridedDots(int64_t size, int64_t count,
                         const V* __restrict weights,
                         const T* __restrict table, int64_t stride,
                         V* __restrict out, bool assign = false) {
-  int64_t c = 0;
-  for (; c + 8 <= size; c += 8) {
-    StridedDotsBlock<8>(c, count, weights, table, stride, assign, out);
-  }
-  for (; c + 4 <= size; c += 4) {
-    StridedDotsBlock<4>(c, count, weights, table, stride, assign, out);
-  }
-  for (; c < size; ++c) {
-    StridedDotsBlock<1>(c, count, weights, table, stride, assign, out);
-  }
+  InBlocks(size, [&](int64_t c, auto block) {
+    constexpr int kBlock = decltype(block)::value;
+    V sum[kBlock] = {};
+    FinishDotsBlock<kBlock>(c, 0, count, weights, table, stride, assign, sum,
+                            out);
+  });
 }
 
 // StridedDots with stride kStride = +-1 (a convolution over a doubled
@@ -137,16 +146,8 @@ inline void SlidingDotsBlock(int64_t c, int64_t count,
       sum[b] += w3 * slice[b + 3 * kStride];
     }
   }
-  for (; k < count; ++k) {
-    const V weight = weights[k];
-    const V* slice = table + c + k * kStride;
-#pragma GCC unroll 8
-    for (int b = 0; b < kBlock; ++b) sum[b] += weight * slice[b];
-  }
-#pragma GCC unroll 8
-  for (int b = 0; b < kBlock; ++b) {
-    out[c + b] = assign ? sum[b] : out[c + b] + sum[b];
-  }
+  FinishDotsBlock<kBlock>(c, k, count, weights, table, kStride, assign, sum,
+                          out);
 }
 
 template <int kStride, typename V>
@@ -154,16 +155,10 @@ inline void SlidingDots(int64_t size, int64_t count,
                         const V* __restrict weights,
                         const V* __restrict table, V* __restrict out,
                         bool assign = false) {
-  int64_t c = 0;
-  for (; c + 8 <= size; c += 8) {
-    SlidingDotsBlock<kStride, 8>(c, count, weights, table, assign, out);
-  }
-  for (; c + 4 <= size; c += 4) {
-    SlidingDotsBlock<kStride, 4>(c, count, weights, table, assign, out);
-  }
-  for (; c < size; ++c) {
-    SlidingDotsBlock<kStride, 1>(c, count, weights, table, assign, out);
-  }
+  InBlocks(size, [&](int64_t c, auto block) {
+    SlidingDotsBlock<kStride, decltype(block)::value>(c, count, weights,
+                                                      table, assign, out);
+  });
 }
 
 // Makes the compiler hold `value` in a register from here on. GCC otherwise
