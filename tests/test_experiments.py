@@ -151,15 +151,16 @@ def test_a_run_finished_before_a_setting_existed_is_read_back_at_its_default(
   path = os.path.join(finished_access, "results.json")
   with open(path) as f:
     older = json.load(f)
-  del older["config"]["method"]
+  del older["config"]["program_search_proposal_temperature"]
   with open(path, "w") as f:
     json.dump(older, f)
   assert task_runs.run_task("access", 1, finished_access, None, SEARCHED,
                             ["--seed=7"])["restarts"]
   with pytest.raises(cli.UsageError,
-                     match=r"method None there, guided now"):
+                     match=r"program_search_proposal_temperature None there, "
+                           r"2.0 now"):
     task_runs.run_task("access", 1, finished_access, None, SEARCHED,
-                       ["--seed=7", "--method=guided"])
+                       ["--seed=7", "--program_search_proposal_temperature=2"])
 
 
 def test_a_finished_run_with_other_settings_is_refused(finished_access):
