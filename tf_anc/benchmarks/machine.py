@@ -2,7 +2,7 @@
 
   python -m tf_anc.benchmarks.machine [--memory_sizes=10,20,40,80]
       [--batches=1,32,256] [--impls=tf,xla,fused] [--mode=train|forward]
-      [--output=FILE.json]
+      [--rounds=3] [--output=FILE.json]
 
 `train` times forward + backward (the gradient of a loss on the final memory
 with respect to every controller weight); `forward` the execution alone.
@@ -10,6 +10,12 @@ Controllers are random soft programs whose STOP logits are pushed down, so
 every example runs all `--steps` steps. Prints examples/s and the cost per
 example per step, whose growth with M shows the step's O(M^2) arithmetic,
 and, when both are timed, the speed-up of the fused op over XLA.
+
+Each shape's implementations are timed `--rounds` times, taking turns, and
+a row gives each one's median speed (and its range over the rounds): a
+machine whose load changes during the run slows every implementation
+alike, and the fused/XLA ratio is the median of the rounds' own ratios,
+each of two timings taken one after the other.
 
 `--breakdown` also splits the fused op's time per call into TensorFlow's
 cost of calling a traced function that returns the same gradients and
@@ -42,6 +48,9 @@ _MODE = flags.DEFINE_enum("mode", "train", ["train", "forward"],
                           "What one timed call does.")
 _MIN_SECONDS = flags.DEFINE_float(
     "min_seconds", 1.0, "Repeat each measurement for at least this long.")
+_ROUNDS = flags.DEFINE_integer(
+    "rounds", 3, "Times each implementation is timed at each shape, taking "
+    "turns with the others; rows give the median.", lower_bound=1)
 _OUTPUT = flags.DEFINE_string("output", None, "Also write the rows as JSON.")
 _BREAKDOWN = flags.DEFINE_bool(
     "breakdown", False,
@@ -104,9 +113,9 @@ def _floor_call(machine, mode):
   return tf.function(forward if mode == "forward" else train)
 
 
-def measure(impl, memory_size, batch, num_registers, steps, mode,
-            min_seconds):
-  """Examples per second of one implementation at one shape.
+def prepare(impl, memory_size, batch, num_registers, steps, mode):
+  """One implementation's traced (and compiled) call at one shape, and its
+  input: what `time_call` times.
 
   impl "floor": TensorFlow calling a traced function that computes nothing
   but returns what the timed call returns.
@@ -120,13 +129,26 @@ def measure(impl, memory_size, batch, num_registers, steps, mode,
   memory = tf.constant(np.random.default_rng(1).integers(
       0, memory_size, [batch, memory_size]), tf.int32)
   _block(call(memory))  # trace and compile outside the timing
+  return call, memory
+
+
+def time_call(call, memory, min_seconds):
+  """Examples per second of `prepare`'s call, repeated for at least
+  `min_seconds` (and 3 calls)."""
   calls, start = 0, time.perf_counter()
   while True:
     _block(call(memory))
     calls += 1
     elapsed = time.perf_counter() - start
     if elapsed >= min_seconds and calls >= 3:
-      return calls * batch / elapsed
+      return calls * memory.shape[0] / elapsed
+
+
+def measure(impl, memory_size, batch, num_registers, steps, mode,
+            min_seconds):
+  """Examples per second of one implementation at one shape (`prepare`)."""
+  return time_call(*prepare(impl, memory_size, batch, num_registers, steps,
+                            mode), min_seconds)
 
 
 def breakdown(memory_size, batch, num_registers, steps, mode, min_seconds,
@@ -188,24 +210,36 @@ def main(argv):
         f"{'us/example/step':>16s} {'fused/xla':>10s}")
   for memory_size in memory_sizes:
     for batch in batches:
-      speeds = {}
+      calls = {impl: prepare(impl, memory_size, batch, _REGISTERS.value,
+                             _STEPS.value, _MODE.value)
+               for impl in _IMPLS.value}
+      # Each implementation's speed in each round, the rounds taking turns.
+      rounds = {impl: [] for impl in _IMPLS.value}
+      for _ in range(_ROUNDS.value):
+        for impl in _IMPLS.value:
+          rounds[impl].append(time_call(*calls[impl], _MIN_SECONDS.value))
       for impl in _IMPLS.value:
-        speed = measure(impl, memory_size, batch, _REGISTERS.value,
-                        _STEPS.value, _MODE.value, _MIN_SECONDS.value)
+        speed = float(np.median(rounds[impl]))
         rows.append({"impl": impl, "memory_size": memory_size,
                      "registers": _REGISTERS.value, "steps": _STEPS.value,
-                     "batch": batch, "examples_per_second": speed})
-        speeds[impl] = speed
+                     "batch": batch, "examples_per_second": speed,
+                     "rounds_examples_per_second": rounds[impl]})
+        ratio = ""
+        if impl == "fused" and "xla" in rounds:
+          # Speed-up of the fused op over XLA: the median of the rounds'.
+          rows[-1]["fused_over_xla"] = float(np.median(
+              np.divide(rounds["fused"], rounds["xla"])))
+          ratio = f"{rows[-1]['fused_over_xla']:>9.1f}x"
         per_step = 1e6 / (speed * _STEPS.value)
-        # Speed-up of the fused op over XLA, on the fused row.
-        ratio = (f"{speed / speeds['xla']:>9.1f}x"
-                 if impl == "fused" and "xla" in speeds else "")
+        spread = (f"  ({min(rounds[impl]):.1f}-{max(rounds[impl]):.1f})"
+                  if _ROUNDS.value > 1 else "")
         print(f"{impl:<5s} {memory_size:>4d} {batch:>6d} {speed:>12.1f} "
-              f"{per_step:>16.2f} {ratio:>10s}", flush=True)
+              f"{per_step:>16.2f} {ratio:>10s}{spread}", flush=True)
         if impl == "fused" and _BREAKDOWN.value:
           _print_breakdown(_STEPS.value, breakdown(
               memory_size, batch, _REGISTERS.value, _STEPS.value,
-              _MODE.value, _MIN_SECONDS.value, speed, speeds.get("xla")))
+              _MODE.value, _MIN_SECONDS.value, speed,
+              float(np.median(rounds["xla"])) if "xla" in rounds else None))
   if _OUTPUT.value:
     with open(_OUTPUT.value, "w") as f:
       json.dump(rows, f, indent=1)
