@@ -52,6 +52,7 @@ answers (`choose`); its answers are those of the discretized program
 `ntpt_keras.lifelong.baselines` holds the neural baselines.
 """
 
+import functools
 import importlib.resources
 import os
 from typing import List, NamedTuple, Sequence
@@ -194,8 +195,10 @@ class Ntpt:
     """Picks the answering candidate of `task` and records the networks
     its discretized program's answers depend on."""
     if task not in self._choosers:
+      # A partial, not a closure: one function per task, which TensorFlow
+      # would count as one function retracing (per code object).
       self._choosers[task] = tf.function(
-          lambda batch: self._choose(task, batch), reduce_retracing=True)
+          functools.partial(self._choose, task), reduce_retracing=True)
     self._choosers[task](batch)
 
   def _choose(self, task: int, batch):

@@ -179,15 +179,12 @@ class LifelongTrainer:
     if key not in self._train_steps:
       groups = [(self.optimizers[(learner.name, name)],
                  learner.groups[name].variables) for name in names]
-
-      def train_step(batch):
-        with tf.GradientTape() as tape:
-          loss = learner.loss(task, batch)
-        optimizers.apply_gradients(tape, loss, groups)
-        return loss
-
+      # Partials, not closures, here and in _predict: TensorFlow counts
+      # traces per code object and would warn of retracing, where each of
+      # these functions is one (learner, task)'s, traced once.
       self._train_steps[key] = tf.function(
-          train_step, jit_compile=self.config.jit_compile,
+          functools.partial(_train_step, learner, task, groups),
+          jit_compile=self.config.jit_compile,
           input_signature=[_batch_signature(self.tasks[task])])
     return self._train_steps[key]
 
@@ -195,7 +192,7 @@ class LifelongTrainer:
     key = (learner.name, task)
     if key not in self._predictions:
       self._predictions[key] = tf.function(
-          lambda batch: learner.predict(task, batch),
+          functools.partial(learner.predict, task),
           input_signature=[_batch_signature(self.tasks[task])])
     return self._predictions[key]
 
@@ -440,6 +437,15 @@ def _first(arrays, num_examples=None) -> int:
   """How many examples "the first `num_examples`" (None: all) is."""
   size = len(arrays["answer"])
   return size if num_examples is None else min(num_examples, size)
+
+
+def _train_step(learner, task: int, groups, batch):
+  """One update of `learner` on `task`'s `batch`: each (optimizer,
+  variables) of `groups` applies its share of the gradient."""
+  with tf.GradientTape() as tape:
+    loss = learner.loss(task, batch)
+  optimizers.apply_gradients(tape, loss, groups)
+  return loss
 
 
 def _batch_signature(task: str) -> Dict[str, tf.TensorSpec]:
