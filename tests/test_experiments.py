@@ -286,15 +286,21 @@ def test_search_benchmark_prints_and_writes_both_machines(tmp_path):
   assert row["search"]["same_programs"]
 
 
+def _machine_benchmark(*flags):
+  """`tf_anc.benchmarks.machine` at a tiny shape (M 5, batch 2, 3 steps)."""
+  return subprocess.run(
+      [sys.executable, "-m", "tf_anc.benchmarks.machine",
+       "--memory_sizes=5", "--batches=2", "--steps=3", "--min_seconds=0",
+       *flags],
+      capture_output=True, text=True, cwd=REPO, timeout=300, check=True)
+
+
 def test_machine_benchmark_prints_and_writes_rows(tmp_path):
   output = tmp_path / "rows.json"
   # XLA (compiled, slower to start) is the next test's.
   impls = ["tf"] + (["fused"] if fused.fused_available() else [])
-  result = subprocess.run(
-      [sys.executable, "-m", "tf_anc.benchmarks.machine",
-       "--memory_sizes=5", "--batches=2", "--steps=3", "--min_seconds=0",
-       "--rounds=1", f"--impls={','.join(impls)}", f"--output={output}"],
-      capture_output=True, text=True, cwd=REPO, timeout=300, check=True)
+  result = _machine_benchmark("--rounds=1", f"--impls={','.join(impls)}",
+                              f"--output={output}")
   assert "examples/s" in result.stdout
   rows = json.loads(output.read_text())
   assert [row["impl"] for row in rows] == impls
@@ -307,11 +313,8 @@ def test_machine_benchmark_prints_and_writes_rows(tmp_path):
 def test_machine_benchmark_gives_the_median_of_its_rounds(tmp_path):
   output = tmp_path / "rows.json"
   impls = ["xla"] + (["fused"] if fused.fused_available() else [])
-  result = subprocess.run(
-      [sys.executable, "-m", "tf_anc.benchmarks.machine",
-       "--memory_sizes=5", "--batches=2", "--steps=3", "--min_seconds=0",
-       "--rounds=3", f"--impls={','.join(impls)}", f"--output={output}"],
-      capture_output=True, text=True, cwd=REPO, timeout=300, check=True)
+  result = _machine_benchmark("--rounds=3", f"--impls={','.join(impls)}",
+                              f"--output={output}")
   rows = json.loads(output.read_text())
   for row in rows:
     assert len(row["rounds_examples_per_second"]) == 3
@@ -330,11 +333,8 @@ def test_machine_benchmark_gives_the_median_of_its_rounds(tmp_path):
 @pytest.mark.skipif(not fused.fused_available(),
                     reason="the fused op library is not built")
 def test_machine_benchmark_breakdown_splits_the_fused_call():
-  result = subprocess.run(
-      [sys.executable, "-m", "tf_anc.benchmarks.machine",
-       "--memory_sizes=5", "--batches=2", "--steps=3", "--min_seconds=0",
-       "--rounds=1", "--impls=xla,fused", "--breakdown"],
-      capture_output=True, text=True, cwd=REPO, timeout=300, check=True)
+  result = _machine_benchmark("--rounds=1", "--impls=xla,fused",
+                              "--breakdown")
   line = result.stdout.splitlines()[-1]
   assert "TensorFlow's floor" in line and "op fixed" in line
   assert "3 steps x" in line
