@@ -22,27 +22,6 @@ void PackLogits(::tensorflow::OpKernelContext* context, const RunSizes& n,
   }
 }
 
-template <typename V>
-GroupLogits<V> GatherLogits(const RunSizes& n, const Group<V>& group,
-                            const float* packed, std::vector<V>* lanes) {
-  const int64_t examples_per_restart = n.batch / n.restarts;
-  const int64_t first_restart = group.first / examples_per_restart;
-  if ((group.first + group.count - 1) / examples_per_restart ==
-      first_restart) {
-    // The usual case, one restart for the whole group (idle lanes meet a
-    // zero state and stay unread).
-    return {packed + first_restart * n.logits, nullptr};
-  }
-  std::vector<const float*> rows(group.count);
-  for (int lane = 0; lane < group.count; ++lane) {
-    rows[lane] = packed + (group.first + lane) / examples_per_restart *
-                              n.logits;
-  }
-  lanes->resize(n.logits);
-  Gather(rows, n.logits, lanes->data());
-  return {nullptr, lanes->data()};
-}
-
 namespace {
 
 // instruction_register @ logits into `command`: T is float (the logits the
@@ -90,7 +69,7 @@ void AddInstructionRegisterGradient(const RunSizes& n, const T* logits,
 }  // namespace
 
 template <typename V>
-void ControllerForward(const RunSizes& n, const GroupLogits<V>& logits,
+void ControllerForward(const RunSizes& n, const ControllerLogits<V>& logits,
                        const V* instruction_register, V* command) {
   if (logits.shared != nullptr) {
     CommandLogits(n, logits.shared, instruction_register, command);
@@ -113,10 +92,9 @@ void ControllerForward(const RunSizes& n, const GroupLogits<V>& logits,
 }
 
 template <typename V>
-void ControllerBackward(const RunSizes& n, const GroupLogits<V>& logits,
+void ControllerBackward(const RunSizes& n, const ControllerLogits<V>& logits,
                         const V* command, const Mask<V>& running,
                         V* grad_command, V* grad_instruction_register) {
-  const int64_t size = n.command.size;
   const V zero = {};
   for (int i = 0; i < kNumDistributions; ++i) {
     // Softmax: d logit_j = p_j (g_j - sum_l g_l p_l).
@@ -202,11 +180,9 @@ void AddLogitsGradient(const RunSizes& n, int64_t count,
 
 // One example at a time and kLanes at a time, as the run ops need.
 #define TF_ANC_INSTANTIATE_CONTROLLER(V)                                      \
-  template GroupLogits<V> GatherLogits<V>(const RunSizes&, const Group<V>&,   \
-                                          const float*, std::vector<V>*);     \
-  template void ControllerForward<V>(const RunSizes&, const GroupLogits<V>&,  \
+  template void ControllerForward<V>(const RunSizes&, const ControllerLogits<V>&,  \
                                      const V*, V*);                           \
-  template void ControllerBackward<V>(const RunSizes&, const GroupLogits<V>&, \
+  template void ControllerBackward<V>(const RunSizes&, const ControllerLogits<V>&, \
                                       const V*, const Mask<V>&, V*, V*);      \
   template void AddLogitsGradient<V>(const RunSizes&, int64_t,                \
                                      const V* const*, const V*, V*);

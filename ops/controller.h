@@ -7,6 +7,10 @@
 #ifndef TF_ANC_OPS_CONTROLLER_H_
 #define TF_ANC_OPS_CONTROLLER_H_
 
+#include <algorithm>
+#include <cstdint>
+#include <vector>
+
 #include "machine_run.h"
 #include "vector_ops.h"
 #include "tensorflow/core/framework/op_kernel.h"
@@ -19,26 +23,60 @@ namespace tf_anc {
 void PackLogits(::tensorflow::OpKernelContext* context, const RunSizes& n,
                 float* packed);
 
-// A group's logits ([M, N]): those of its restart when all its lanes run
-// one (the usual case: read as floats, broadcast to the lanes as they are
-// used, a sixteenth of the lanes' size in the caches), else each lane's
-// restart's, in lanes.
+// The logits ([M, N]) that a vector step's controller reads: those of one
+// restart, when all the lanes run it (read as floats, broadcast to the
+// lanes as they are used, a sixteenth of the lanes' size in the caches),
+// else each lane's restart's, in lanes.
 template <typename V>
-struct GroupLogits {
+struct ControllerLogits {
   const float* shared;  // or null
   const V* lanes;       // when shared is null
 };
 
-// The group's logits from the packed ones; gathers them into `lanes`
-// (resized to [M, N]) only when the group's examples run several restarts.
+// Each lane's restart's logits, from the packed ones, kept as lanes take
+// examples: in lanes only while the lanes run several restarts.
 template <typename V>
-GroupLogits<V> GatherLogits(const RunSizes& n, const Group<V>& group,
-                            const float* packed, std::vector<V>* lanes);
+class LaneLogits {
+ public:
+  LaneLogits(const RunSizes& n, const float* packed)
+      : n_(n), packed_(packed), restarts_(LaneTraits<V>::kWidth, -1) {
+    if (n.restarts > 1) lanes_.resize(n.logits);
+  }
+
+  // Gives `lane` example b's restart's logits.
+  void Load(int64_t b, int lane) {
+    const int64_t restart = b / (n_.batch / n_.restarts);
+    if (restarts_[lane] == restart) return;
+    restarts_[lane] = restart;
+    if (!lanes_.empty()) {
+      SetLane(packed_ + restart * n_.logits, n_.logits, lane, lanes_.data());
+    }
+  }
+
+  // The logits for the lanes in `running`.
+  ControllerLogits<V> For(const Mask<V>& running) const {
+    int64_t restart = -1;
+    for (int lane = 0; lane < LaneTraits<V>::kWidth; ++lane) {
+      if (!LaneTraits<V>::Get(running, lane)) continue;
+      if (restart >= 0 && restarts_[lane] != restart) {
+        return {nullptr, lanes_.data()};
+      }
+      restart = restarts_[lane];
+    }
+    return {packed_ + std::max<int64_t>(restart, 0) * n_.logits, nullptr};
+  }
+
+ private:
+  const RunSizes& n_;
+  const float* packed_;
+  std::vector<int64_t> restarts_;  // each lane's, or -1
+  std::vector<V> lanes_;           // [M, N], when K > 1
+};
 
 // Writes the command for `instruction_register`: each distribution is the
 // softmax of its part of instruction_register @ logits ([M, N]).
 template <typename V>
-void ControllerForward(const RunSizes& n, const GroupLogits<V>& logits,
+void ControllerForward(const RunSizes& n, const ControllerLogits<V>& logits,
                        const V* instruction_register, V* command);
 
 // From `grad_command`, the gradient with respect to the command's
@@ -47,7 +85,7 @@ void ControllerForward(const RunSizes& n, const GroupLogits<V>& logits,
 // register. The logits' gradient, the outer product of the instruction
 // register and grad_command, is left to AddLogitsGradient.
 template <typename V>
-void ControllerBackward(const RunSizes& n, const GroupLogits<V>& logits,
+void ControllerBackward(const RunSizes& n, const ControllerLogits<V>& logits,
                         const V* command, const Mask<V>& running,
                         V* grad_command, V* grad_instruction_register);
 

@@ -95,7 +95,7 @@ std::vector<TensorShape> RunOutputShapes(const RunSizes& n, bool trace_memory,
           TensorShape({n.batch}),
           TensorShape({n.batch, trace_memory ? n.steps : 0, m, m}),
           TensorShape({n.batch, trace_errors ? n.steps : 0}),
-          TensorShape({n.groups, n.saved_group, n.width})};
+          TensorShape({n.streams, n.saved_stream, n.width})};
 }
 
 absl::Status ValidateRunInputs(OpKernelContext* context, int64_t steps,
@@ -183,14 +183,14 @@ REGISTER_OP("AncMachineRun")
                                     &unused));
       }
       const DimensionHandle steps = c->MakeDim(max_steps);
-      DimensionHandle groups = c->UnknownDim(), saved_group = c->UnknownDim(),
-                      width = c->UnknownDim();
+      DimensionHandle streams = c->UnknownDim(),
+                      saved_stream = c->UnknownDim(), width = c->UnknownDim();
       if (c->ValueKnown(batch) && c->ValueKnown(memory_size) &&
           c->ValueKnown(num_registers)) {
         const RunSizes n(c->Value(batch), 1, max_steps,
                          {c->Value(memory_size), c->Value(num_registers)});
-        groups = c->MakeDim(n.groups);
-        saved_group = c->MakeDim(n.saved_group);
+        streams = c->MakeDim(n.streams);
+        saved_stream = c->MakeDim(n.saved_stream);
         width = c->MakeDim(n.width);
       }
       c->set_output(kFinalMemory,
@@ -205,7 +205,7 @@ REGISTER_OP("AncMachineRun")
                                   memory_size, memory_size}));
       c->set_output(kStepErrors,
                     c->MakeShape({batch, trace_errors ? steps : c->MakeDim(0)}));
-      c->set_output(kSaved, c->MakeShape({groups, saved_group, width}));
+      c->set_output(kSaved, c->MakeShape({streams, saved_stream, width}));
       return absl::OkStatus();
     })
     .Doc(R"doc(
@@ -227,9 +227,11 @@ memory_trace: [B, T, M, M], the memory after each step (a halted example's
 step_errors: [B, T], the error of the memory after each step,
   sum_i error_mask[i] sum_c (memory[i, c] - error_target[i, c])^2 (the
   confidence loss's); [B, 0] unless trace_errors.
-saved: what AncMachineRunGrad reads, by groups of examples (16 with
-  AVX-512, 8 with AVX, else 4; 1 for a batch under half that): the state
-  every 8 steps and what each step computed on the way; no gradient.
+saved: what AncMachineRunGrad reads, by streams of examples run in lanes
+  (16 with AVX-512, 8 with AVX, else 4; 1 for a batch under half that), a
+  lane taking the stream's next example when its own halts: the lanes'
+  state every 8 vector steps and what each step computed on the way; no
+  gradient.
 )doc");
 
 REGISTER_OP("AncMachineRunGrad")

@@ -8,24 +8,28 @@
 // `instruction_register @ logits` (the logits of the example's restart;
 // controller.cc), then the machine step (step_arithmetic.cc), applied only
 // while the example's halting probability is below eta_stop; a halted
-// example keeps its state. Examples are independent: the batch runs in
-// groups of kLanes examples, one per SIMD lane (padded with idle lanes), so
-// that every operation is a vector operation whatever M is; the groups are
-// split over TF's CPU thread pool and each runs all T steps with no
-// synchronisation. The forward op (machine_run_forward.cc) keeps what each
-// step computed on the way and the state every few steps (`saved`, in
-// lanes); the backward pass (machine_run_gradient.cc) recomputes the states
-// in between from those, cheaply, rather than the whole steps.
+// example keeps its state. Examples are independent: they run kLanes at a
+// time, one per SIMD lane, so that every operation is a vector operation
+// whatever M is. The batch is cut into streams of consecutive examples,
+// split over TF's CPU thread pool; a stream's lanes take its examples in
+// order, each lane the next one as soon as its own halts, so that a lane
+// never idles behind a slower example (examples halt after anywhere from a
+// few steps to T). The forward op (machine_run_forward.cc) keeps what each
+// vector step computed on the way and the lanes' state every few steps
+// (`saved`); the backward pass (machine_run_gradient.cc) recomputes the
+// states in between from those, cheaply, rather than the whole steps, and
+// finds which example each lane ran when from `running` (StreamSchedule).
 //
 // This header is what those files and the ops' registrations
 // (machine_run.cc) share: the ops' inputs and outputs, a run's sizes, the
-// layout of the saved run, and a group of examples in lanes.
+// layout of the saved run, and a stream's schedule.
 
 #ifndef TF_ANC_OPS_MACHINE_RUN_H_
 #define TF_ANC_OPS_MACHINE_RUN_H_
 
 #include <algorithm>
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "step_arithmetic.h"
@@ -87,35 +91,48 @@ struct CommandLayout {
   int64_t size;  // N
 };
 
-// How many steps apart the forward pass keeps a group's state; the backward
-// pass recomputes the states in between from the steps' saved values (with
-// ApplyStep, a small part of a step's cost). Keeping every state instead
-// makes a large batch's saved run outgrow the caches: its memory traffic
-// then costs more than the arithmetic.
+// How many steps apart the forward pass keeps a stream's state; the
+// backward pass recomputes the states in between from the steps' saved
+// values (with ApplyStep, a small part of a step's cost). Keeping every
+// state instead makes a large batch's saved run outgrow the caches: its
+// memory traffic then costs more than the arithmetic.
 constexpr int64_t kCheckpointInterval = 8;
 
-// How many examples a group runs side by side: kLanes, or one for a batch
-// that would leave most lanes of a group idle (a group of kLanes costs
-// about what two to four examples do one at a time).
-inline int64_t GroupWidth(int64_t batch) {
+// How many examples run side by side: kLanes, or one for a batch that
+// would leave most lanes idle (kLanes lanes cost about what two to four
+// examples do one at a time).
+inline int64_t LaneWidth(int64_t batch) {
   return 2 * batch < kLanes ? 1 : kLanes;
 }
 
-// The sizes of one run, and the layout of a group's saved run (in values
-// of the group's width): the state before every kCheckpointInterval-th
-// step (memory, registers, IR, halting), then each step's record: its
-// command and its StepValues.
+// How many lane-widths of examples a stream holds: enough that its lanes
+// are seldom idle at its end (then only its longest examples run), few
+// enough that a batch makes streams for the threads to share.
+inline int64_t StreamWidths(int64_t widths) {
+  return std::clamp<int64_t>((widths + 3) / 4, 1, 8);
+}
+
+// The sizes of one run, and the layout of a stream's saved run (in values
+// of the lanes' width): the state before every kCheckpointInterval-th
+// vector step (memory, registers, IR, halting), then each vector step's
+// record: its command and its StepValues. A stream of c examples takes at
+// most ceil(c / width) T vector steps (lanes take the next example as
+// theirs halt, so they are busy but at its end).
 struct RunSizes {
   RunSizes(int64_t batch, int64_t restarts, int64_t steps, const Sizes& step)
       : batch(batch), restarts(restarts), steps(steps), step(step),
-        command(step), width(GroupWidth(batch)),
-        groups((batch + width - 1) / width),
+        command(step), width(LaneWidth(batch)),
+        stream_widths(StreamWidths((batch + width - 1) / width)),
+        stream_examples(stream_widths * width),
+        streams((batch + stream_examples - 1) / stream_examples),
+        stream_steps(stream_widths * steps),
         memory(step.memory * step.memory),
         registers(step.registers * step.memory),
         state(memory + registers + step.memory + 1),
-        checkpoints((steps + kCheckpointInterval - 1) / kCheckpointInterval),
+        checkpoints((stream_steps + kCheckpointInterval - 1) /
+                    kCheckpointInterval),
         step_record(command.size + StepValuesSize(step)),
-        saved_group(checkpoints * state + steps * step_record),
+        saved_stream(checkpoints * state + stream_steps * step_record),
         logits(step.memory * command.size) {}
 
   int64_t batch;     // B, restart-major: example b runs restart b / (B / K)
@@ -123,31 +140,34 @@ struct RunSizes {
   int64_t steps;     // T
   Sizes step;        // M and R
   CommandLayout command;
-  int64_t width;   // examples per group: GroupWidth(B)
-  int64_t groups;  // ceil(B / width)
+  int64_t width;            // examples side by side: LaneWidth(B)
+  int64_t stream_widths;    // StreamWidths(ceil(B / width))
+  int64_t stream_examples;  // stream_widths * width
+  int64_t streams;          // ceil(B / stream_examples)
+  int64_t stream_steps;     // the most vector steps of a stream
   // Per example: the memory, the registers and the whole state; the
-  // checkpoints per run, a step's record and a whole saved run; a restart's
-  // logits side by side ([M, N]).
-  int64_t memory, registers, state, checkpoints, step_record, saved_group,
+  // checkpoints per stream, a step's record and a whole saved stream; a
+  // restart's logits side by side ([M, N]).
+  int64_t memory, registers, state, checkpoints, step_record, saved_stream,
       logits;
 };
 
-// Rough cycles of a group's run: T steps and their controllers.
-inline int64_t GroupCost(const RunSizes& n) {
-  return n.steps * (StepCost(n.step) + 4 * n.logits);
+// Rough cycles of a stream's run: its vector steps and their controllers.
+inline int64_t StreamCost(const RunSizes& n) {
+  return n.stream_steps * (StepCost(n.step) + 4 * n.logits);
 }
 
-// One group's saved run.
+// One stream's saved run.
 template <typename T>  // V or const V
 struct SavedRun {
-  SavedRun(const RunSizes& n, T* saved, int64_t group)
-      : n(n), data(saved + group * n.saved_group) {}
+  SavedRun(const RunSizes& n, T* saved, int64_t stream)
+      : n(n), data(saved + stream * n.saved_stream) {}
 
-  // The state before step checkpoint * kCheckpointInterval.
+  // The state before vector step checkpoint * kCheckpointInterval.
   T* Checkpoint(int64_t checkpoint) const {
     return data + checkpoint * n.state;
   }
-  // Step t's command, followed by its StepValues.
+  // Vector step t's command, followed by its StepValues.
   T* Record(int64_t t) const {
     return data + n.checkpoints * n.state + t * n.step_record;
   }
@@ -170,43 +190,58 @@ absl::Status ValidateRunInputs(::tensorflow::OpKernelContext* context,
                                int64_t steps, bool trace_errors,
                                RunSizes* sizes);
 
-// The examples [first, first + count) of a group, example first + l in lane
-// l; lanes from count on are idle. V is Lanes or float (a group of one).
-template <typename V>
-struct Group {
-  Group(const RunSizes& n, int64_t index)
-      : first(index * n.width),
-        count(static_cast<int>(std::min(n.width, n.batch - first))),
-        active{} {
-    for (int lane = 0; lane < count; ++lane) {
-      LaneTraits<V>::Set(active, lane, -1);
-    }
-  }
-
-  // Per lane, the start of its example's `size` values in `data`
-  // ([B, size]), offset by `offset`.
-  template <typename T>
-  std::vector<T*> Rows(T* data, int64_t size, int64_t offset = 0) const {
-    std::vector<T*> rows(count);
-    for (int lane = 0; lane < count; ++lane) {
-      rows[lane] = data + (first + lane) * size + offset;
-    }
-    return rows;
-  }
-
-  // Per lane, the start of its example's `size` values in the op's input
-  // `input` ([B, size]).
-  std::vector<const float*> InputRows(::tensorflow::OpKernelContext* context,
-                                      int input, int64_t size) const {
-    return Rows(context->input(input).flat<float>().data(), size);
-  }
+// A stream: the examples [first, first + count), which its lanes run
+// one after another, each lane taking the next example when its own halts.
+struct Stream {
+  Stream(const RunSizes& n, int64_t index)
+      : first(index * n.stream_examples),
+        count(std::min(n.stream_examples, n.batch - first)) {}
 
   int64_t first;
-  int count;
-  Mask<V> active;  // the lanes that hold an example
+  int64_t count;
 };
 
-// One group's state at `data`, laid out as RunSizes says.
+// Which example each of a stream's lanes runs at each vector step, found
+// from the examples' numbers of steps as the forward op assigns them: the
+// lanes first take the stream's first examples in order, then after each
+// vector step the lanes whose example halted, in order, each take the next
+// one; an example that runs no step (halted from the start) takes no lane.
+struct StreamSchedule {
+  // lengths[i]: the steps that the stream's example i runs.
+  StreamSchedule(const std::vector<int64_t>& lengths, int width)
+      : width(width), start(lengths.size(), -1) {
+    std::vector<int64_t> free_from(width, 0);  // each lane's next free step
+    std::vector<std::pair<int64_t, int64_t>> runs;  // (example, lane)
+    for (size_t i = 0; i < lengths.size(); ++i) {
+      if (lengths[i] == 0) continue;
+      const int lane = static_cast<int>(
+          std::min_element(free_from.begin(), free_from.end()) -
+          free_from.begin());
+      start[i] = free_from[lane];
+      free_from[lane] += lengths[i];
+      runs.emplace_back(i, lane);
+    }
+    steps = *std::max_element(free_from.begin(), free_from.end());
+    examples.assign(steps * width, -1);
+    for (const auto& [i, lane] : runs) {
+      for (int64_t t = start[i]; t < start[i] + lengths[i]; ++t) {
+        examples[t * width + lane] = i;
+      }
+    }
+  }
+
+  // The stream example that `lane` runs at vector step t, or -1.
+  int64_t Example(int64_t t, int lane) const {
+    return examples[t * width + lane];
+  }
+
+  int width;
+  int64_t steps;               // the stream's vector steps
+  std::vector<int64_t> start;  // each example's first vector step, or -1
+  std::vector<int64_t> examples;  // [steps, width]
+};
+
+// The lanes' state at `data`, laid out as RunSizes says.
 template <typename V>
 State<V> ReadState(const RunSizes& n, const V* data) {
   return {data, data + n.memory, data + n.memory + n.registers,

@@ -1,5 +1,5 @@
-// AncMachineRun's kernel: runs each group of examples through all its
-// steps (machine_run.h), saving what the gradient kernel reads.
+// AncMachineRun's kernel: runs each stream of examples through their steps
+// (machine_run.h), saving what the gradient kernel reads.
 
 #include <algorithm>
 #include <cstdint>
@@ -22,20 +22,6 @@ using ::tensorflow::OpKernelConstruction;
 using ::tensorflow::OpKernelContext;
 using ::tensorflow::Tensor;
 using ::tensorflow::TensorShape;
-
-// The group's initial state, gathered from the op's first four inputs.
-template <typename V>
-void GatherInitialState(OpKernelContext* context, const RunSizes& n,
-                        const Group<V>& group, V* state) {
-  const MutableState<V> initial = WriteState(n, state);
-  Gather(group.InputRows(context, kMemory, n.memory), n.memory,
-         initial.memory);
-  Gather(group.InputRows(context, kRegisters, n.registers), n.registers,
-         initial.registers);
-  Gather(group.InputRows(context, kInstructionRegister, n.step.memory),
-         n.step.memory, initial.instruction_register);
-  Gather(group.InputRows(context, kHalting, 1), 1, initial.halting);
-}
 
 class AncMachineRunOp : public OpKernel {
  public:
@@ -72,98 +58,165 @@ class AncMachineRunOp : public OpKernel {
   }
 
  private:
-  // Runs every group, n.width = LaneTraits<V>::kWidth examples at a time.
+  // Runs every stream, n.width = LaneTraits<V>::kWidth examples at a time.
   template <typename V>
   void Run(OpKernelContext* context, const RunSizes& n,
            const float* packed_logits, Tensor* const* outputs) const {
-    auto data = [outputs](RunOutput output) {
-      return outputs[output]->flat<float>().data();
-    };
-    V* saved = reinterpret_cast<V*>(data(kSaved));
-    float* halting = data(kHaltingProbabilities);
-    float* memory_trace = data(kMemoryTrace);
-    float* step_errors = data(kStepErrors);
-    bool* running = outputs[kRunning]->flat<bool>().data();
-    int32_t* steps = outputs[kSteps]->flat<int32_t>().data();
-    const V eta_stop = V{} + eta_stop_;
-
-    auto run_groups = [&](int64_t begin, int64_t end) {
+    auto run_streams = [&](int64_t begin, int64_t end) {
       StepScratch<V> scratch(n.step);
-      std::vector<V> logits;  // GatherLogits's, when the lanes' differ
       // Two states that the steps alternate between, but for the states
       // that start a checkpoint, written to it directly.
       const std::unique_ptr<V[]> buffers(new V[2 * n.state]);
-      for (int64_t g = begin; g < end; ++g) {
-        const Group<V> group(n, g);
-        const SavedRun<V> run(n, saved, g);
-        V* state_data = run.Checkpoint(0);
-        GatherInitialState(context, n, group, state_data);
-        const GroupLogits<V> group_logits =
-            GatherLogits(n, group, packed_logits, &logits);
-        const std::unique_ptr<const ErrorTarget<V>> errors =
-            trace_errors_ ? std::make_unique<const ErrorTarget<V>>(
-                                context, n, group)
-                          : nullptr;
-        Mask<V> steps_taken = {};
-        for (int64_t t = 0; t < n.steps; ++t) {
-          const bool checkpoint_next =
-              (t + 1) % kCheckpointInterval == 0 && t + 1 < n.steps;
-          V* next_data =
-              checkpoint_next
-                  ? run.Checkpoint((t + 1) / kCheckpointInterval)
-                  : buffers.get() + (state_data == buffers.get() ? n.state : 0);
-          const State<V> state = ReadState(n, state_data);
-          const Mask<V> running_now =
-              group.active & LaneTraits<V>::Less(state.halting, eta_stop);
-          V* command = run.Record(t);
-          V* values = command + n.command.size;
-          if (AnyLane<V>(running_now)) {
-            ControllerForward(n, group_logits, state.instruction_register,
-                              command);
-            ComputeStepValues(n.step, state, n.command.Read<V>(command),
-                              &scratch, StepValues<V>(n.step, values));
-            ApplyStep(n.step, state, n.command.Read<V>(command),
-                      StepValues<const V>(n.step, values),
-                      WriteState(n, next_data));
-            if (!AllLanes<V>(running_now)) {  // halted lanes stay frozen
-              KeepWhere<V>(running_now, n.state, state_data, next_data);
-            }
-            state_data = next_data;
-          } else {  // all halted: the state stays; nothing reads the record
-            std::fill_n(command, n.step_record, V{});
-            if (checkpoint_next) {
-              std::copy_n(state_data, n.state, next_data);
-              state_data = next_data;
-            }
-          }
-          steps_taken -= running_now;  // true is -1
-          const State<V> next = ReadState(n, state_data);
-          for (int lane = 0; lane < group.count; ++lane) {
-            const int64_t slot = (group.first + lane) * n.steps + t;
-            halting[slot] = LaneTraits<V>::Get(next.halting, lane);
-            running[slot] = LaneTraits<V>::Get(running_now, lane) != 0;
-          }
-          if (trace_memory_) {
-            Scatter(next.memory, n.memory,
-                    group.Rows(memory_trace, n.steps * n.memory,
-                               t * n.memory));
-          }
-          if (errors != nullptr) {
-            const V error = errors->Error(n, next.memory);
-            Scatter(&error, 1, group.Rows(step_errors, n.steps, t));
-          }
-        }
-        const State<V> last = ReadState(n, state_data);
-        Scatter(last.memory, n.memory, group.Rows(data(kFinalMemory),
-                                                  n.memory));
-        Scatter(last.registers, n.registers,
-                group.Rows(data(kFinalRegisters), n.registers));
-        for (int lane = 0; lane < group.count; ++lane) {
-          steps[group.first + lane] = LaneTraits<V>::Get(steps_taken, lane);
-        }
+      for (int64_t s = begin; s < end; ++s) {
+        RunStream<V>(context, n, packed_logits, outputs, Stream(n, s),
+                     SavedRun<V>(n, reinterpret_cast<V*>(
+                                        outputs[kSaved]->flat<float>().data()),
+                                 s),
+                     &scratch, buffers.get());
       }
     };
-    ClaimParallelFor(context, n.groups, n.width * GroupCost(n), run_groups);
+    ClaimParallelFor(context, n.streams, n.width * StreamCost(n),
+                     run_streams);
+  }
+
+  // Runs one stream's examples, each lane taking the next example as soon
+  // as its own halts (or has run T steps), until none is left.
+  template <typename V>
+  void RunStream(OpKernelContext* context, const RunSizes& n,
+                 const float* packed_logits, Tensor* const* outputs,
+                 const Stream& stream, const SavedRun<V>& run,
+                 StepScratch<V>* scratch, V* buffers) const {
+    constexpr int kWidth = LaneTraits<V>::kWidth;
+    auto output = [outputs](RunOutput output) {
+      return outputs[output]->flat<float>().data();
+    };
+    auto input = [context](RunInput input) {
+      return context->input(input).flat<float>().data();
+    };
+    float* halting = output(kHaltingProbabilities);
+    float* memory_trace = output(kMemoryTrace);
+    float* step_errors = output(kStepErrors);
+    bool* running = outputs[kRunning]->flat<bool>().data();
+    int32_t* steps = outputs[kSteps]->flat<int32_t>().data();
+
+    // Example b's outputs once it has run `steps_run` steps and halted (or
+    // run T), its last state's memory and registers given: from then on
+    // its halting probability, memory and error stay.
+    auto finish = [&](int64_t b, int64_t steps_run, const float* memory,
+                      const float* registers, float halting_probability,
+                      float error) {
+      std::copy_n(memory, n.memory, output(kFinalMemory) + b * n.memory);
+      std::copy_n(registers, n.registers,
+                  output(kFinalRegisters) + b * n.registers);
+      steps[b] = static_cast<int32_t>(steps_run);
+      for (int64_t t = steps_run; t < n.steps; ++t) {
+        const int64_t slot = b * n.steps + t;
+        halting[slot] = halting_probability;
+        running[slot] = false;
+        if (trace_memory_) {
+          std::copy_n(memory, n.memory, memory_trace + slot * n.memory);
+        }
+        if (trace_errors_) step_errors[slot] = error;
+      }
+    };
+
+    LaneLogits<V> logits(n, packed_logits);
+    const std::unique_ptr<ErrorTarget<V>> errors =
+        trace_errors_ ? std::make_unique<ErrorTarget<V>>(n) : nullptr;
+    int64_t lane_example[kWidth];  // each lane's example, or -1
+    int64_t lane_step[kWidth];     // the step it is at
+    Mask<V> active = {};           // the lanes with an example
+    int64_t next_example = stream.first;
+    // Puts the stream's next example that runs at least a step in `lane` of
+    // the state at `data`, finishing on the way those halted from the start;
+    // leaves the lane idle when none is left.
+    auto take_next = [&](int lane, V* data) {
+      while (next_example < stream.first + stream.count) {
+        const int64_t b = next_example++;
+        const float* memory = input(kMemory) + b * n.memory;
+        const float* registers = input(kRegisters) + b * n.registers;
+        const float halting_probability = input(kHalting)[b];
+        if (!(halting_probability < eta_stop_)) {
+          finish(b, 0, memory, registers, halting_probability,
+                 trace_errors_ ? MemoryError(n, memory,
+                                             ExampleErrorTarget(context, n, b),
+                                             ExampleErrorMask(context, n, b))
+                               : 0.0f);
+          continue;
+        }
+        const MutableState<V> state = WriteState(n, data);
+        SetLane(memory, n.memory, lane, state.memory);
+        SetLane(registers, n.registers, lane, state.registers);
+        SetLane(input(kInstructionRegister) + b * n.step.memory,
+                n.step.memory, lane, state.instruction_register);
+        SetLane(&halting_probability, 1, lane, state.halting);
+        logits.Load(b, lane);
+        if (errors != nullptr) errors->Load(context, n, b, lane);
+        lane_example[lane] = b;
+        lane_step[lane] = 0;
+        LaneTraits<V>::Set(active, lane, -1);
+        return;
+      }
+      lane_example[lane] = -1;
+      LaneTraits<V>::Set(active, lane, 0);
+    };
+
+    V* state_data = run.Checkpoint(0);
+    std::fill_n(state_data, n.state, V{});  // idle lanes stay zero
+    for (int lane = 0; lane < kWidth; ++lane) take_next(lane, state_data);
+    std::vector<float> memory(n.memory), registers(n.registers);
+    // Vector step t; the lanes' examples are all running. Within
+    // n.stream_steps: the k-th example a stream's lanes take starts by
+    // vector step floor(k / width) T (of the width examples before it, one
+    // is the last of its lane, or a lane has none of them, and the example
+    // before those started by floor(k / width - 1) T), so it ends by
+    // ceil(count / width) T.
+    for (int64_t t = 0; AnyLane<V>(active); ++t) {
+      const bool checkpoint_next =
+          (t + 1) % kCheckpointInterval == 0 && t + 1 < n.stream_steps;
+      V* next_data = checkpoint_next
+                         ? run.Checkpoint((t + 1) / kCheckpointInterval)
+                         : buffers + (state_data == buffers ? n.state : 0);
+      const State<V> state = ReadState(n, state_data);
+      V* command = run.Record(t);
+      V* values = command + n.command.size;
+      ControllerForward(n, logits.For(active), state.instruction_register,
+                        command);
+      ComputeStepValues(n.step, state, n.command.Read<V>(command), scratch,
+                        StepValues<V>(n.step, values));
+      ApplyStep(n.step, state, n.command.Read<V>(command),
+                StepValues<const V>(n.step, values), WriteState(n, next_data));
+      if (!AllLanes<V>(active)) {  // idle lanes stay as they are
+        KeepWhere<V>(active, n.state, state_data, next_data);
+      }
+      state_data = next_data;
+      const State<V> next = ReadState(n, state_data);
+      const V error =
+          errors != nullptr ? errors->Error(n, next.memory) : V{};
+      for (int lane = 0; lane < kWidth; ++lane) {
+        const int64_t b = lane_example[lane];
+        if (b < 0) continue;
+        const int64_t slot = b * n.steps + lane_step[lane];
+        const float halting_probability =
+            LaneTraits<V>::Get(next.halting, lane);
+        halting[slot] = halting_probability;
+        running[slot] = true;
+        if (trace_memory_) {
+          GetLane(next.memory, n.memory, lane, memory_trace + slot * n.memory);
+        }
+        const float lane_error = LaneTraits<V>::Get(error, lane);
+        if (trace_errors_) step_errors[slot] = lane_error;
+        if (halting_probability < eta_stop_ && lane_step[lane] + 1 < n.steps) {
+          ++lane_step[lane];
+          continue;
+        }
+        GetLane(next.memory, n.memory, lane, memory.data());
+        GetLane(next.registers, n.registers, lane, registers.data());
+        finish(b, lane_step[lane] + 1, memory.data(), registers.data(),
+               halting_probability, lane_error);
+        take_next(lane, state_data);
+      }
+    }
   }
 
   int64_t max_steps_;

@@ -1,8 +1,11 @@
 // AncMachineRunGrad's kernel: the hand-derived backward pass of
-// AncMachineRun (machine_run.h). Each group is undone from its last step to
-// its first, a checkpoint's worth of steps at a time: the states of those
-// steps are replayed from the checkpoint and the saved step records, then
-// each step's and controller's gradient is taken in reverse.
+// AncMachineRun (machine_run.h). Each stream is undone from its last vector
+// step to its first, a checkpoint's worth of steps at a time: the states of
+// those steps are replayed from the checkpoint and the saved step records
+// (lanes taking their next examples as in the forward pass), then each
+// step's and controller's gradient is taken in reverse. A lane takes up an
+// example at its last step, with the gradient of its final state, and hands
+// on the gradient of its initial state at its first.
 
 #include <algorithm>
 #include <cstdint>
@@ -170,167 +173,316 @@ class AncMachineRunGradOp : public OpKernel {
     float* example_grad_logits;  // [B, M * N]: each example's
   };
 
-  // Differentiates every group, n.width = LaneTraits<V>::kWidth examples at
-  // a time: all gradients but the logits', which it leaves per example.
+  // Differentiates every stream, n.width = LaneTraits<V>::kWidth examples
+  // at a time: all gradients but the logits', which it leaves per example.
   template <typename V>
   void Differentiate(OpKernelContext* context, const RunSizes& n,
                      const Sources& sources) const {
-    const V* saved = reinterpret_cast<const V*>(
-        context->input(kForwardSaved).flat<float>().data());
+    auto differentiate_streams = [&](int64_t begin, int64_t end) {
+      Scratch<V> scratch(n, sources.grad_step_errors != nullptr);
+      for (int64_t s = begin; s < end; ++s) {
+        DifferentiateStream<V>(context, n, sources, Stream(n, s),
+                               SavedRun<const V>(
+                                   n,
+                                   reinterpret_cast<const V*>(
+                                       context->input(kForwardSaved)
+                                           .flat<float>()
+                                           .data()),
+                                   s),
+                               &scratch);
+      }
+    };
+    ClaimParallelFor(context, n.streams, 2 * n.width * StreamCost(n),
+                     differentiate_streams);
+  }
+
+  // A thread's working memory for DifferentiateStream.
+  template <typename V>
+  struct Scratch {
+    Scratch(const RunSizes& n, bool errors)
+        : step(n.step),
+          grad_logits(n.logits),
+          grad_commands(kCheckpointInterval * n.command.size),
+          segment(new V[kCheckpointInterval * n.state]),
+          after(n.state),
+          before(n.state),
+          final_memories(errors ? kCheckpointInterval *
+                                      LaneTraits<V>::kWidth * n.memory
+                                : 0),
+          final_state_gradient(n.state) {}
+
+    StepScratch<V> step;
+    std::vector<V> grad_logits;  // [M, N]: each lane's example's so far
+    // The logits' gradients of the commands of the steps since the last
+    // AddLogitsGradient, and those steps' instruction registers.
+    std::vector<V> grad_commands;
+    const V* instruction_registers[kCheckpointInterval];
+    // The states after the steps from a checkpoint to the next one, each
+    // with the lanes that take a new example at the next step holding its
+    // initial state (the state before the first is the checkpoint; the step
+    // errors' gradient reads the states after each step), uninitialised.
+    std::unique_ptr<V[]> segment;
+    // The gradients with respect to the state after the step being undone
+    // and before it; swapped after each step.
+    std::vector<V> after, before;
+    // The final memory ([M, M]) of an example that halts at a segment's
+    // step k in lane l, at (k kWidth + l): the segment keeps its lane's next
+    // example's initial state instead.
+    std::vector<float> final_memories;
+    std::vector<float> final_state_gradient;  // FinalStateGradient's
+  };
+
+  // Writes the gradient with respect to example b's final state, laid out
+  // as a state (memory, registers, IR, halting), given that it ran
+  // `steps_run` steps and that its state then stayed, `final_memory`: the
+  // final memory's and registers' gradients, and the gradients of the
+  // halting probabilities, memory trace and step errors of the steps from
+  // its last one on.
+  void FinalStateGradient(OpKernelContext* context, const RunSizes& n,
+                          const Sources& sources, int64_t b,
+                          int64_t steps_run, const float* final_memory,
+                          float* gradient) const {
+    std::fill_n(gradient, n.state, 0.0f);
+    float* memory = gradient;
+    float* registers = gradient + n.memory;
+    float& halting = gradient[n.state - 1];
+    if (sources.grad_final_memory != nullptr) {
+      std::copy_n(sources.grad_final_memory + b * n.memory, n.memory, memory);
+    }
+    if (sources.grad_final_registers != nullptr) {
+      std::copy_n(sources.grad_final_registers + b * n.registers,
+                  n.registers, registers);
+    }
+    float grad_error = 0.0f;
+    for (int64_t t = std::max<int64_t>(steps_run - 1, 0); t < n.steps; ++t) {
+      const int64_t slot = b * n.steps + t;
+      if (sources.grad_halting != nullptr) halting += sources.grad_halting[slot];
+      if (sources.grad_memory_trace != nullptr) {
+        Axpy(n.memory, 1.0f, sources.grad_memory_trace + slot * n.memory,
+             memory);
+      }
+      if (sources.grad_step_errors != nullptr) {
+        grad_error += sources.grad_step_errors[slot];
+      }
+    }
+    if (sources.grad_step_errors != nullptr) {
+      AddMemoryErrorGradient(n, grad_error, final_memory,
+                             ExampleErrorTarget(context, n, b),
+                             ExampleErrorMask(context, n, b), memory);
+    }
+  }
+
+  // Writes example b's initial state's gradient (`gradient`, laid out as a
+  // state) and its logits' gradient.
+  static void WriteInitialGradient(const RunSizes& n, const Sources& sources,
+                                   int64_t b, const float* gradient,
+                                   const float* grad_logits) {
+    auto output = [&sources](int input) {
+      return sources.gradients[input]->flat<float>().data();
+    };
+    std::copy_n(gradient, n.memory, output(kMemory) + b * n.memory);
+    std::copy_n(gradient + n.memory, n.registers,
+                output(kRegisters) + b * n.registers);
+    std::copy_n(gradient + n.memory + n.registers, n.step.memory,
+                output(kInstructionRegister) + b * n.step.memory);
+    output(kHalting)[b] = gradient[n.state - 1];
+    float* example_grad_logits = sources.example_grad_logits + b * n.logits;
+    if (grad_logits != nullptr) {
+      std::copy_n(grad_logits, n.logits, example_grad_logits);
+    } else {
+      std::fill_n(example_grad_logits, n.logits, 0.0f);
+    }
+  }
+
+  // Differentiates one stream.
+  template <typename V>
+  void DifferentiateStream(OpKernelContext* context, const RunSizes& n,
+                           const Sources& sources, const Stream& stream,
+                           const SavedRun<const V>& run,
+                           Scratch<V>* scratch) const {
+    constexpr int kWidth = LaneTraits<V>::kWidth;
     const bool* running = sources.running;
-    const float* grad_final_memory = sources.grad_final_memory;
-    const float* grad_final_registers = sources.grad_final_registers;
     const float* grad_halting = sources.grad_halting;
     const float* grad_memory_trace = sources.grad_memory_trace;
     const float* grad_step_errors = sources.grad_step_errors;
-    auto gradient = [&sources](int input) {
-      return sources.gradients[input]->flat<float>().data();
+    auto input = [context](RunInput input) {
+      return context->input(input).flat<float>().data();
     };
 
-    auto differentiate_groups = [&](int64_t begin, int64_t end) {
-      StepScratch<V> scratch(n.step);
-      std::vector<V> logits;  // GatherLogits's, when the lanes' differ
-      std::vector<V> grad_logits(n.logits);
-      // The logits' gradients of the commands of a segment's steps (the
-      // steps that ran), and those steps' instruction registers, for
-      // AddLogitsGradient.
-      std::vector<V> grad_commands(kCheckpointInterval * n.command.size);
-      const V* instruction_registers[kCheckpointInterval];
-      // The states after the steps from a checkpoint to the next one (the
-      // state before the first is the checkpoint; the step errors' gradient
-      // reads the states after each step), uninitialised.
-      const std::unique_ptr<V[]> segment(
-          new V[kCheckpointInterval * n.state]);
-      // The gradients with respect to the state after the step being undone
-      // and before it; swapped after each step.
-      std::vector<V> after(n.state), before(n.state);
-      for (int64_t g = begin; g < end; ++g) {
-        const Group<V> group(n, g);
-        const SavedRun<const V> run(n, saved, g);
-        const GroupLogits<V> group_logits =
-            GatherLogits(n, group, sources.packed_logits, &logits);
-        const std::unique_ptr<const ErrorTarget<V>> errors =
-            grad_step_errors != nullptr
-                ? std::make_unique<const ErrorTarget<V>>(context, n, group)
-                : nullptr;
-        std::fill(grad_logits.begin(), grad_logits.end(), V{});
-        std::fill(after.begin(), after.end(), V{});
-        MutableState<V> grad = WriteState(n, after.data());
-        if (grad_final_memory != nullptr) {
-          AddGathered(group.Rows(grad_final_memory, n.memory), n.memory,
-                      grad.memory);
-        }
-        if (grad_final_registers != nullptr) {
-          AddGathered(group.Rows(grad_final_registers, n.registers),
-                      n.registers, grad.registers);
-        }
-        auto running_at = [&](int64_t t) {
-          // Lane by lane in memory, then loaded whole (see LaneFloat).
-          int32_t bits[LaneTraits<V>::kWidth] = {};
-          for (int lane = 0; lane < group.count; ++lane) {
-            bits[lane] = running[(group.first + lane) * n.steps + t] ? -1 : 0;
-          }
-          Mask<V> lanes;
-          std::memcpy(&lanes, bits, sizeof(lanes));
-          return lanes;
-        };
-        for (int64_t checkpoint = n.checkpoints - 1; checkpoint >= 0;
-             --checkpoint) {
-          // Replays the forward pass from the checkpoint: state_at(t -
-          // first) is the state before each step t in [first, last), read
-          // in place for t = first, and after step last - 1 too when there
-          // are step errors.
-          const int64_t first = checkpoint * kCheckpointInterval;
-          const int64_t last = std::min(n.steps, first + kCheckpointInterval);
-          const int64_t replayed = errors != nullptr ? last : last - 1;
-          // The state before step first + k.
-          auto state_at = [&](int64_t k) -> const V* {
-            return k == 0 ? run.Checkpoint(checkpoint)
-                          : segment.get() + (k - 1) * n.state;
-          };
-          for (int64_t t = first; t < replayed; ++t) {
-            const V* state_data = state_at(t - first);
-            V* next_data = segment.get() + (t - first) * n.state;
-            const Mask<V> running_now = running_at(t);
-            if (AnyLane<V>(running_now)) {
-              const V* command = run.Record(t);
-              ApplyStep(n.step, ReadState(n, state_data),
-                        n.command.Read<V>(command),
-                        StepValues<const V>(n.step,
-                                                command + n.command.size),
-                        WriteState(n, next_data));
-              if (!AllLanes<V>(running_now)) {
-                KeepWhere<V>(running_now, n.state, state_data, next_data);
-              }
-            } else {
-              std::copy_n(state_data, n.state, next_data);
-            }
-          }
-          int64_t commands = 0;  // steps in grad_commands
-          for (int64_t t = last - 1; t >= first; --t) {
-            grad = WriteState(n, after.data());
-            if (grad_halting != nullptr) {
-              AddGathered(group.Rows(grad_halting, n.steps, t), 1,
-                          grad.halting);
-            }
-            if (grad_memory_trace != nullptr) {
-              AddGathered(group.Rows(grad_memory_trace, n.steps * n.memory,
-                                     t * n.memory),
-                          n.memory, grad.memory);
-            }
-            if (errors != nullptr) {
-              V grad_error = {};
-              AddGathered(group.Rows(grad_step_errors, n.steps, t), 1,
-                          &grad_error);
-              errors->AddGradient(
-                  n, grad_error,
-                  ReadState(n, state_at(t + 1 - first)).memory,
-                  grad.memory);
-            }
-            const Mask<V> running_now = running_at(t);
-            if (!AnyLane<V>(running_now)) continue;  // the gradient passes
-            const State<V> state = ReadState(n, state_at(t - first));
-            const V* command = run.Record(t);
-            V* grad_command = &grad_commands[commands * n.command.size];
-            instruction_registers[commands++] = state.instruction_register;
-            StepBackward(n.step, state, n.command.Read<V>(command),
-                         StepValues<const V>(n.step,
-                                                 command + n.command.size),
-                         ReadState(n, after.data()), &scratch,
-                         WriteState(n, before.data()),
-                         n.command.Write<V>(grad_command));
-            if (authors_halting_gradient_) {
-              // The authors' backward passes p's gradient on unscaled, not
-              // times (1 - e_STOP) (tf_anc/machine/step.py).
-              *WriteState(n, before.data()).halting +=
-                  ReadState(n, after.data()).halting *
-                  n.command.Read<V>(command).instruction[kStop];
-            }
-            ControllerBackward(
-                n, group_logits, command, running_now, grad_command,
-                WriteState(n, before.data()).instruction_register);
-            if (!AllLanes<V>(running_now)) {  // halted lanes: gradient passes
-              KeepWhere<V>(running_now, n.state, after.data(), before.data());
-            }
-            std::swap(after, before);
-          }
-          AddLogitsGradient(n, commands, instruction_registers,
-                            grad_commands.data(), grad_logits.data());
-        }
-        const State<V> initial_gradient = ReadState(n, after.data());
-        Scatter(initial_gradient.memory, n.memory,
-                group.Rows(gradient(kMemory), n.memory));
-        Scatter(initial_gradient.registers, n.registers,
-                group.Rows(gradient(kRegisters), n.registers));
-        Scatter(initial_gradient.instruction_register, n.step.memory,
-                group.Rows(gradient(kInstructionRegister), n.step.memory));
-        Scatter(&after[n.state - 1], 1, group.Rows(gradient(kHalting), 1));
-        Scatter(grad_logits.data(), n.logits,
-                group.Rows(sources.example_grad_logits, n.logits));
-      }
+    // Each example's steps (running is true for the steps it ran, then
+    // false), and which lane ran it when.
+    std::vector<int64_t> lengths(stream.count);
+    for (int64_t i = 0; i < stream.count; ++i) {
+      const bool* row = running + (stream.first + i) * n.steps;
+      lengths[i] = std::find(row, row + n.steps, false) - row;
+    }
+    const StreamSchedule schedule(lengths, kWidth);
+    // Examples halted from the start: their state's gradient passes.
+    float* gradient = scratch->final_state_gradient.data();
+    for (int64_t i = 0; i < stream.count; ++i) {
+      if (lengths[i] > 0) continue;
+      const int64_t b = stream.first + i;
+      FinalStateGradient(context, n, sources, b, 0,
+                         input(kMemory) + b * n.memory, gradient);
+      WriteInitialGradient(n, sources, b, gradient, nullptr);
+    }
+
+    LaneLogits<V> logits(n, sources.packed_logits);
+    const std::unique_ptr<ErrorTarget<V>> errors =
+        grad_step_errors != nullptr ? std::make_unique<ErrorTarget<V>>(n)
+                                    : nullptr;
+    std::vector<V>& grad_logits = scratch->grad_logits;
+    std::fill(grad_logits.begin(), grad_logits.end(), V{});
+    std::fill(scratch->after.begin(), scratch->after.end(), V{});
+    std::fill(scratch->before.begin(), scratch->before.end(), V{});
+    std::vector<float> lane_values(n.logits);  // a lane's logits' gradient
+    // Whether `lane` runs an example at vector step t, and which.
+    auto example_at = [&](int64_t t, int lane) -> int64_t {
+      return t < schedule.steps ? schedule.Example(t, lane) : -1;
     };
-    ClaimParallelFor(context, n.groups, 2 * n.width * GroupCost(n),
-                     differentiate_groups);
+    auto running_at = [&](int64_t t) {
+      Mask<V> lanes = {};
+      for (int lane = 0; lane < kWidth; ++lane) {
+        if (example_at(t, lane) >= 0) LaneTraits<V>::Set(lanes, lane, -1);
+      }
+      return lanes;
+    };
+    const int64_t checkpoints =
+        (schedule.steps + kCheckpointInterval - 1) / kCheckpointInterval;
+    for (int64_t checkpoint = checkpoints - 1; checkpoint >= 0;
+         --checkpoint) {
+      // Replays the forward pass from the checkpoint: state_at(t - first) is
+      // the state before each step t in [first, last), read in place for t
+      // = first, and after step last - 1 too when there are step errors.
+      const int64_t first = checkpoint * kCheckpointInterval;
+      const int64_t last =
+          std::min(schedule.steps, first + kCheckpointInterval);
+      const int64_t replayed = errors != nullptr ? last : last - 1;
+      // The state before step first + k.
+      auto state_at = [&](int64_t k) -> const V* {
+        return k == 0 ? run.Checkpoint(checkpoint)
+                      : scratch->segment.get() + (k - 1) * n.state;
+      };
+      for (int64_t t = first; t < replayed; ++t) {
+        const V* state_data = state_at(t - first);
+        V* next_data = scratch->segment.get() + (t - first) * n.state;
+        const Mask<V> running_now = running_at(t);
+        const V* command = run.Record(t);
+        ApplyStep(n.step, ReadState(n, state_data),
+                  n.command.Read<V>(command),
+                  StepValues<const V>(n.step, command + n.command.size),
+                  WriteState(n, next_data));
+        if (!AllLanes<V>(running_now)) {
+          KeepWhere<V>(running_now, n.state, state_data, next_data);
+        }
+        // Lanes whose example halts here take their next one.
+        const MutableState<V> next = WriteState(n, next_data);
+        for (int lane = 0; lane < kWidth; ++lane) {
+          const int64_t i = example_at(t, lane);
+          if (i < 0 || example_at(t + 1, lane) == i) continue;
+          if (errors != nullptr) {
+            GetLane(next.memory, n.memory, lane,
+                    &scratch->final_memories[((t - first) * kWidth + lane) *
+                                             n.memory]);
+          }
+          const int64_t following = example_at(t + 1, lane);
+          if (following < 0) continue;
+          const int64_t b = stream.first + following;
+          SetLane(input(kMemory) + b * n.memory, n.memory, lane, next.memory);
+          SetLane(input(kRegisters) + b * n.registers, n.registers, lane,
+                  next.registers);
+          SetLane(input(kInstructionRegister) + b * n.step.memory,
+                  n.step.memory, lane, next.instruction_register);
+          SetLane(input(kHalting) + b, 1, lane, next.halting);
+        }
+      }
+      int64_t commands = 0;  // steps in grad_commands
+      for (int64_t t = last - 1; t >= first; --t) {
+        MutableState<V> grad = WriteState(n, scratch->after.data());
+        V grad_error = {};
+        for (int lane = 0; lane < kWidth; ++lane) {
+          const int64_t i = example_at(t, lane);
+          if (i < 0) continue;
+          const int64_t b = stream.first + i;
+          const int64_t step = t - schedule.start[i];
+          if (step + 1 == lengths[i]) {  // the lane takes up example b
+            logits.Load(b, lane);
+            if (errors != nullptr) errors->Load(context, n, b, lane);
+            FinalStateGradient(
+                context, n, sources, b, lengths[i],
+                errors != nullptr
+                    ? &scratch->final_memories[((t - first) * kWidth + lane) *
+                                               n.memory]
+                    : nullptr,
+                gradient);
+            SetLane(gradient, n.state, lane, scratch->after.data());
+            continue;
+          }
+          const int64_t slot = b * n.steps + step;
+          if (grad_halting != nullptr) {
+            AddToLane(grad_halting + slot, 1, lane, grad.halting);
+          }
+          if (grad_memory_trace != nullptr) {
+            AddToLane(grad_memory_trace + slot * n.memory, n.memory, lane,
+                      grad.memory);
+          }
+          if (errors != nullptr) {
+            LaneTraits<V>::Set(grad_error, lane, grad_step_errors[slot]);
+          }
+        }
+        if (errors != nullptr) {
+          errors->AddGradient(n, grad_error,
+                              ReadState(n, state_at(t + 1 - first)).memory,
+                              grad.memory);
+        }
+        const Mask<V> running_now = running_at(t);
+        const State<V> state = ReadState(n, state_at(t - first));
+        const V* command = run.Record(t);
+        V* grad_command = &scratch->grad_commands[commands * n.command.size];
+        scratch->instruction_registers[commands++] =
+            state.instruction_register;
+        StepBackward(n.step, state, n.command.Read<V>(command),
+                     StepValues<const V>(n.step, command + n.command.size),
+                     ReadState(n, scratch->after.data()), &scratch->step,
+                     WriteState(n, scratch->before.data()),
+                     n.command.Write<V>(grad_command));
+        if (authors_halting_gradient_) {
+          // The authors' backward passes p's gradient on unscaled, not
+          // times (1 - e_STOP) (tf_anc/machine/step.py).
+          *WriteState(n, scratch->before.data()).halting +=
+              ReadState(n, scratch->after.data()).halting *
+              n.command.Read<V>(command).instruction[kStop];
+        }
+        ControllerBackward(
+            n, logits.For(running_now), command, running_now, grad_command,
+            WriteState(n, scratch->before.data()).instruction_register);
+        if (!AllLanes<V>(running_now)) {  // idle lanes: gradient passes
+          KeepWhere<V>(running_now, n.state, scratch->after.data(),
+                       scratch->before.data());
+        }
+        std::swap(scratch->after, scratch->before);
+        // Lanes whose example started here hand on its gradients.
+        bool flushed = false;
+        for (int lane = 0; lane < kWidth; ++lane) {
+          const int64_t i = example_at(t, lane);
+          if (i < 0 || schedule.start[i] != t) continue;
+          if (!flushed) {
+            AddLogitsGradient(n, commands, scratch->instruction_registers,
+                              scratch->grad_commands.data(),
+                              grad_logits.data());
+            commands = 0;
+            flushed = true;
+          }
+          GetLane(scratch->after.data(), n.state, lane, gradient);
+          GetLane(grad_logits.data(), n.logits, lane, lane_values.data());
+          ZeroLane(n.logits, lane, grad_logits.data());
+          WriteInitialGradient(n, sources, stream.first + i, gradient,
+                               lane_values.data());
+        }
+      }
+      AddLogitsGradient(n, commands, scratch->instruction_registers,
+                        scratch->grad_commands.data(), grad_logits.data());
+    }
   }
 
   static constexpr const char* kGradInputNames[kNumGradInputs -

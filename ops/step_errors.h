@@ -15,44 +15,72 @@
 
 namespace tf_anc {
 
-// A group's error target and mask, in lanes: the error of a memory is
-// sum_i mask_i sum_c (memory[i, c] - target[i, c])^2.
+// The error of `memory` against `target` ([M, M]) under `mask` ([M]):
+// sum_i mask_i sum_c (memory[i, c] - target[i, c])^2. T is float (one
+// example's rows) or V (the lanes').
+template <typename T>
+T MemoryError(const RunSizes& n, const T* memory, const T* target,
+              const T* mask) {
+  const int64_t size = n.step.memory;
+  T error = {};
+  for (int64_t i = 0; i < size; ++i) {
+    T row_error = {};
+    for (int64_t c = 0; c < size; ++c) {
+      const T difference = memory[i * size + c] - target[i * size + c];
+      row_error += difference * difference;
+    }
+    error += mask[i] * row_error;
+  }
+  return error;
+}
+
+// grad_memory += d (gradient * MemoryError(memory)) / d memory.
+template <typename T>
+void AddMemoryErrorGradient(const RunSizes& n, const T& gradient,
+                            const T* memory, const T* target, const T* mask,
+                            T* grad_memory) {
+  const int64_t size = n.step.memory;
+  for (int64_t i = 0; i < size; ++i) {
+    const T row_gradient = 2.0f * gradient * mask[i];
+    for (int64_t c = 0; c < size; ++c) {
+      grad_memory[i * size + c] +=
+          row_gradient * (memory[i * size + c] - target[i * size + c]);
+    }
+  }
+}
+
+// Example b's error target ([M, M]) and mask ([M]) in the op's inputs.
+inline const float* ExampleErrorTarget(::tensorflow::OpKernelContext* context,
+                                       const RunSizes& n, int64_t b) {
+  return context->input(kErrorTarget).flat<float>().data() + b * n.memory;
+}
+inline const float* ExampleErrorMask(::tensorflow::OpKernelContext* context,
+                                     const RunSizes& n, int64_t b) {
+  return context->input(kErrorMask).flat<float>().data() + b * n.step.memory;
+}
+
+// The lanes' error targets and masks, each lane's its example's.
 template <typename V>
 struct ErrorTarget {
-  ErrorTarget(::tensorflow::OpKernelContext* context, const RunSizes& n,
-              const Group<V>& group)
-      : target(n.memory), mask(n.step.memory) {
-    Gather(group.InputRows(context, kErrorTarget, n.memory), n.memory,
-           target.data());
-    Gather(group.InputRows(context, kErrorMask, n.step.memory), n.step.memory,
-           mask.data());
+  explicit ErrorTarget(const RunSizes& n)
+      : target(n.memory), mask(n.step.memory) {}
+
+  // Makes `lane`'s target and mask example b's.
+  void Load(::tensorflow::OpKernelContext* context, const RunSizes& n,
+            int64_t b, int lane) {
+    SetLane(ExampleErrorTarget(context, n, b), n.memory, lane, target.data());
+    SetLane(ExampleErrorMask(context, n, b), n.step.memory, lane,
+            mask.data());
   }
 
   V Error(const RunSizes& n, const V* memory) const {
-    const int64_t size = n.step.memory;
-    V error = {};
-    for (int64_t i = 0; i < size; ++i) {
-      V row_error = {};
-      for (int64_t c = 0; c < size; ++c) {
-        const V difference = memory[i * size + c] - target[i * size + c];
-        row_error += difference * difference;
-      }
-      error += mask[i] * row_error;
-    }
-    return error;
+    return MemoryError(n, memory, target.data(), mask.data());
   }
 
-  // grad_memory += d (gradient * Error(memory)) / d memory.
   void AddGradient(const RunSizes& n, const V& gradient, const V* memory,
                    V* grad_memory) const {
-    const int64_t size = n.step.memory;
-    for (int64_t i = 0; i < size; ++i) {
-      const V row_gradient = 2.0f * gradient * mask[i];
-      for (int64_t c = 0; c < size; ++c) {
-        grad_memory[i * size + c] +=
-            row_gradient * (memory[i * size + c] - target[i * size + c]);
-      }
-    }
+    AddMemoryErrorGradient(n, gradient, memory, target.data(), mask.data(),
+                           grad_memory);
   }
 
   std::vector<V> target;  // [M, M]

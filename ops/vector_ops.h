@@ -9,7 +9,6 @@
 #include <cmath>
 #include <cstdint>
 #include <type_traits>
-#include <vector>
 
 namespace tf_anc {
 
@@ -224,48 +223,42 @@ struct LaneTraits<float> {
 template <typename V>
 using Mask = typename LaneTraits<V>::Mask;
 
-// A float that may alias a vector of floats: the moves below address a
-// group's values lane by lane through it. (Setting a lane through a
+// A float that may alias a vector of floats: the moves below address the
+// lanes' values one lane at a time through it. (Setting a lane through a
 // vector's subscript makes GCC store the vector and load it back for each
 // lane, stalling store forwarding.)
 typedef float LaneFloat __attribute__((may_alias));
 
-// values[e][lane] = rows[lane][e] for e < size (0 in the lanes beyond
-// rows).
+// values[e][lane] = row[e] for e < size: one lane's example, loaded.
 template <typename V>
-void Gather(const std::vector<const float*>& rows, int64_t size, V* values) {
-  constexpr int kWidth = LaneTraits<V>::kWidth;
-  if (rows.size() < static_cast<size_t>(kWidth)) {
-    for (int64_t e = 0; e < size; ++e) values[e] = V{};
-  }
-  LaneFloat* out = reinterpret_cast<LaneFloat*>(values);
-  for (size_t lane = 0; lane < rows.size(); ++lane) {
-    const float* row = rows[lane];
-    for (int64_t e = 0; e < size; ++e) out[e * kWidth + lane] = row[e];
-  }
-}
-
-// values[e][lane] += rows[lane][e].
-template <typename V>
-void AddGathered(const std::vector<const float*>& rows, int64_t size,
-                 V* values) {
+void SetLane(const float* row, int64_t size, int lane, V* values) {
   constexpr int kWidth = LaneTraits<V>::kWidth;
   LaneFloat* out = reinterpret_cast<LaneFloat*>(values);
-  for (size_t lane = 0; lane < rows.size(); ++lane) {
-    const float* row = rows[lane];
-    for (int64_t e = 0; e < size; ++e) out[e * kWidth + lane] += row[e];
-  }
+  for (int64_t e = 0; e < size; ++e) out[e * kWidth + lane] = row[e];
 }
 
-// rows[lane][e] = values[e][lane] for the lanes that have a row.
+// values[e][lane] += row[e].
 template <typename V>
-void Scatter(const V* values, int64_t size, const std::vector<float*>& rows) {
+void AddToLane(const float* row, int64_t size, int lane, V* values) {
+  constexpr int kWidth = LaneTraits<V>::kWidth;
+  LaneFloat* out = reinterpret_cast<LaneFloat*>(values);
+  for (int64_t e = 0; e < size; ++e) out[e * kWidth + lane] += row[e];
+}
+
+// row[e] = values[e][lane]: one lane's example, stored.
+template <typename V>
+void GetLane(const V* values, int64_t size, int lane, float* row) {
   constexpr int kWidth = LaneTraits<V>::kWidth;
   const LaneFloat* in = reinterpret_cast<const LaneFloat*>(values);
-  for (size_t lane = 0; lane < rows.size(); ++lane) {
-    float* row = rows[lane];
-    for (int64_t e = 0; e < size; ++e) row[e] = in[e * kWidth + lane];
-  }
+  for (int64_t e = 0; e < size; ++e) row[e] = in[e * kWidth + lane];
+}
+
+// values[e][lane] = 0.
+template <typename V>
+void ZeroLane(int64_t size, int lane, V* values) {
+  constexpr int kWidth = LaneTraits<V>::kWidth;
+  LaneFloat* out = reinterpret_cast<LaneFloat*>(values);
+  for (int64_t e = 0; e < size; ++e) out[e * kWidth + lane] = 0.0f;
 }
 
 // Where `mask` is false, values[e] = otherwise[e].

@@ -132,13 +132,14 @@ def assert_runs_listk(machine):
 
 
 # (restarts K, batch per restart, M, R, T_max). The op runs batches under
-# half a group one example at a time and larger ones in groups of 16 with
-# AVX-512 (8 with AVX, else 4), idle lanes included, a group's lanes from
-# one restart or from several.
+# half its lane width one example at a time and larger ones 16 at a time
+# with AVX-512 (8 with AVX, else 4), idle lanes included, lanes running one
+# restart or several; from about five lane widths on, a lane takes the
+# next example as soon as its own halts.
 RUN_SHAPES = [
     (1, 1, 1, 1, 3), (2, 1, 8, 3, 12), (3, 1, 10, 7, 15), (1, 4, 3, 2, 5),
     (2, 3, 8, 3, 12), (3, 2, 10, 7, 15), (2, 4, 20, 7, 20), (1, 9, 5, 1, 8),
-    (3, 7, 6, 2, 10), (1, 40, 4, 2, 6)]
+    (3, 7, 6, 2, 10), (1, 40, 4, 2, 6), (4, 30, 6, 3, 12)]
 
 
 @requires_library
@@ -218,6 +219,69 @@ def random_run_inputs(rng, batch, memory_size, num_registers, restarts,
   if instruction is not None:
     logits[0][:, :, instruction] += 3.0
   return state, [tf.constant(value, tf.float32) for value in logits]
+
+
+@requires_library
+def test_examples_halted_from_the_start_run_no_step_and_pass_gradients_on():
+  # 96 examples: enough that lanes take the next example as theirs halt,
+  # which must skip those halted from the start.
+  rng = np.random.default_rng(5)
+  batch, memory_size, max_steps = 96, 5, 12
+  state, logits = random_run_inputs(rng, batch, memory_size, 2, 2)
+  halted = np.arange(batch) % 3 == 0
+  state = state._replace(
+      halting_probability=tf.constant(np.where(halted, 1.0, 0.0), tf.float32))
+  error_target = rng.random([batch, memory_size, memory_size])
+  error_mask = rng.random([batch, memory_size])
+  names = ("final_memory", "final_registers", "halting_probabilities",
+           "memory_trace", "step_errors")
+  loss_weights = None
+
+  def run(examples):
+    """The op on `examples` of the batch (equally many of each restart)."""
+    nonlocal loss_weights
+    initial = MachineState(*[tf.gather(value, examples) for value in state])
+    with tf.GradientTape() as tape:
+      tape.watch([initial.memory] + logits)
+      outputs = kernels.machine_run(
+          initial, logits, max_steps, 0.5, trace_memory=True,
+          error_target=tf.constant(error_target[examples], tf.float32),
+          error_mask=tf.constant(error_mask[examples], tf.float32))
+      if loss_weights is None:
+        loss_weights = {name: rng.normal(size=getattr(outputs, name).shape)
+                        for name in names}
+      loss = sum(tf.reduce_sum(
+          getattr(outputs, name) * loss_weights[name][examples]
+          .astype(np.float32)) for name in names)
+    return outputs, tape.gradient(loss, [initial.memory] + logits)
+
+  outputs, gradients = run(np.arange(batch))
+  running_outputs, running_gradients = run(np.flatnonzero(~halted))
+  # The others run as they do without them.
+  for name in names + ("running", "steps"):
+    np.testing.assert_allclose(getattr(outputs, name)[~halted],
+                               getattr(running_outputs, name), rtol=1e-6,
+                               err_msg=name)
+  np.testing.assert_allclose(gradients[0].numpy()[~halted],
+                             running_gradients[0], rtol=1e-6)
+  assert_gradients_close(gradients[1:], running_gradients[1:], 1e-5)
+  # The halted ones keep their state at every step.
+  memory = state.memory.numpy()[halted]
+  np.testing.assert_array_equal(outputs.final_memory[halted], memory)
+  assert not np.any(outputs.steps[halted])
+  assert not np.any(outputs.running[halted])
+  np.testing.assert_array_equal(outputs.halting_probabilities[halted], 1.0)
+  np.testing.assert_array_equal(
+      outputs.memory_trace[halted],
+      np.broadcast_to(memory[:, None], outputs.memory_trace[halted].shape))
+  # Their memory's gradient is the loss's through the memory they keep.
+  weights = {name: value[halted] for name, value in loss_weights.items()}
+  grad_error = 2 * weights["step_errors"].sum(1)[:, None, None] * (
+      error_mask[halted][:, :, None] * (memory - error_target[halted]))
+  np.testing.assert_allclose(
+      gradients[0].numpy()[halted],
+      weights["final_memory"] + weights["memory_trace"].sum(1) + grad_error,
+      rtol=1e-5, atol=1e-5)
 
 
 # (restarts K, batch per restart, M, R) of the runs from given states: as
