@@ -209,7 +209,8 @@ class AncMachineRunGradOp : public OpKernel {
           final_memories(errors ? kCheckpointInterval *
                                       LaneTraits<V>::kWidth * n.memory
                                 : 0),
-          final_state_gradient(n.state) {}
+          example_gradient(n.state),
+          example_grad_logits(n.logits) {}
 
     StepScratch<V> step;
     std::vector<V> grad_logits;  // [M, N]: each lane's example's so far
@@ -229,7 +230,10 @@ class AncMachineRunGradOp : public OpKernel {
     // step k in lane l, at (k kWidth + l): the segment keeps its lane's next
     // example's initial state instead.
     std::vector<float> final_memories;
-    std::vector<float> final_state_gradient;  // FinalStateGradient's
+    // One example's state gradient (laid out as a state) and logits
+    // gradient, on their way between lanes and rows.
+    std::vector<float> example_gradient;
+    std::vector<float> example_grad_logits;
   };
 
   // Writes the gradient with respect to example b's final state, laid out
@@ -318,7 +322,7 @@ class AncMachineRunGradOp : public OpKernel {
     }
     const StreamSchedule schedule(lengths, kWidth);
     // Examples halted from the start: their state's gradient passes.
-    float* gradient = scratch->final_state_gradient.data();
+    float* gradient = scratch->example_gradient.data();
     for (int64_t i = 0; i < stream.count; ++i) {
       if (lengths[i] > 0) continue;
       const int64_t b = stream.first + i;
@@ -335,16 +339,18 @@ class AncMachineRunGradOp : public OpKernel {
     std::fill(grad_logits.begin(), grad_logits.end(), V{});
     std::fill(scratch->after.begin(), scratch->after.end(), V{});
     std::fill(scratch->before.begin(), scratch->before.end(), V{});
-    std::vector<float> lane_values(n.logits);  // a lane's logits' gradient
     // Whether `lane` runs an example at vector step t, and which.
     auto example_at = [&](int64_t t, int lane) -> int64_t {
       return t < schedule.steps ? schedule.Example(t, lane) : -1;
     };
     auto running_at = [&](int64_t t) {
-      Mask<V> lanes = {};
+      // Lane by lane in memory, then loaded whole (see LaneFloat).
+      int32_t bits[kWidth];
       for (int lane = 0; lane < kWidth; ++lane) {
-        if (example_at(t, lane) >= 0) LaneTraits<V>::Set(lanes, lane, -1);
+        bits[lane] = example_at(t, lane) >= 0 ? -1 : 0;
       }
+      Mask<V> lanes;
+      std::memcpy(&lanes, bits, sizeof(lanes));
       return lanes;
     };
     const int64_t checkpoints =
@@ -474,10 +480,11 @@ class AncMachineRunGradOp : public OpKernel {
             flushed = true;
           }
           GetLane(scratch->after.data(), n.state, lane, gradient);
-          GetLane(grad_logits.data(), n.logits, lane, lane_values.data());
+          GetLane(grad_logits.data(), n.logits, lane,
+                  scratch->example_grad_logits.data());
           ZeroLane(n.logits, lane, grad_logits.data());
           WriteInitialGradient(n, sources, stream.first + i, gradient,
-                               lane_values.data());
+                               scratch->example_grad_logits.data());
         }
       }
       AddLogitsGradient(n, commands, scratch->instruction_registers,
