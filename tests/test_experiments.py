@@ -295,6 +295,30 @@ def _machine_benchmark(*flags):
       capture_output=True, text=True, cwd=REPO, timeout=300, check=True)
 
 
+@pytest.mark.skipif(not fused.fused_available(),
+                    reason="the fused op library is not built")
+def test_training_step_benchmark_times_libraries_in_turn(tmp_path):
+  from tf_anc.kernels import build  # pylint: disable=g-import-not-at-top
+  library = str(build.ensure_built())
+  copy = tmp_path / "copy.so"
+  copy.write_bytes(open(library, "rb").read())
+  output = tmp_path / "times.json"
+  result = subprocess.run(
+      [sys.executable, "-m", "tf_anc.benchmarks.training_step",
+       "--task=access", "--restarts=2", "--batch_size=4",
+       "--timed_batches=2", f"--libraries={library},{copy}", "--rounds=1",
+       f"--output={output}"],
+      capture_output=True, text=True, cwd=REPO, timeout=300, check=True)
+  times = json.loads(output.read_text())
+  assert list(times["rounds"]) == [library, str(copy)]
+  for (round_times,) in times["rounds"].values():
+    assert all(round_times[call] > 0 for call in (
+        "train_step", "machine_forward_and_gradient", "machine_forward"))
+  assert set(times["speedups"][str(copy)]) == {
+      "train_step", "machine_forward_and_gradient", "machine_forward"}
+  assert f"train_step: {library} / {copy} = " in result.stdout
+
+
 def test_machine_benchmark_prints_and_writes_rows(tmp_path):
   output = tmp_path / "rows.json"
   # XLA (compiled, slower to start) is the next test's.
