@@ -66,6 +66,21 @@ def test_each_restart_draws_its_own_examples(tmp_path, data_dir):
   assert not np.array_equal(inputs[0], inputs[1])
 
 
+def test_a_restarts_examples_at_a_step_are_drawn_by_numpys_default_rng(
+    tmp_path, data_dir):
+  """The draw published results were trained on: NumPy's default generator
+  seeded by (seed, restart, step)."""
+  config = access_config(tmp_path, data_dir, batch_size=8)
+  trainer = Trainer(config, log=lambda line: None)
+  inputs = list(trainer.batches(0).take(3))[2]["input"].numpy()
+  examples = trainer.train_data["input"]
+  for restart in range(config.restarts):
+    drawn = np.random.default_rng([config.seed, restart, 2]).integers(
+        0, len(examples), 8)
+    np.testing.assert_array_equal(inputs[restart],
+                                  np.asarray(examples)[drawn])
+
+
 def test_restarts_train_independently(tmp_path, data_dir):
   config = access_config(tmp_path, data_dir, init_noise=0.5)
   trainer = Trainer(config, log=lambda line: None)
