@@ -51,3 +51,11 @@ def test_in_memory_holds_a_dataset_as_one_tensor_per_feature():
   held = pipeline.in_memory(dataset)
   np.testing.assert_array_equal(held["value"], EXAMPLES["value"])
   np.testing.assert_array_equal(held["pair"], EXAMPLES["pair"])
+
+
+def test_the_pipeline_is_not_autotuned_so_a_finished_loop_ends_at_once():
+  """tf.data's autotuning thread held finished training loops open for up
+  to a minute; the pipeline prefetches a fixed two draws ahead instead."""
+  dataset = pipeline.drawn_batches(EXAMPLES, _draw, 0, 70,
+                                   indices_shape=(2, 3))
+  assert dataset.options().autotune.enabled is False

@@ -6,7 +6,7 @@ small examples), and draws each step's batch from it with `drawn_batches`:
 
     steps s, s+1, ... -> each step's indices (`draw(step)`, numpy)
                       -> the examples at those indices (`tf.gather`)
-                      -> one batch per step, prefetched
+                      -> one batch per step, prefetched (two draws ahead)
 
 `draw` seeds its own generator from (seed, step) (and the restart, where
 every restart has a stream of its own), so the batches do not depend on how
@@ -73,5 +73,11 @@ def drawn_batches(examples, draw: Callable[[int], np.ndarray],
     return tf.nest.map_structure(lambda values: tf.gather(values, chosen),
                                  examples)
 
+  # A fixed buffer, tf.data's autotuning off: its model thread kept a
+  # finished loop's iterator from closing for up to a minute (seen after
+  # ListK's 6,000 steps, 50-56 s), and two draws ahead keep the steps fed.
+  options = tf.data.Options()
+  options.autotune.enabled = False
   return (tf.data.Dataset.range(start_step, num_steps, steps_per_draw)
-          .map(gather).unbatch().prefetch(tf.data.AUTOTUNE))
+          .map(gather).unbatch().prefetch(2 * steps_per_draw)
+          .with_options(options))
