@@ -133,7 +133,7 @@ def _time_library(library, flagfile) -> dict:
       [sys.executable, "-m", "tf_anc.benchmarks.training_step",
        f"--flagfile={flagfile}", "--libraries=", "--output=",
        "--json_line"],
-      env={**os.environ, "TF_ANC_OP_LIBRARY": library},
+      env={**os.environ, kernels.LIBRARY_ENV: library},
       capture_output=True, text=True, check=False)
   if result.returncode != 0:
     raise cli.UsageError(f"timing with {library} failed: "

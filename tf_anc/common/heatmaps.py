@@ -73,7 +73,7 @@ class Drawing:
       from matplotlib.figure import Figure
     except ImportError:
       raise plots.MatplotlibMissing() from None
-    self.layout = _layout(panels)
+    self._drawn_layout = _layout(panels)
     # Laid out by hand, in inches, from the labels' lengths: square cells,
     # and a quarter of the time matplotlib's constrained layout takes.
     row_labels = [[] if index and panel.row_labels ==
@@ -122,7 +122,7 @@ class Drawing:
 
   def fits(self, panels: Sequence[Panel]) -> bool:
     """Whether `panels` have this drawing's titles, shapes and labels."""
-    return _layout(panels) == self.layout
+    return _layout(panels) == self._drawn_layout
 
   def redraw(self, panels: Sequence[Panel], title: str) -> np.ndarray:
     """The image of `panels` (which must `fit`) under `title`, as an RGB
