@@ -170,6 +170,23 @@ def test_a_finished_run_with_other_settings_is_refused(finished_access):
                        ["--seed=8"])
 
 
+def test_a_task_run_trains_as_the_train_command_does_in_this_process(
+    tmp_path):
+  arguments = ["--seed=3", "--train_steps=20", "--method=both",
+               "--program_search_steps=200"]
+  ours = task_runs.run_task("access", 2, str(tmp_path / "ours"), None,
+                            SEARCHED, arguments)
+  subprocess.run(
+      [sys.executable, "-m", "tf_anc.train",
+       f"--flagfile={SEARCHED}/access.flags", "--restarts=2",
+       f"--model_dir={tmp_path / 'command'}", *arguments],
+      capture_output=True, cwd=REPO, timeout=300, check=True)
+  with open(tmp_path / "command" / "results.json") as f:
+    command = json.load(f)
+  assert ours["restarts"] == command["restarts"]
+  assert ours["config"]["train_steps"] == 20
+
+
 def test_restarts_that_reach_one_program_count_once_as_distinct():
   row = task_runs.summarize("access", report(
       [True, True, True, False], [4, 4, 5, 6],

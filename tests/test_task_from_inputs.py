@@ -149,6 +149,23 @@ def test_a_shipped_task_with_its_generic_program_passes_the_target_check():
   tasks.check_targets(tasks.Task.shipped("access"), num_examples=200)
 
 
+def test_a_shipped_tasks_split_is_read_once_a_process_and_kept_read_only(
+    tmp_path, monkeypatch):
+  from tf_anc_datasets import anc_tasks  # pylint: disable=g-import-not-at-top
+  reads = []
+  load = anc_tasks.load
+  monkeypatch.setattr(anc_tasks, "load",
+                      lambda *args, **kwargs: reads.append(args) or load(
+                          *args, **kwargs))
+  data_dir = str(tmp_path / "tfds")
+  first, second = (tasks.Task.shipped("swap", data_dir=data_dir)
+                   .examples("train", 30) for _ in range(2))
+  assert len(reads) == 1
+  np.testing.assert_array_equal(first["input"], second["input"])
+  with pytest.raises(ValueError, match="read-only"):
+    second["input"][0, 0] = 1
+
+
 def test_a_program_that_misses_a_shipped_tasks_targets_is_named(tmp_path):
   path = tmp_path / "zero.anc"
   path.write_text("var zero = 0; WRITE(zero, zero); STOP();")

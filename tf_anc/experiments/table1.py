@@ -5,10 +5,10 @@
       [--[no]population] [--methods=gradient,search,both,guided]
 
 Trains each task with its flagfile (`<configs>/<task>.flags`: by default the
-authors' hyper-parameters; `configs/anc/tuned` holds ours) in its own
-process, then writes `table1.md`, `table1.json` and `table1.png` (success
-rates and iterations per task; the `plots` extra draws it) to
-`--output_dir`. A task may name another of its distributions,
+authors' hyper-parameters; `configs/anc/tuned` holds ours) as `python -m
+tf_anc.train` would, all in this process, then writes `table1.md`,
+`table1.json` and `table1.png` (success rates and iterations per task; the
+`plots` extra draws it) to `--output_dir`. A task may name another of its distributions,
 `listk@biased_k_upto_l` (same flagfile). `--seed` replaces the flagfiles'
 seeds, so that searched configurations are counted on fresh restarts.
 Success rates come with a 95% (Wilson) interval. A task whose run already

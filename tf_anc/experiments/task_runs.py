@@ -2,9 +2,10 @@
 
 Shared by `tf_anc.experiments.table1` and `tf_anc.experiments.compare`: a
 task spec (`access`, `listk@biased_k_upto_l`) is trained with
-`<configs>/<task>.flags` in its own process (resuming, or read back when
-already finished), and its results.json becomes one row; a variant's runs
-over several seeds are pooled into one.
+`<configs>/<task>.flags` as `python -m tf_anc.train` would train it, in
+this process (resuming, or read back when already finished), and its
+results.json becomes one row; a variant's runs over several seeds are
+pooled into one.
 """
 
 import dataclasses
@@ -13,8 +14,6 @@ import math
 import os
 import shlex
 import shutil
-import subprocess
-import sys
 import time
 
 import numpy as np
@@ -104,11 +103,26 @@ def run_task(spec, restarts, model_dir, data_dir, configs, extra_flags=()):
           "): move it away or give another --output_dir")
     if report["train_steps_done"] == report["config"]["train_steps"]:
       return report
-  command = [sys.executable, "-m", "tf_anc.train", *arguments]
-  print(f"== {spec}: {' '.join(command)}", flush=True)
-  subprocess.run(command, check=True)
+  print(f"== {spec}: python -m tf_anc.train {shlex.join(arguments)}",
+        flush=True)
+  _train(arguments)
   with open(results_path) as f:
     return json.load(f)
+
+
+def _train(arguments):
+  """What `python -m tf_anc.train` does with `arguments`, in this process:
+  a table's runs share one import of TensorFlow (5 s a run in a process of
+  its own; each run seeds everything it draws, so it trains the same)."""
+  cli.import_tensorflow_and_tfds()
+  # pylint: disable=g-import-not-at-top
+  from tf_anc.training import sweep_trials
+  from tf_anc.training import trainer
+  try:
+    config = sweep_trials.training_config(arguments)
+  except ValueError as error:
+    raise cli.UsageError(str(error)) from None
+  trainer.train_and_evaluate(config)
 
 
 METHOD_HELP = (
