@@ -8,9 +8,10 @@ Trains each task with its flagfile (`<configs>/<task>.flags`: by default the
 authors' hyper-parameters; `configs/anc/tuned` holds ours) as `python -m
 tf_anc.train` would, all in this process, then writes `table1.md`,
 `table1.json` and `table1.png` (success rates and iterations per task; the
-`plots` extra draws it) to `--output_dir`. A task may name another of its distributions,
-`listk@biased_k_upto_l` (same flagfile). `--seed` replaces the flagfiles'
-seeds, so that searched configurations are counted on fresh restarts.
+`plots` extra draws it) to `--output_dir`. A task may name another of its
+distributions, `listk@biased_k_upto_l` (same flagfile). `--seed` replaces
+the flagfiles' seeds, so that searched configurations are counted on fresh
+restarts.
 Success rates come with a 95% (Wilson) interval. A task whose run already
 finished is not trained again; an interrupted one resumes from its
 checkpoints.
