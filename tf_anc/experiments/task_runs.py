@@ -58,12 +58,8 @@ def stale_settings(report, arguments):
   wrote `report` differs from what the `tf_anc.train` `arguments` ask for
   now (its flagfile edited since, say)."""
   # Imported here: the commands parse their flags before TensorFlow loads.
-  from tf_anc.training import sweep_trials  # pylint: disable=g-import-not-at-top
   from tf_anc.training import trainer  # pylint: disable=g-import-not-at-top
-  try:
-    config = sweep_trials.training_config(arguments)
-  except ValueError as error:
-    raise cli.UsageError(str(error)) from None
+  config = _training_config(arguments)
   wanted = json.loads(json.dumps(trainer.config_json(config)))
   defaults = json.loads(json.dumps(trainer.config_json(
       dataclasses.replace(config, **{
@@ -115,14 +111,17 @@ def _train(arguments):
   a table's runs share one import of TensorFlow (5 s a run in a process of
   its own; each run seeds everything it draws, so it trains the same)."""
   cli.import_tensorflow_and_tfds()
-  # pylint: disable=g-import-not-at-top
-  from tf_anc.training import sweep_trials
-  from tf_anc.training import trainer
+  from tf_anc.training import trainer  # pylint: disable=g-import-not-at-top
+  trainer.train_and_evaluate(_training_config(arguments))
+
+
+def _training_config(arguments):
+  """The `TrainingConfig` of `tf_anc.train` arguments; UsageError if bad."""
+  from tf_anc.training import sweep_trials  # pylint: disable=g-import-not-at-top
   try:
-    config = sweep_trials.training_config(arguments)
+    return sweep_trials.training_config(arguments)
   except ValueError as error:
     raise cli.UsageError(str(error)) from None
-  trainer.train_and_evaluate(config)
 
 
 METHOD_HELP = (
