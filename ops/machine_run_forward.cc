@@ -100,23 +100,21 @@ class AncMachineRunOp : public OpKernel {
     int32_t* steps = outputs[kSteps]->flat<int32_t>().data();
 
     // Example b's outputs once it has run `steps_run` steps and halted (or
-    // run T), its last state's memory and registers given: from then on
-    // its halting probability, memory and error stay.
-    auto finish = [&](int64_t b, int64_t steps_run, const float* memory,
-                      const float* registers, float halting_probability,
+    // run T), its final memory and registers written: from then on its
+    // halting probability, memory and error stay.
+    auto finish = [&](int64_t b, int64_t steps_run, float halting_probability,
                       float error) {
-      std::copy_n(memory, n.memory, output(kFinalMemory) + b * n.memory);
-      std::copy_n(registers, n.registers,
-                  output(kFinalRegisters) + b * n.registers);
       steps[b] = static_cast<int32_t>(steps_run);
-      for (int64_t t = steps_run; t < n.steps; ++t) {
-        const int64_t slot = b * n.steps + t;
-        halting[slot] = halting_probability;
-        running[slot] = false;
-        if (trace_memory_) {
+      const int64_t first_slot = b * n.steps + steps_run;
+      const int64_t rest = n.steps - steps_run;
+      std::fill_n(halting + first_slot, rest, halting_probability);
+      std::fill_n(running + first_slot, rest, false);
+      if (trace_errors_) std::fill_n(step_errors + first_slot, rest, error);
+      if (trace_memory_) {
+        const float* memory = output(kFinalMemory) + b * n.memory;
+        for (int64_t slot = first_slot; slot < first_slot + rest; ++slot) {
           std::copy_n(memory, n.memory, memory_trace + slot * n.memory);
         }
-        if (trace_errors_) step_errors[slot] = error;
       }
     };
 
@@ -137,7 +135,10 @@ class AncMachineRunOp : public OpKernel {
         const float* registers = input(kRegisters) + b * n.registers;
         const float halting_probability = input(kHalting)[b];
         if (!(halting_probability < eta_stop_)) {
-          finish(b, 0, memory, registers, halting_probability,
+          std::copy_n(memory, n.memory, output(kFinalMemory) + b * n.memory);
+          std::copy_n(registers, n.registers,
+                      output(kFinalRegisters) + b * n.registers);
+          finish(b, 0, halting_probability,
                  trace_errors_ ? MemoryError(n, memory,
                                              ExampleErrorTarget(context, n, b),
                                              ExampleErrorMask(context, n, b))
@@ -164,7 +165,6 @@ class AncMachineRunOp : public OpKernel {
     V* state_data = run.Checkpoint(0);
     std::fill_n(state_data, n.state, V{});  // idle lanes stay zero
     for (int lane = 0; lane < kWidth; ++lane) take_next(lane, state_data);
-    std::vector<float> memory(n.memory), registers(n.registers);
     // Vector step t; the lanes' examples are all running. Within
     // n.stream_steps: the k-th example a stream's lanes take starts by
     // vector step floor(k / width) T (of the width examples before it, one
@@ -210,10 +210,11 @@ class AncMachineRunOp : public OpKernel {
           ++lane_step[lane];
           continue;
         }
-        GetLane(next.memory, n.memory, lane, memory.data());
-        GetLane(next.registers, n.registers, lane, registers.data());
-        finish(b, lane_step[lane] + 1, memory.data(), registers.data(),
-               halting_probability, lane_error);
+        GetLane(next.memory, n.memory, lane,
+                output(kFinalMemory) + b * n.memory);
+        GetLane(next.registers, n.registers, lane,
+                output(kFinalRegisters) + b * n.registers);
+        finish(b, lane_step[lane] + 1, halting_probability, lane_error);
         take_next(lane, state_data);
       }
     }

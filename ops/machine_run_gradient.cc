@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <numeric>
 #include <string>
 #include <vector>
 
@@ -134,26 +135,30 @@ class AncMachineRunGradOp : public OpKernel {
 
     // Each restart's logits gradient: its examples' sum, unpacked.
     const int64_t examples_per_restart = n.batch / n.restarts;
-    std::vector<float> restart_gradient(n.logits);
-    for (int64_t k = 0; k < n.restarts; ++k) {
-      std::fill(restart_gradient.begin(), restart_gradient.end(), 0.0f);
-      for (int64_t b = k * examples_per_restart;
-           b < (k + 1) * examples_per_restart; ++b) {
-        Axpy(n.logits, 1.0f,
-             example_grad_logits.flat<float>().data() + b * n.logits,
-             restart_gradient.data());
-      }
-      for (int i = 0; i < kNumDistributions; ++i) {
-        const int64_t width = n.command.widths[i];
-        float* grad =
-            gradient(kInstructionLogits + i) + k * n.step.memory * width;
-        for (int64_t m = 0; m < n.step.memory; ++m) {
-          std::copy_n(restart_gradient.data() + m * n.command.size +
-                          n.command.offsets[i],
-                      width, grad + m * width);
+    const float* example_gradients = example_grad_logits.flat<float>().data();
+    auto sum_restarts = [&](int64_t begin, int64_t end) {
+      std::vector<float> restart_gradient(n.logits);
+      for (int64_t k = begin; k < end; ++k) {
+        std::fill(restart_gradient.begin(), restart_gradient.end(), 0.0f);
+        for (int64_t b = k * examples_per_restart;
+             b < (k + 1) * examples_per_restart; ++b) {
+          Axpy(n.logits, 1.0f, example_gradients + b * n.logits,
+               restart_gradient.data());
+        }
+        for (int i = 0; i < kNumDistributions; ++i) {
+          const int64_t width = n.command.widths[i];
+          float* grad =
+              gradient(kInstructionLogits + i) + k * n.step.memory * width;
+          for (int64_t m = 0; m < n.step.memory; ++m) {
+            std::copy_n(restart_gradient.data() + m * n.command.size +
+                            n.command.offsets[i],
+                        width, grad + m * width);
+          }
         }
       }
-    }
+    };
+    ClaimParallelFor(context, n.restarts,
+                     (examples_per_restart + 1) * n.logits, sum_restarts);
   }
 
  private:
@@ -178,10 +183,33 @@ class AncMachineRunGradOp : public OpKernel {
   template <typename V>
   void Differentiate(OpKernelContext* context, const RunSizes& n,
                      const Sources& sources) const {
+    // Each stream's examples' steps (running is true for the steps an
+    // example ran, then false) and which lane ran which when.
+    std::vector<std::vector<int64_t>> lengths(n.streams);
+    std::vector<StreamSchedule> schedules;
+    schedules.reserve(n.streams);
+    for (int64_t s = 0; s < n.streams; ++s) {
+      const Stream stream(n, s);
+      lengths[s].resize(stream.count);
+      for (int64_t i = 0; i < stream.count; ++i) {
+        const bool* row = sources.running + (stream.first + i) * n.steps;
+        lengths[s][i] = std::find(row, row + n.steps, false) - row;
+      }
+      schedules.emplace_back(lengths[s], LaneTraits<V>::kWidth);
+    }
+    // The threads claim the longest streams first, so that none is left
+    // to start last (longest first is within 4/3 of the best split).
+    std::vector<int64_t> order(n.streams);
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
+      return schedules[a].steps > schedules[b].steps;
+    });
     auto differentiate_streams = [&](int64_t begin, int64_t end) {
       Scratch<V> scratch(n, sources.grad_step_errors != nullptr);
-      for (int64_t s = begin; s < end; ++s) {
-        DifferentiateStream<V>(context, n, sources, Stream(n, s),
+      for (int64_t claimed = begin; claimed < end; ++claimed) {
+        const int64_t s = order[claimed];
+        DifferentiateStream<V>(context, n, sources, Stream(n, s), lengths[s],
+                               schedules[s],
                                SavedRun<const V>(
                                    n,
                                    reinterpret_cast<const V*>(
@@ -209,8 +237,7 @@ class AncMachineRunGradOp : public OpKernel {
           final_memories(errors ? kCheckpointInterval *
                                       LaneTraits<V>::kWidth * n.memory
                                 : 0),
-          example_gradient(n.state),
-          example_grad_logits(n.logits) {}
+          example_gradient(n.state) {}
 
     StepScratch<V> step;
     std::vector<V> grad_logits;  // [M, N]: each lane's example's so far
@@ -230,10 +257,9 @@ class AncMachineRunGradOp : public OpKernel {
     // step k in lane l, at (k kWidth + l): the segment keeps its lane's next
     // example's initial state instead.
     std::vector<float> final_memories;
-    // One example's state gradient (laid out as a state) and logits
-    // gradient, on their way between lanes and rows.
+    // One example's final state's gradient (laid out as a state), on its
+    // way to a lane.
     std::vector<float> example_gradient;
-    std::vector<float> example_grad_logits;
   };
 
   // Writes the gradient with respect to example b's final state, laid out
@@ -249,7 +275,6 @@ class AncMachineRunGradOp : public OpKernel {
     std::fill_n(gradient, n.state, 0.0f);
     float* memory = gradient;
     float* registers = gradient + n.memory;
-    float& halting = gradient[n.state - 1];
     if (sources.grad_final_memory != nullptr) {
       std::copy_n(sources.grad_final_memory + b * n.memory, n.memory, memory);
     }
@@ -257,10 +282,12 @@ class AncMachineRunGradOp : public OpKernel {
       std::copy_n(sources.grad_final_registers + b * n.registers,
                   n.registers, registers);
     }
-    float grad_error = 0.0f;
+    float grad_halting = 0.0f, grad_error = 0.0f;
     for (int64_t t = std::max<int64_t>(steps_run - 1, 0); t < n.steps; ++t) {
       const int64_t slot = b * n.steps + t;
-      if (sources.grad_halting != nullptr) halting += sources.grad_halting[slot];
+      if (sources.grad_halting != nullptr) {
+        grad_halting += sources.grad_halting[slot];
+      }
       if (sources.grad_memory_trace != nullptr) {
         Axpy(n.memory, 1.0f, sources.grad_memory_trace + slot * n.memory,
              memory);
@@ -269,6 +296,7 @@ class AncMachineRunGradOp : public OpKernel {
         grad_error += sources.grad_step_errors[slot];
       }
     }
+    gradient[n.state - 1] = grad_halting;
     if (sources.grad_step_errors != nullptr) {
       AddMemoryErrorGradient(n, grad_error, final_memory,
                              ExampleErrorTarget(context, n, b),
@@ -276,36 +304,31 @@ class AncMachineRunGradOp : public OpKernel {
     }
   }
 
-  // Writes example b's initial state's gradient (`gradient`, laid out as a
-  // state) and its logits' gradient.
-  static void WriteInitialGradient(const RunSizes& n, const Sources& sources,
-                                   int64_t b, const float* gradient,
-                                   const float* grad_logits) {
+  // Writes example b's initial state's gradient, its parts read by
+  // `read(offset, size, row)` from a gradient laid out as a state.
+  template <typename Read>
+  static void WriteInitialStateGradient(const RunSizes& n,
+                                        const Sources& sources, int64_t b,
+                                        const Read& read) {
     auto output = [&sources](int input) {
       return sources.gradients[input]->flat<float>().data();
     };
-    std::copy_n(gradient, n.memory, output(kMemory) + b * n.memory);
-    std::copy_n(gradient + n.memory, n.registers,
-                output(kRegisters) + b * n.registers);
-    std::copy_n(gradient + n.memory + n.registers, n.step.memory,
-                output(kInstructionRegister) + b * n.step.memory);
-    output(kHalting)[b] = gradient[n.state - 1];
-    float* example_grad_logits = sources.example_grad_logits + b * n.logits;
-    if (grad_logits != nullptr) {
-      std::copy_n(grad_logits, n.logits, example_grad_logits);
-    } else {
-      std::fill_n(example_grad_logits, n.logits, 0.0f);
-    }
+    read(0, n.memory, output(kMemory) + b * n.memory);
+    read(n.memory, n.registers, output(kRegisters) + b * n.registers);
+    read(n.memory + n.registers, n.step.memory,
+         output(kInstructionRegister) + b * n.step.memory);
+    read(n.state - 1, 1, output(kHalting) + b);
   }
 
   // Differentiates one stream.
   template <typename V>
   void DifferentiateStream(OpKernelContext* context, const RunSizes& n,
                            const Sources& sources, const Stream& stream,
+                           const std::vector<int64_t>& lengths,
+                           const StreamSchedule& schedule,
                            const SavedRun<const V>& run,
                            Scratch<V>* scratch) const {
     constexpr int kWidth = LaneTraits<V>::kWidth;
-    const bool* running = sources.running;
     const float* grad_halting = sources.grad_halting;
     const float* grad_memory_trace = sources.grad_memory_trace;
     const float* grad_step_errors = sources.grad_step_errors;
@@ -313,14 +336,6 @@ class AncMachineRunGradOp : public OpKernel {
       return context->input(input).flat<float>().data();
     };
 
-    // Each example's steps (running is true for the steps it ran, then
-    // false), and which lane ran it when.
-    std::vector<int64_t> lengths(stream.count);
-    for (int64_t i = 0; i < stream.count; ++i) {
-      const bool* row = running + (stream.first + i) * n.steps;
-      lengths[i] = std::find(row, row + n.steps, false) - row;
-    }
-    const StreamSchedule schedule(lengths, kWidth);
     // Examples halted from the start: their state's gradient passes.
     float* gradient = scratch->example_gradient.data();
     for (int64_t i = 0; i < stream.count; ++i) {
@@ -328,7 +343,11 @@ class AncMachineRunGradOp : public OpKernel {
       const int64_t b = stream.first + i;
       FinalStateGradient(context, n, sources, b, 0,
                          input(kMemory) + b * n.memory, gradient);
-      WriteInitialGradient(n, sources, b, gradient, nullptr);
+      WriteInitialStateGradient(
+          n, sources, b, [gradient](int64_t offset, int64_t size, float* row) {
+            std::copy_n(gradient + offset, size, row);
+          });
+      std::fill_n(sources.example_grad_logits + b * n.logits, n.logits, 0.0f);
     }
 
     LaneLogits<V> logits(n, sources.packed_logits);
@@ -479,12 +498,15 @@ class AncMachineRunGradOp : public OpKernel {
             commands = 0;
             flushed = true;
           }
-          GetLane(scratch->after.data(), n.state, lane, gradient);
-          GetLane(grad_logits.data(), n.logits, lane,
-                  scratch->example_grad_logits.data());
-          ZeroLane(n.logits, lane, grad_logits.data());
-          WriteInitialGradient(n, sources, stream.first + i, gradient,
-                               scratch->example_grad_logits.data());
+          const int64_t b = stream.first + i;
+          const V* after = scratch->after.data();
+          WriteInitialStateGradient(
+              n, sources, b,
+              [after, lane](int64_t offset, int64_t size, float* row) {
+                GetLane(after + offset, size, lane, row);
+              });
+          TakeLane(grad_logits.data(), n.logits, lane,
+                   sources.example_grad_logits + b * n.logits);
         }
       }
       AddLogitsGradient(n, commands, scratch->instruction_registers,

@@ -253,12 +253,16 @@ void GetLane(const V* values, int64_t size, int lane, float* row) {
   for (int64_t e = 0; e < size; ++e) row[e] = in[e * kWidth + lane];
 }
 
-// values[e][lane] = 0.
+// row[e] = values[e][lane], then values[e][lane] = 0: one lane's sums,
+// taken out (each value's line is visited once).
 template <typename V>
-void ZeroLane(int64_t size, int lane, V* values) {
+void TakeLane(V* values, int64_t size, int lane, float* row) {
   constexpr int kWidth = LaneTraits<V>::kWidth;
-  LaneFloat* out = reinterpret_cast<LaneFloat*>(values);
-  for (int64_t e = 0; e < size; ++e) out[e * kWidth + lane] = 0.0f;
+  LaneFloat* in = reinterpret_cast<LaneFloat*>(values);
+  for (int64_t e = 0; e < size; ++e) {
+    row[e] = in[e * kWidth + lane];
+    in[e * kWidth + lane] = 0.0f;
+  }
 }
 
 // Where `mask` is false, values[e] = otherwise[e].

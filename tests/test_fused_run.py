@@ -135,11 +135,12 @@ def assert_runs_listk(machine):
 # half its lane width one example at a time and larger ones 16 at a time
 # with AVX-512 (8 with AVX, else 4), idle lanes included, lanes running one
 # restart or several; from about five lane widths on, a lane takes the
-# next example as soon as its own halts.
+# next example as soon as its own halts. The last shape has restarts
+# enough that their logits' gradients are summed on several threads.
 RUN_SHAPES = [
     (1, 1, 1, 1, 3), (2, 1, 8, 3, 12), (3, 1, 10, 7, 15), (1, 4, 3, 2, 5),
     (2, 3, 8, 3, 12), (3, 2, 10, 7, 15), (2, 4, 20, 7, 20), (1, 9, 5, 1, 8),
-    (3, 7, 6, 2, 10), (1, 40, 4, 2, 6), (4, 30, 6, 3, 12)]
+    (3, 7, 6, 2, 10), (1, 40, 4, 2, 6), (4, 30, 6, 3, 12), (100, 5, 10, 3, 8)]
 
 
 @requires_library
