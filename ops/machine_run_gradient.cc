@@ -258,7 +258,8 @@ class AncMachineRunGradOp : public OpKernel {
     // example's initial state instead.
     std::vector<float> final_memories;
     // One example's final state's gradient (laid out as a state), on its
-    // way to a lane.
+    // way to a lane (or, for an example halted from the start, to the
+    // outputs as its initial state's).
     std::vector<float> example_gradient;
   };
 
