@@ -207,9 +207,11 @@ struct Stream {
 // vector step the lanes whose example halted, in order, each take the next
 // one; an example that runs no step (halted from the start) takes no lane.
 struct StreamSchedule {
-  // lengths[i]: the steps that the stream's example i runs.
-  StreamSchedule(const std::vector<int64_t>& lengths, int width)
-      : width(width), start(lengths.size(), -1) {
+  // example_steps[i]: the steps that the stream's example i runs.
+  StreamSchedule(std::vector<int64_t> example_steps, int width)
+      : width(width),
+        lengths(std::move(example_steps)),
+        start(lengths.size(), -1) {
     std::vector<int64_t> free_from(width, 0);  // each lane's next free step
     std::vector<std::pair<int64_t, int64_t>> runs;  // (example, lane)
     for (size_t i = 0; i < lengths.size(); ++i) {
@@ -236,8 +238,9 @@ struct StreamSchedule {
   }
 
   int width;
-  int64_t steps;               // the stream's vector steps
-  std::vector<int64_t> start;  // each example's first vector step, or -1
+  std::vector<int64_t> lengths;  // each example's steps
+  int64_t steps;                 // the stream's vector steps
+  std::vector<int64_t> start;    // each example's first vector step, or -1
   std::vector<int64_t> examples;  // [steps, width]
 };
 

@@ -185,17 +185,16 @@ class AncMachineRunGradOp : public OpKernel {
                      const Sources& sources) const {
     // Each stream's examples' steps (running is true for the steps an
     // example ran, then false) and which lane ran which when.
-    std::vector<std::vector<int64_t>> lengths(n.streams);
     std::vector<StreamSchedule> schedules;
     schedules.reserve(n.streams);
     for (int64_t s = 0; s < n.streams; ++s) {
       const Stream stream(n, s);
-      lengths[s].resize(stream.count);
+      std::vector<int64_t> lengths(stream.count);
       for (int64_t i = 0; i < stream.count; ++i) {
         const bool* row = sources.running + (stream.first + i) * n.steps;
-        lengths[s][i] = std::find(row, row + n.steps, false) - row;
+        lengths[i] = std::find(row, row + n.steps, false) - row;
       }
-      schedules.emplace_back(lengths[s], LaneTraits<V>::kWidth);
+      schedules.emplace_back(std::move(lengths), LaneTraits<V>::kWidth);
     }
     // The threads claim the longest streams first, so that none is left
     // to start last (longest first is within 4/3 of the best split).
@@ -208,8 +207,7 @@ class AncMachineRunGradOp : public OpKernel {
       Scratch<V> scratch(n, sources.grad_step_errors != nullptr);
       for (int64_t claimed = begin; claimed < end; ++claimed) {
         const int64_t s = order[claimed];
-        DifferentiateStream<V>(context, n, sources, Stream(n, s), lengths[s],
-                               schedules[s],
+        DifferentiateStream<V>(context, n, sources, Stream(n, s), schedules[s],
                                SavedRun<const V>(
                                    n,
                                    reinterpret_cast<const V*>(
@@ -325,7 +323,6 @@ class AncMachineRunGradOp : public OpKernel {
   template <typename V>
   void DifferentiateStream(OpKernelContext* context, const RunSizes& n,
                            const Sources& sources, const Stream& stream,
-                           const std::vector<int64_t>& lengths,
                            const StreamSchedule& schedule,
                            const SavedRun<const V>& run,
                            Scratch<V>* scratch) const {
@@ -340,7 +337,7 @@ class AncMachineRunGradOp : public OpKernel {
     // Examples halted from the start: their state's gradient passes.
     float* gradient = scratch->example_gradient.data();
     for (int64_t i = 0; i < stream.count; ++i) {
-      if (lengths[i] > 0) continue;
+      if (schedule.lengths[i] > 0) continue;
       const int64_t b = stream.first + i;
       FinalStateGradient(context, n, sources, b, 0,
                          input(kMemory) + b * n.memory, gradient);
@@ -431,11 +428,11 @@ class AncMachineRunGradOp : public OpKernel {
           if (i < 0) continue;
           const int64_t b = stream.first + i;
           const int64_t step = t - schedule.start[i];
-          if (step + 1 == lengths[i]) {  // the lane takes up example b
+          if (step + 1 == schedule.lengths[i]) {  // the lane takes up example b
             logits.Load(b, lane);
             if (errors != nullptr) errors->Load(context, n, b, lane);
             FinalStateGradient(
-                context, n, sources, b, lengths[i],
+                context, n, sources, b, schedule.lengths[i],
                 errors != nullptr
                     ? &scratch->final_memories[((t - first) * kWidth + lane) *
                                                n.memory]
