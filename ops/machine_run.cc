@@ -81,7 +81,7 @@ std::vector<TensorShape> RunInputShapes(const RunSizes& n) {
           TensorShape({n.restarts, m, r}),
           TensorShape({n.restarts, m, r}),
           TensorShape({n.restarts, m, r}),
-          TensorShape({n.batch, m, m}),
+          TensorShape({n.batch, m}),
           TensorShape({n.batch, m})};
 }
 
@@ -137,6 +137,19 @@ absl::Status ValidateRunInputs(OpKernelContext* context, int64_t steps,
           context->input(input).shape().DebugString());
     }
   }
+  if (trace_errors) {
+    // The op builds each target row from its cell: a cell outside [0, M)
+    // would make a row of zeros, no memory's.
+    const auto cells = context->input(kErrorTarget).flat<int32_t>();
+    for (int64_t i = 0; i < cells.size(); ++i) {
+      if (cells(i) < 0 || cells(i) >= sizes->step.memory) {
+        return absl::InvalidArgumentError(
+            "error_target must hold cell values in [0, M = " +
+            std::to_string(sizes->step.memory) + "), got " +
+            std::to_string(cells(i)) + " at flat index " + std::to_string(i));
+      }
+    }
+  }
   return absl::OkStatus();
 }
 
@@ -149,7 +162,7 @@ REGISTER_OP("AncMachineRun")
     .Input("first_argument_logits: float")
     .Input("second_argument_logits: float")
     .Input("output_logits: float")
-    .Input("error_target: float")
+    .Input("error_target: int32")
     .Input("error_mask: float")
     .Attr("max_steps: int >= 1")
     .Attr("eta_stop: float")
@@ -175,12 +188,10 @@ REGISTER_OP("AncMachineRun")
       TF_RETURN_IF_ERROR(c->GetAttr("trace_errors", &trace_errors));
       if (trace_errors) {
         ShapeHandle unused;
-        TF_RETURN_IF_ERROR(c->Merge(
-            c->input(kErrorTarget),
-            c->MakeShape({batch, memory_size, memory_size}), &unused));
-        TF_RETURN_IF_ERROR(c->Merge(c->input(kErrorMask),
-                                    c->MakeShape({batch, memory_size}),
-                                    &unused));
+        for (int input : {kErrorTarget, kErrorMask}) {
+          TF_RETURN_IF_ERROR(c->Merge(
+              c->input(input), c->MakeShape({batch, memory_size}), &unused));
+        }
       }
       const DimensionHandle steps = c->MakeDim(max_steps);
       DimensionHandle streams = c->UnknownDim(),
@@ -220,12 +231,12 @@ final_memory, final_registers: the state after the run.
 halting_probabilities, running: [B, T], the halting probability after step t
   and whether the example executed step t (p < eta_stop before it).
 steps: [B], the steps each example executed.
-error_target, error_mask: [B, M, M] and [B, M] with trace_errors, else
-  ignored (pass empty tensors).
+error_target, error_mask: [B, M] with trace_errors, else ignored (pass empty
+  tensors): each cell's target value, in [0, M), and its weight.
 memory_trace: [B, T, M, M], the memory after each step (a halted example's
   repeats); [B, 0, M, M] unless trace_memory.
 step_errors: [B, T], the error of the memory after each step,
-  sum_i error_mask[i] sum_c (memory[i, c] - error_target[i, c])^2 (the
+  sum_i error_mask[i] sum_c (memory[i, c] - [c = error_target[i]])^2 (the
   confidence loss's); [B, 0] unless trace_errors.
 saved: what AncMachineRunGrad reads, by streams of examples run in lanes
   (16 with AVX-512, 8 with AVX, else 4; 1 for a batch under half that), a
@@ -243,7 +254,7 @@ REGISTER_OP("AncMachineRunGrad")
     .Input("first_argument_logits: float")
     .Input("second_argument_logits: float")
     .Input("output_logits: float")
-    .Input("error_target: float")
+    .Input("error_target: int32")
     .Input("error_mask: float")
     .Input("running: bool")
     .Input("saved: float")
@@ -253,6 +264,7 @@ REGISTER_OP("AncMachineRunGrad")
     .Input("grad_memory_trace: float")
     .Input("grad_step_errors: float")
     .Attr("halting_gradient: {'exact', 'authors'} = 'exact'")
+    .Attr("memory_gradient: bool = true")
     .Output("grad_memory: float")
     .Output("grad_registers: float")
     .Output("grad_instruction_register: float")
@@ -268,6 +280,12 @@ REGISTER_OP("AncMachineRunGrad")
       for (int output = 0; output < kNumInputs; ++output) {
         c->set_output(output, c->input(output));
       }
+      bool memory_gradient;
+      TF_RETURN_IF_ERROR(c->GetAttr("memory_gradient", &memory_gradient));
+      if (!memory_gradient) {
+        c->set_output(kMemory,
+                      c->MakeShape({0, memory_size, memory_size}));
+      }
       return absl::OkStatus();
     })
     .Doc(R"doc(
@@ -275,7 +293,9 @@ The gradient of AncMachineRun with respect to its first eight inputs (the
 error target and mask have none), from the forward op's inputs, its running
 and saved outputs and the gradients of its final_memory, final_registers,
 halting_probabilities, memory_trace and step_errors. An empty gradient (e.g.
-shape [0]) stands for zeros: an output nobody used.
+shape [0]) stands for zeros: an output nobody used. Without memory_gradient,
+grad_memory is empty ([0, M, M]): the initial memory's gradient, not wanted
+(e.g. the memory is data), is not computed.
 )doc");
 
 }  // namespace tf_anc

@@ -40,6 +40,8 @@ class AncMachineRunGradOp : public OpKernel {
     OP_REQUIRES_OK(context,
                    context->GetAttr("halting_gradient", &halting_gradient));
     authors_halting_gradient_ = halting_gradient == "authors";
+    OP_REQUIRES_OK(context,
+                   context->GetAttr("memory_gradient", &memory_gradient_));
   }
 
   void Compute(OpKernelContext* context) override {
@@ -95,7 +97,10 @@ class AncMachineRunGradOp : public OpKernel {
     const float* grad_memory_trace = gradient_or_null(kGradMemoryTrace);
     const float* grad_step_errors = gradient_or_null(kGradStepErrors);
 
-    const std::vector<TensorShape> input_shapes = RunInputShapes(n);
+    std::vector<TensorShape> input_shapes = RunInputShapes(n);
+    if (!memory_gradient_) {
+      input_shapes[kMemory] = TensorShape({0, n.step.memory, n.step.memory});
+    }
     Tensor* gradients[kNumInputs];
     for (int input = 0; input < kNumInputs; ++input) {
       OP_REQUIRES_OK(context, context->allocate_output(
@@ -126,7 +131,8 @@ class AncMachineRunGradOp : public OpKernel {
                           grad_memory_trace,
                           grad_step_errors,
                           gradients,
-                          example_grad_logits.flat<float>().data()};
+                          example_grad_logits.flat<float>().data(),
+                          memory_gradient_};
     if (n.width == 1) {
       Differentiate<float>(context, n, sources);
     } else {
@@ -163,6 +169,10 @@ class AncMachineRunGradOp : public OpKernel {
 
  private:
   bool authors_halting_gradient_;
+  // Whether the initial memory's gradient is an output: the memory is
+  // often data (one-hot examples), whose gradient nobody reads, and it is
+  // the largest, M^2 values an example.
+  bool memory_gradient_;
 
   // What Differentiate reads and where it writes.
   struct Sources {
@@ -176,6 +186,7 @@ class AncMachineRunGradOp : public OpKernel {
     const float* grad_step_errors;
     Tensor* const* gradients;    // the op's eight outputs
     float* example_grad_logits;  // [B, M * N]: each example's
+    bool memory_gradient;        // whether gradients[kMemory] is wanted
   };
 
   // Differentiates every stream, n.width = LaneTraits<V>::kWidth examples
@@ -312,7 +323,9 @@ class AncMachineRunGradOp : public OpKernel {
     auto output = [&sources](int input) {
       return sources.gradients[input]->flat<float>().data();
     };
-    read(0, n.memory, output(kMemory) + b * n.memory);
+    if (sources.memory_gradient) {
+      read(0, n.memory, output(kMemory) + b * n.memory);
+    }
     read(n.memory, n.registers, output(kRegisters) + b * n.registers);
     read(n.memory + n.registers, n.step.memory,
          output(kInstructionRegister) + b * n.step.memory);

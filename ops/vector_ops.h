@@ -229,12 +229,15 @@ using Mask = typename LaneTraits<V>::Mask;
 // lane, stalling store forwarding.)
 typedef float LaneFloat __attribute__((may_alias));
 
-// values[e][lane] = row[e] for e < size: one lane's example, loaded.
-template <typename V>
-void SetLane(const float* row, int64_t size, int lane, V* values) {
+// values[e][lane] = row[e] for e < size: one lane's example, loaded (as
+// floats: Row is float, or an integer type whose values floats hold).
+template <typename V, typename Row>
+void SetLane(const Row* row, int64_t size, int lane, V* values) {
   constexpr int kWidth = LaneTraits<V>::kWidth;
   LaneFloat* out = reinterpret_cast<LaneFloat*>(values);
-  for (int64_t e = 0; e < size; ++e) out[e * kWidth + lane] = row[e];
+  for (int64_t e = 0; e < size; ++e) {
+    out[e * kWidth + lane] = static_cast<float>(row[e]);
+  }
 }
 
 // values[e][lane] += row[e].

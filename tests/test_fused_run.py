@@ -232,8 +232,9 @@ def test_examples_halted_from_the_start_run_no_step_and_pass_gradients_on():
   halted = np.arange(batch) % 3 == 0
   state = state._replace(
       halting_probability=tf.constant(np.where(halted, 1.0, 0.0), tf.float32))
-  error_target = rng.random([batch, memory_size, memory_size])
+  error_target = rng.integers(0, memory_size, [batch, memory_size])
   error_mask = rng.random([batch, memory_size])
+  error_mask[:, 0] = 0.0  # a cell no example weighs
   names = ("final_memory", "final_registers", "halting_probabilities",
            "memory_trace", "step_errors")
   loss_weights = None
@@ -246,7 +247,7 @@ def test_examples_halted_from_the_start_run_no_step_and_pass_gradients_on():
       tape.watch([initial.memory] + logits)
       outputs = kernels.machine_run(
           initial, logits, max_steps, 0.5, trace_memory=True,
-          error_target=tf.constant(error_target[examples], tf.float32),
+          error_target=tf.constant(error_target[examples], tf.int32),
           error_mask=tf.constant(error_mask[examples], tf.float32))
       if loss_weights is None:
         loss_weights = {name: rng.normal(size=getattr(outputs, name).shape)
@@ -278,7 +279,8 @@ def test_examples_halted_from_the_start_run_no_step_and_pass_gradients_on():
   # Their memory's gradient is the loss's through the memory they keep.
   weights = {name: value[halted] for name, value in loss_weights.items()}
   grad_error = 2 * weights["step_errors"].sum(1)[:, None, None] * (
-      error_mask[halted][:, :, None] * (memory - error_target[halted]))
+      error_mask[halted][:, :, None] *
+      (memory - np.eye(memory_size)[error_target[halted]]))
   np.testing.assert_allclose(
       gradients[0].numpy()[halted],
       weights["final_memory"] + weights["memory_trace"].sum(1) + grad_error,
@@ -333,8 +335,8 @@ def outputs_and_gradients_from(state, logits, step_impl, seed,
   rng = np.random.default_rng(seed)
   batch = state.memory.shape[0]
   errors = ErrorTarget(
-      rows=tf.one_hot(rng.integers(0, memory_size, [batch, memory_size]),
-                      memory_size),
+      cells=tf.constant(rng.integers(0, memory_size, [batch, memory_size]),
+                        tf.int32),
       mask=tf.constant(rng.random([batch, memory_size]) < 0.5, tf.float32))
   run = {"fused": machine._fused_run, "tf": machine._unrolled_run}[step_impl]
   with tf.GradientTape() as tape:
@@ -390,7 +392,7 @@ def test_gradient_matches_finite_differences(instruction):
   # Example 1 starts halted: every step passes its state through.
   state = state._replace(halting_probability=tf.constant([0.2, 0.95]))
   max_steps, eta_stop = 3, 0.9
-  error_target = tf.one_hot([[0, 2, 1], [1, 1, 0]], 3)
+  error_target = tf.constant([[0, 2, 1], [1, 1, 0]])
   error_mask = tf.constant([[1.0, 0.0, 1.0], [1.0, 1.0, 0.0]])
   run = kernels.machine_run(state, logits, max_steps, eta_stop, trace_memory=True)
   assert run.running.numpy().tolist()[1] == [False] * 3
@@ -434,7 +436,7 @@ def test_unused_outputs_have_zero_gradients():
     ("halting", [3], "halting must have shape"),
     ("instruction_logits", [2, 4, 5], "instruction_logits must have shape"),
     ("output_logits", [2, 4, 2], "output_logits must have shape"),
-    ("error_target", [4, 4, 3], "error_target must have shape"),
+    ("error_target", [4, 3], "error_target must have shape"),
     ("error_mask", [3, 4], "error_mask must have shape"),
 ])
 def test_inconsistent_inputs_are_invalid_arguments(bad_input, shape, message):
@@ -443,8 +445,9 @@ def test_inconsistent_inputs_are_invalid_arguments(bad_input, shape, message):
                      "halting", "instruction_logits", "first_argument_logits",
                      "second_argument_logits", "output_logits"],
                     list(state) + logits),
-                error_target=tf.zeros([4, 4, 4]), error_mask=tf.zeros([4, 4]))
-  inputs[bad_input] = tf.zeros(shape)
+                error_target=tf.zeros([4, 4], tf.int32),
+                error_mask=tf.zeros([4, 4]))
+  inputs[bad_input] = tf.zeros(shape, inputs[bad_input].dtype)
 
   def run():
     return kernels.load().anc_machine_run(**inputs, max_steps=3, eta_stop=0.9,
@@ -459,25 +462,65 @@ def test_inconsistent_inputs_are_invalid_arguments(bad_input, shape, message):
 
 
 @requires_library
+@pytest.mark.parametrize("cell", [-1, 4])
+def test_an_error_target_outside_the_memory_is_an_invalid_argument(cell):
+  state, logits = random_run_inputs(np.random.default_rng(3), 4, 4, 3, 2)
+  error_target = np.zeros([4, 4], np.int32)
+  error_target[2, 1] = cell
+  with pytest.raises(tf.errors.InvalidArgumentError,
+                     match=rf"cell values in \[0, M = 4\), got {cell} at "
+                     "flat index 9"):
+    kernels.machine_run(state, logits, 3, 0.9, error_target=error_target,
+                        error_mask=tf.ones([4, 4]))
+
+
+@requires_library
 def test_the_gradient_op_checks_what_it_reads():
   state, logits = random_run_inputs(np.random.default_rng(4), 4, 4, 3, 2)
   run = kernels.machine_run(state, logits, 3, 0.9)
-  empty = tf.zeros([0])
+  empty, no_cells = tf.zeros([0]), tf.zeros([0], tf.int32)
   with pytest.raises(tf.errors.InvalidArgumentError,
                      match="gradient of final_memory must have shape"):
     kernels.load().anc_machine_run_grad(
-        *state, *logits, empty, empty, run.running, run.saved,
+        *state, *logits, no_cells, empty, run.running, run.saved,
         tf.zeros([4, 4, 3]), empty, empty, empty, empty)
   with pytest.raises(tf.errors.InvalidArgumentError,
                      match="saved must have shape"):
     kernels.load().anc_machine_run_grad(
-        *state, *logits, empty, empty, run.running, run.saved[:, :2], empty,
+        *state, *logits, no_cells, empty, run.running, run.saved[:, :2], empty,
         empty, empty, empty, empty)
   with pytest.raises(tf.errors.InvalidArgumentError,
                      match="error_target must have shape"):
     kernels.load().anc_machine_run_grad(
-        *state, *logits, empty, empty, run.running, run.saved, empty, empty,
+        *state, *logits, no_cells, empty, run.running, run.saved, empty, empty,
         empty, empty, tf.ones([4, 3]))
+
+
+@requires_library
+def test_without_memory_gradient_the_gradient_op_leaves_only_it_out():
+  # What a tape asks for when the memory is data (not watched).
+  state, logits = random_run_inputs(np.random.default_rng(6), 40, 5, 3, 2)
+  run = kernels.machine_run(state, logits, 6, 0.9)
+  empty, no_cells = tf.zeros([0]), tf.zeros([0], tf.int32)
+
+  def gradients(memory_gradient):
+    return kernels.load().anc_machine_run_grad(
+        *state, *logits, no_cells, empty, run.running, run.saved,
+        tf.ones_like(run.final_memory), empty, empty, empty, empty,
+        memory_gradient=memory_gradient)
+
+  everything, without_memory = gradients(True), gradients(False)
+  assert without_memory[0].shape == [0, 5, 5]
+  assert everything[0].shape == [40, 5, 5]
+  for all_of_it, left_out in zip(everything[1:], without_memory[1:]):
+    np.testing.assert_array_equal(all_of_it, left_out)
+
+  with tf.GradientTape() as tape:
+    tape.watch(logits)
+    loss = tf.reduce_sum(kernels.machine_run(state, logits, 6, 0.9)
+                         .final_memory)
+  np.testing.assert_array_equal(tape.gradient(loss, logits[0]),
+                                everything[4])
 
 
 @requires_library

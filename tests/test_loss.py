@@ -2,10 +2,12 @@
 
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from tf_anc import lang
 from tf_anc.lang.compiler import compile_program
 from tf_anc.machine import SoftMachine
+from tf_anc.machine.soft_machine import memory_error
 from tf_anc.training.config import LossWeights
 from tf_anc.training.loss import loss_terms, total_loss
 
@@ -74,3 +76,29 @@ def test_confidence_without_step_errors_is_an_error():
   terms = loss_terms(outputs, TARGET, MASK, eta_stop=0.9)
   with pytest.raises(ValueError, match="error_target"):
     total_loss(terms, LossWeights(confidence=1.0))
+
+
+def test_the_memory_errors_gradient_is_bit_for_bit_tensorflows_own():
+  # memory_error broadcasts the upstream gradient where TF's Sum gradient
+  # tiles it; the values must not change (the README's tables train with it).
+  rng = np.random.default_rng(0)
+  memory = tf.constant(rng.random([3, 4, 6, 6]), tf.float32)
+  target_rows = tf.one_hot(rng.integers(0, 6, [3, 4, 6]), 6)
+  mask = tf.constant(rng.random([3, 4, 6]) < 0.5, tf.float32)
+  upstream = tf.constant(rng.normal(size=[3, 4]), tf.float32)
+
+  def gradient(error):
+    with tf.GradientTape() as tape:
+      tape.watch(memory)
+      loss = tf.reduce_sum(upstream * error(memory))
+    return tape.gradient(loss, memory)
+
+  def tensorflows_own(memory):
+    cell_error = tf.reduce_sum(tf.square(memory - target_rows), axis=-1)
+    return tf.reduce_sum(cell_error * mask, axis=-1)
+
+  np.testing.assert_array_equal(
+      memory_error(memory, target_rows, mask), tensorflows_own(memory))
+  np.testing.assert_array_equal(
+      gradient(lambda memory: memory_error(memory, target_rows, mask)),
+      gradient(tensorflows_own))

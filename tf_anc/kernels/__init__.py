@@ -50,9 +50,10 @@ def machine_run(state, logits, max_steps, eta_stop, trace_memory=False,
     max_steps: T_max, at least 1.
     eta_stop: examples stop once their halting probability reaches it.
     trace_memory: whether to output the memory after every step.
-    error_target, error_mask: [B, M, M] target rows and [B, M] row weights;
-      given, the op outputs each step's error of the memory against them,
-      sum_i mask_i sum_c (memory[i, c] - target[i, c])^2, without a trace.
+    error_target, error_mask: [B, M] target cell values (integers in
+      [0, M)) and [B, M] cell weights; given, the op outputs each step's
+      error of the memory against them, sum_i mask_i sum_c (memory[i, c] -
+      [c = target[i]])^2 (one-hot target rows), without a trace.
     halting_gradient: "exact", or "authors" (the gradient op passes the
       halting probability's gradient on unscaled, as
       tf_anc.machine.step.machine_step does with "authors").
@@ -66,8 +67,11 @@ def machine_run(state, logits, max_steps, eta_stop, trace_memory=False,
   trace_errors = error_target is not None
   if trace_errors != (error_mask is not None):
     raise ValueError("error_target and error_mask go together")
-  if not trace_errors:
-    error_target = error_mask = tf.zeros([0], state.memory.dtype)
+  if trace_errors:
+    error_target = tf.cast(error_target, tf.int32)
+  else:
+    error_target = tf.zeros([0], tf.int32)
+    error_mask = tf.zeros([0], state.memory.dtype)
   return load().anc_machine_run(
       state.memory, state.registers, state.instruction_register,
       state.halting_probability, *logits, error_target, error_mask,
@@ -81,6 +85,8 @@ def machine_run(state, logits, max_steps, eta_stop, trace_memory=False,
 # in op order.
 _RUNNING, _SAVED = 3, 7
 _DIFFERENTIABLE_OUTPUTS = (0, 1, 2, 5, 6)
+# The initial memory's index among its inputs.
+_MEMORY = 0
 
 
 @tf.RegisterGradient("AncMachineRun")
@@ -90,7 +96,14 @@ def _machine_run_gradient(op, *output_gradients):
   gradients = [tf.zeros([0]) if output_gradients[index] is None
                else output_gradients[index]
                for index in _DIFFERENTIABLE_OUTPUTS]
-  input_gradients = load().anc_machine_run_grad(
+  # A tape says which inputs need no gradient (tf.gradients' ops do not):
+  # the initial memory, when it is data, is the largest not to compute.
+  memory_gradient = _MEMORY not in (getattr(op, "skip_input_indices", None)
+                                    or ())
+  input_gradients = list(load().anc_machine_run_grad(
       *op.inputs, op.outputs[_RUNNING], op.outputs[_SAVED], *gradients,
-      halting_gradient=op.get_attr("halting_gradient"))
-  return list(input_gradients) + [None, None]  # none for the error target
+      halting_gradient=op.get_attr("halting_gradient"),
+      memory_gradient=memory_gradient))
+  if not memory_gradient:
+    input_gradients[_MEMORY] = None
+  return input_gradients + [None, None]  # none for the error target

@@ -63,10 +63,10 @@ def memory_distributions(memory, memory_size, num_restarts, dtype):
     return tf.cast(memory, dtype)
 
 
-def error_rows(error_target, error_mask, memory_size, num_restarts, dtype):
-  """The checked `error_target` (integer cells `[(K,) B, M]`) one-hot and
+def error_cells(error_target, error_mask, memory_size, num_restarts, dtype):
+  """The checked `error_target` (integer cells `[(K,) B, M]`) as int32 and
   `error_mask` (`[(K,) B, M]`, bool or numbers) in `dtype`, both flattened
-  to `[K * B, M, M]` and `[K * B, M]`."""
+  to `[K * B, M]`."""
   error_target = tf.convert_to_tensor(error_target)
   error_mask = tf.convert_to_tensor(error_mask)
   restarts = _restarts_axis(num_restarts)
@@ -92,8 +92,10 @@ def error_rows(error_target, error_mask, memory_size, num_restarts, dtype):
                          f"got {_described(error_target)}")
   checks += _value_checks(error_target, "error_target", memory_size)
   with tf.control_dependencies(checks):
-    rows = tf.one_hot(error_target, memory_size, dtype=dtype)
-  return (tf.reshape(rows, [-1, memory_size, memory_size]),
+    # An identity, so that the run waits on the checks when the target is
+    # int32 already (tf.cast then adds no op).
+    cells = tf.identity(tf.cast(error_target, tf.int32))
+  return (tf.reshape(cells, [-1, memory_size]),
           tf.reshape(tf.cast(error_mask, dtype), [-1, memory_size]))
 
 

@@ -107,7 +107,7 @@ class SoftMachine(keras.layers.Layer):
     if (error_target is None) != (error_mask is None):
       raise ValueError("error_target and error_mask go together")
     if error_target is not None:
-      errors = ErrorTarget(*inputs.error_rows(
+      errors = ErrorTarget(*inputs.error_cells(
           error_target, error_mask, self.memory_size, self.num_restarts,
           self.compute_dtype))
     if (gumbel_temperature is None) != (seed is None):
@@ -134,7 +134,7 @@ class SoftMachine(keras.layers.Layer):
                 logits["first_argument_logits"],
                 logits["second_argument_logits"], logits["output_logits"]),
         self.max_steps, self.eta_stop, trace_memory=trace_memory,
-        error_target=None if errors is None else errors.rows,
+        error_target=None if errors is None else errors.cells,
         error_mask=None if errors is None else errors.mask,
         halting_gradient=self.halting_gradient)
     outputs = {
@@ -153,6 +153,9 @@ class SoftMachine(keras.layers.Layer):
     return outputs
 
   def _unrolled_run(self, state, logits, errors, trace_memory):
+    if errors is not None:
+      target_rows = tf.one_hot(errors.cells, self.memory_size,
+                               dtype=state.memory.dtype)
     not_running = tf.zeros_like(state.halting_probability, tf.bool)
     traced = ["halting_probabilities", "running"]
     if trace_memory:
@@ -164,7 +167,7 @@ class SoftMachine(keras.layers.Layer):
       values = {"halting_probabilities": state.halting_probability,
                 "running": running, "memory_trace": state.memory}
       if errors is not None:
-        values["step_errors"] = memory_error(state.memory, errors.rows,
+        values["step_errors"] = memory_error(state.memory, target_rows,
                                              errors.mask)
       return values
 
@@ -227,8 +230,9 @@ class SoftMachine(keras.layers.Layer):
 
 
 class ErrorTarget(NamedTuple):
-  """What `step_errors` measures the memory against, one-hot and weighted."""
-  rows: tf.Tensor  # [B, M, M] target memory rows
+  """What `step_errors` measures the memory against: a target memory, each
+  cell weighted."""
+  cells: tf.Tensor  # [B, M] int32 target cell values (one-hot rows)
   mask: tf.Tensor  # [B, M] weight of each row (cell): 1 counts, 0 not
 
 
@@ -236,8 +240,21 @@ def memory_error(memory, target_rows, mask):
   """sum_i mask_i sum_c (memory[i, c] - target_rows[i, c])^2: [..., M, M],
   [..., M, M] and [..., M] -> [...], the squared error of the cells that
   count."""
-  cell_error = tf.reduce_sum(tf.square(memory - target_rows), axis=-1)
+  cell_error = _sum_of_squares(memory - target_rows)
   return tf.reduce_sum(cell_error * mask, axis=-1)
+
+
+@tf.custom_gradient
+def _sum_of_squares(values):
+  """sum_c values[..., c]^2. Its gradient has the values TF's own gives,
+  the upstream gradient times 2 values, but broadcasts the upstream
+  gradient where TF tiles it: tiling [..., M] to [..., M, M] was a tenth of
+  a training step at Table 1's ListK (docs/fused-ops.md)."""
+
+  def gradient(upstream):
+    return upstream[..., None] * (values * 2.0)
+
+  return tf.reduce_sum(tf.square(values), axis=-1), gradient
 
 
 def halting_at_each_step(halting_probabilities):
