@@ -59,3 +59,22 @@ def test_the_pipeline_is_not_autotuned_so_a_finished_loop_ends_at_once():
   dataset = pipeline.drawn_batches(EXAMPLES, _draw, 0, 70,
                                    indices_shape=(2, 3))
   assert dataset.options().autotune.enabled is False
+
+
+def _graph_draw(first_step, num_steps):
+  # _draw's indices, computed in the graph (as a native op would).
+  steps = tf.range(first_step, first_step + num_steps)
+  return tf.map_fn(
+      lambda step: tf.numpy_function(_draw, [step], tf.int64, stateful=False),
+      steps, fn_output_signature=tf.TensorSpec((2, 3), tf.int64))
+
+
+def test_a_graph_draw_gives_the_batches_its_python_draw_does():
+  python = _values(pipeline.drawn_batches(EXAMPLES, _draw, 5, 75,
+                                          indices_shape=(2, 3)))
+  graph = _values(pipeline.drawn_batches(EXAMPLES, _draw, 5, 75,
+                                         indices_shape=(2, 3),
+                                         graph_draw=_graph_draw))
+  assert len(graph) == 70
+  for got, want in zip(graph, python):
+    np.testing.assert_array_equal(got, want)

@@ -35,7 +35,9 @@ def in_memory(dataset: tf.data.Dataset):
 
 def drawn_batches(examples, draw: Callable[[int], np.ndarray],
                   start_step: int, num_steps: int,
-                  indices_shape: Optional[Sequence[int]] = None
+                  indices_shape: Optional[Sequence[int]] = None,
+                  graph_draw: Optional[Callable[[tf.Tensor, tf.Tensor],
+                                                tf.Tensor]] = None
                   ) -> tf.data.Dataset:
   """The batches of steps `start_step` to `num_steps - 1`, in order.
 
@@ -49,6 +51,10 @@ def drawn_batches(examples, draw: Callable[[int], np.ndarray],
     indices_shape: the shape `draw` always returns, if fixed: the batches
       then have static shapes (`[K, B, ...]`) and are drawn
       `_STEPS_PER_DRAW` steps at a time (else one step at a time).
+    graph_draw: `draw`'s indices as TensorFlow ops, if there are such:
+      (first step, number of steps) -> `[steps, *indices_shape]`. The
+      pipeline then runs no Python, which would hold Python's lock beside
+      the training loop. Needs `indices_shape`.
 
   Returns:
     A dataset of `examples`-shaped structures, `[*indices.shape, ...]`
@@ -56,6 +62,8 @@ def drawn_batches(examples, draw: Callable[[int], np.ndarray],
   """
   # Tensors, so that the pipeline captures them rather than embedding
   # numpy arrays in its graph as constants.
+  if graph_draw is not None and indices_shape is None:
+    raise ValueError("graph_draw needs indices_shape")
   examples = tf.nest.map_structure(tf.convert_to_tensor, examples)
   steps_per_draw = 1 if indices_shape is None else _STEPS_PER_DRAW
 
@@ -66,8 +74,13 @@ def drawn_batches(examples, draw: Callable[[int], np.ndarray],
                      for step in steps])
 
   def gather(first_step):
-    chosen = tf.numpy_function(indices, [first_step], tf.int64,
-                               stateful=False)
+    if graph_draw is not None:
+      chosen = graph_draw(first_step,
+                          tf.minimum(first_step + steps_per_draw, num_steps) -
+                          first_step)
+    else:
+      chosen = tf.numpy_function(indices, [first_step], tf.int64,
+                                 stateful=False)
     if indices_shape is not None:
       chosen.set_shape((None, *indices_shape))
     return tf.nest.map_structure(lambda values: tf.gather(values, chosen),

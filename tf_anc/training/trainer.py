@@ -39,6 +39,7 @@ from tf_anc.training import initialization
 from tf_anc.common import population
 from tf_anc.training import priors
 from tf_anc.training import program_search
+from tf_anc.training import restart_draws
 from tf_anc.training import summaries
 from tf_anc.training.config import TrainingConfig
 from tf_anc.training.model import MODEL_SETTINGS, AncModel
@@ -225,16 +226,10 @@ class Trainer:
     return tf.summary.create_file_writer(self.config.model_dir)
 
   def _indices(self, step):
-    """`[K, B]`: each restart's examples of `step`, drawn with replacement
-    from a stream of its own, seeded by (seed, restart, step)."""
-    size = len(self.train_data["input"])
-    # np.random.default_rng's generator, built from its parts: the same
-    # indices in two thirds of the time, on a core the training step shares.
-    return np.stack([
-        np.random.Generator(np.random.PCG64(np.random.SeedSequence(
-            [self.config.seed, restart, step]))).integers(
-                0, size, self.config.batch_size)
-        for restart in range(self.config.restarts)])
+    """`[K, B]`: each restart's examples of `step` (`restart_draws`)."""
+    return restart_draws.step_indices(
+        self.config.seed, self.config.restarts, step,
+        len(self.train_data["input"]), self.config.batch_size)
 
   def batches(self, start_step):
     """The training batches from `start_step` on (`pipeline.drawn_batches`):
@@ -242,7 +237,10 @@ class Trainer:
     config = self.config
     return pipeline.drawn_batches(
         self.train_data, self._indices, start_step, config.train_steps,
-        indices_shape=(config.restarts, config.batch_size))
+        indices_shape=(config.restarts, config.batch_size),
+        graph_draw=restart_draws.in_graph(
+            config.seed, config.restarts, len(self.train_data["input"]),
+            config.batch_size))
 
   def _train_step_eager(self, inputs, targets, masks):
     losses, terms, _ = self.model.train_restarts(
