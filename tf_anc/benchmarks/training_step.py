@@ -7,7 +7,9 @@
 
 The training flags (those of `python -m tf_anc.train`) say what to time:
 the whole training step (`Trainer._train_step`: the losses, their gradient
-and the optimizer's update), the machine alone forward and backward (the
+and the optimizer's update), the same fed by the training pipeline as
+`train` feeds it (each batch's indices drawn and its examples gathered
+while the steps run), the machine alone forward and backward (the
 gradient of its final memory with respect to every controller weight),
 and the machine's forward pass, each in ms per call, on `--timed_batches`
 training batches, the best of 3 passes over them. Nothing is written to
@@ -24,6 +26,7 @@ library's time over each other's.
 """
 
 import dataclasses
+import itertools
 import json
 import os
 import statistics
@@ -55,7 +58,8 @@ _JSON_LINE = flags.DEFINE_bool(
     "json_line", False, "Print only the times, as one JSON line (what a "
     "--libraries run reads from each process).")
 
-CALLS = ("train_step", "machine_forward_and_gradient", "machine_forward")
+CALLS = ("train_step", "train_step_from_pipeline",
+         "machine_forward_and_gradient", "machine_forward")
 ANC_FLAGS = train.Flags()
 
 
@@ -96,30 +100,47 @@ def measure(config, checkpoint_dir, timed_batches) -> dict:
     def machine_forward(inputs):
       return model.machine(inputs)["memory"]
 
+    first_step = int(trainer.step.numpy())
     batches = [tuple(tf.gather(trainer.train_data[name],
                                trainer._indices(step))  # pylint: disable=protected-access
                      for name in ("input", "target", "mask"))
-               for step in range(int(trainer.step.numpy()),
-                                 int(trainer.step.numpy()) + timed_batches)]
-    calls = {
-        "train_step": trainer._train_step,  # pylint: disable=protected-access
-        "machine_forward_and_gradient":
+               for step in range(first_step, first_step + timed_batches)]
+    train_step = trainer._train_step  # pylint: disable=protected-access
+
+    def over_batches(call):
+      """A pass of `call` over the batches drawn beforehand."""
+      def timed_pass():
+        for batch in batches:
+          result = call(*batch)
+        return result
+      return timed_pass
+
+    def from_pipeline():
+      """A pass of training steps as `train` runs them, each batch drawn
+      and gathered by the training pipeline while the steps run."""
+      for batch in itertools.islice(trainer.batches(first_step),
+                                    timed_batches):
+        result = train_step(batch["input"], batch["target"], batch["mask"])
+      return result
+
+    passes = {
+        "train_step": over_batches(train_step),
+        "train_step_from_pipeline": from_pipeline,
+        "machine_forward_and_gradient": over_batches(
             lambda inputs, targets, masks: machine_forward_and_gradient(
-                inputs),
-        "machine_forward":
-            lambda inputs, targets, masks: machine_forward(inputs),
+                inputs)),
+        "machine_forward": over_batches(
+            lambda inputs, targets, masks: machine_forward(inputs)),
     }
     times = {}
-    for name, call in calls.items():
+    for name, timed_pass in passes.items():
       best = float("inf")
       for _ in range(4):  # a pass that traces, then the best of 3
         started = time.perf_counter()
-        for batch in batches:
-          result = call(*batch)
-        for tensor in tf.nest.flatten(result):
+        for tensor in tf.nest.flatten(timed_pass()):
           tensor.numpy()
         best = min(best, time.perf_counter() - started)
-      times[name] = 1e3 * best / len(batches)
+      times[name] = 1e3 * best / timed_batches
     steps = np.concatenate([model.machine(batch[0])["steps"].numpy().ravel()
                             for batch in batches])
     times["mean_steps"] = float(steps.mean())

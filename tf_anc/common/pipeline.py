@@ -60,10 +60,10 @@ def drawn_batches(examples, draw: Callable[[int], np.ndarray],
     A dataset of `examples`-shaped structures, `[*indices.shape, ...]`
     tensors gathered at `draw(step)` for each step.
   """
-  # Tensors, so that the pipeline captures them rather than embedding
-  # numpy arrays in its graph as constants.
   if graph_draw is not None and indices_shape is None:
     raise ValueError("graph_draw needs indices_shape")
+  # Tensors, so that the pipeline captures them rather than embedding
+  # numpy arrays in its graph as constants.
   examples = tf.nest.map_structure(tf.convert_to_tensor, examples)
   steps_per_draw = 1 if indices_shape is None else _STEPS_PER_DRAW
 
