@@ -86,7 +86,8 @@ std::vector<TensorShape> RunInputShapes(const RunSizes& n) {
 }
 
 std::vector<TensorShape> RunOutputShapes(const RunSizes& n, bool trace_memory,
-                                         bool trace_errors) {
+                                         bool trace_errors,
+                                         bool halting_mixture) {
   const int64_t m = n.step.memory, r = n.step.registers;
   return {TensorShape({n.batch, m, m}),
           TensorShape({n.batch, r, m}),
@@ -95,7 +96,8 @@ std::vector<TensorShape> RunOutputShapes(const RunSizes& n, bool trace_memory,
           TensorShape({n.batch}),
           TensorShape({n.batch, trace_memory ? n.steps : 0, m, m}),
           TensorShape({n.batch, trace_errors ? n.steps : 0}),
-          TensorShape({n.streams, n.saved_stream, n.width})};
+          TensorShape({n.streams, n.saved_stream, n.width}),
+          TensorShape({halting_mixture ? n.batch : 0, m, m})};
 }
 
 absl::Status ValidateRunInputs(OpKernelContext* context, int64_t steps,
@@ -168,6 +170,7 @@ REGISTER_OP("AncMachineRun")
     .Attr("eta_stop: float")
     .Attr("trace_memory: bool = false")
     .Attr("trace_errors: bool = false")
+    .Attr("halting_mixture: bool = false")
     .Attr("halting_gradient: {'exact', 'authors'} = 'exact'")
     .Output("final_memory: float")
     .Output("final_registers: float")
@@ -177,15 +180,17 @@ REGISTER_OP("AncMachineRun")
     .Output("memory_trace: float")
     .Output("step_errors: float")
     .Output("saved: float")
+    .Output("memory_at_halting: float")
     .SetShapeFn([](InferenceContext* c) {
       DimensionHandle batch, memory_size, num_registers;
       TF_RETURN_IF_ERROR(
           InferRunInputShapes(c, &batch, &memory_size, &num_registers));
       int64_t max_steps;
-      bool trace_memory, trace_errors;
+      bool trace_memory, trace_errors, halting_mixture;
       TF_RETURN_IF_ERROR(c->GetAttr("max_steps", &max_steps));
       TF_RETURN_IF_ERROR(c->GetAttr("trace_memory", &trace_memory));
       TF_RETURN_IF_ERROR(c->GetAttr("trace_errors", &trace_errors));
+      TF_RETURN_IF_ERROR(c->GetAttr("halting_mixture", &halting_mixture));
       if (trace_errors) {
         ShapeHandle unused;
         for (int input : {kErrorTarget, kErrorMask}) {
@@ -217,6 +222,9 @@ REGISTER_OP("AncMachineRun")
       c->set_output(kStepErrors,
                     c->MakeShape({batch, trace_errors ? steps : c->MakeDim(0)}));
       c->set_output(kSaved, c->MakeShape({streams, saved_stream, width}));
+      c->set_output(kMemoryAtHalting,
+                    c->MakeShape({halting_mixture ? batch : c->MakeDim(0),
+                                  memory_size, memory_size}));
       return absl::OkStatus();
     })
     .Doc(R"doc(
@@ -243,6 +251,11 @@ saved: what AncMachineRunGrad reads, by streams of examples run in lanes
   lane taking the stream's next example when its own halts: the lanes'
   state every 8 vector steps and what each step computed on the way; no
   gradient.
+memory_at_halting: [B, M, M] with halting_mixture, else [0, M, M]: the
+  memory a machine that stops where it halts would output,
+  sum_t (p_t - p_{t-1}) memory_t + (1 - p_T) memory_T with p_0 = 0 (the
+  memory after step t weighted by the probability of halting there), kept
+  without a trace; no gradient.
 )doc");
 
 REGISTER_OP("AncMachineRunGrad")

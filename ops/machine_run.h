@@ -53,7 +53,7 @@ constexpr int kNumDistributions = 4;
 // The forward op's outputs, in op order.
 enum RunOutput {
   kFinalMemory, kFinalRegisters, kHaltingProbabilities, kRunning, kSteps,
-  kMemoryTrace, kStepErrors, kSaved, kNumOutputs
+  kMemoryTrace, kStepErrors, kSaved, kMemoryAtHalting, kNumOutputs
 };
 // The gradient op's inputs after the forward op's ten: two forward
 // outputs, then the gradients of the five float outputs other than saved.
@@ -176,12 +176,12 @@ struct SavedRun {
   T* data;
 };
 
-// The shapes of the ten inputs (with trace_errors) and of the eight
+// The shapes of the ten inputs (with trace_errors) and of the nine
 // outputs of a run.
 std::vector<::tensorflow::TensorShape> RunInputShapes(const RunSizes& n);
-std::vector<::tensorflow::TensorShape> RunOutputShapes(const RunSizes& n,
-                                                       bool trace_memory,
-                                                       bool trace_errors);
+std::vector<::tensorflow::TensorShape> RunOutputShapes(
+    const RunSizes& n, bool trace_memory, bool trace_errors,
+    bool halting_mixture);
 
 // Validates the run inputs at run time (shape functions only see static
 // shapes), the error target and mask only with `trace_errors`; reads B, K,

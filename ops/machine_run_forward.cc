@@ -31,6 +31,8 @@ class AncMachineRunOp : public OpKernel {
     OP_REQUIRES_OK(context, context->GetAttr("eta_stop", &eta_stop_));
     OP_REQUIRES_OK(context, context->GetAttr("trace_memory", &trace_memory_));
     OP_REQUIRES_OK(context, context->GetAttr("trace_errors", &trace_errors_));
+    OP_REQUIRES_OK(context,
+                   context->GetAttr("halting_mixture", &halting_mixture_));
   }
 
   void Compute(OpKernelContext* context) override {
@@ -38,7 +40,7 @@ class AncMachineRunOp : public OpKernel {
     OP_REQUIRES_OK(context,
                    ValidateRunInputs(context, max_steps_, trace_errors_, &n));
     const std::vector<TensorShape> shapes =
-        RunOutputShapes(n, trace_memory_, trace_errors_);
+        RunOutputShapes(n, trace_memory_, trace_errors_, halting_mixture_);
     Tensor* outputs[kNumOutputs];
     for (int output = 0; output < kNumOutputs; ++output) {
       OP_REQUIRES_OK(context, context->allocate_output(
@@ -96,6 +98,7 @@ class AncMachineRunOp : public OpKernel {
     float* halting = output(kHaltingProbabilities);
     float* memory_trace = output(kMemoryTrace);
     float* step_errors = output(kStepErrors);
+    float* memory_at_halting = output(kMemoryAtHalting);
     bool* running = outputs[kRunning]->flat<bool>().data();
     int32_t* steps = outputs[kSteps]->flat<int32_t>().data();
 
@@ -121,6 +124,12 @@ class AncMachineRunOp : public OpKernel {
     LaneLogits<V> logits(n, packed_logits);
     const std::unique_ptr<ErrorTarget<V>> errors =
         trace_errors_ ? std::make_unique<ErrorTarget<V>>(n) : nullptr;
+    // With halting_mixture: each lane's sum so far of its example's
+    // memories weighted by p_t - p_{t-1}, and its p_{t-1} (0 before its
+    // first step).
+    const std::unique_ptr<V[]> mixture(
+        halting_mixture_ ? new V[n.memory]() : nullptr);
+    V previous_halting = {};
     int64_t lane_example[kWidth];  // each lane's example, or -1
     int64_t lane_step[kWidth];     // the step it is at
     Mask<V> active = {};           // the lanes with an example
@@ -138,6 +147,10 @@ class AncMachineRunOp : public OpKernel {
           std::copy_n(memory, n.memory, output(kFinalMemory) + b * n.memory);
           std::copy_n(registers, n.registers,
                       output(kFinalRegisters) + b * n.registers);
+          // Its one step's weight is p_1 - 0 = p, the final memory's 1 - p.
+          if (halting_mixture_) {
+            std::copy_n(memory, n.memory, memory_at_halting + b * n.memory);
+          }
           finish(b, 0, halting_probability,
                  trace_errors_ ? MemoryError(n, memory,
                                              ExampleErrorTarget(context, n, b),
@@ -191,6 +204,13 @@ class AncMachineRunOp : public OpKernel {
       }
       state_data = next_data;
       const State<V> next = ReadState(n, state_data);
+      if (mixture != nullptr) {
+        const V weight = active ? next.halting - previous_halting : V{};
+        for (int64_t e = 0; e < n.memory; ++e) {
+          mixture[e] += weight * next.memory[e];
+        }
+        previous_halting = next.halting;
+      }
       const V error =
           errors != nullptr ? errors->Error(n, next.memory) : V{};
       for (int lane = 0; lane < kWidth; ++lane) {
@@ -214,6 +234,15 @@ class AncMachineRunOp : public OpKernel {
                 output(kFinalMemory) + b * n.memory);
         GetLane(next.registers, n.registers, lane,
                 output(kFinalRegisters) + b * n.registers);
+        if (mixture != nullptr) {
+          float* mixed = memory_at_halting + b * n.memory;
+          TakeLane(mixture.get(), n.memory, lane, mixed);
+          const float* final_memory = output(kFinalMemory) + b * n.memory;
+          for (int64_t e = 0; e < n.memory; ++e) {
+            mixed[e] += (1.0f - halting_probability) * final_memory[e];
+          }
+          LaneTraits<V>::Set(previous_halting, lane, 0.0f);
+        }
         finish(b, lane_step[lane] + 1, halting_probability, lane_error);
         take_next(lane, state_data);
       }
@@ -224,6 +253,7 @@ class AncMachineRunOp : public OpKernel {
   float eta_stop_;
   bool trace_memory_;
   bool trace_errors_;
+  bool halting_mixture_;
 };
 
 }  // namespace

@@ -57,7 +57,7 @@ class AncMachineRunGradOp : public OpKernel {
                                 context, running_tensor.dim_size(1), errors,
                                 &n));
     const std::vector<TensorShape> forward_shapes =
-        RunOutputShapes(n, true, true);
+        RunOutputShapes(n, true, true, false);
     // The forward outputs and the gradients this op reads; a gradient may be
     // empty, standing for zeros (an output nobody used), and the memory
     // trace's and step errors' are empty when the run kept none.

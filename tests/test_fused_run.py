@@ -429,6 +429,26 @@ def test_unused_outputs_have_zero_gradients():
 
 
 @requires_library
+def test_the_memory_at_halting_has_no_gradient():
+  state, logits = random_run_inputs(np.random.default_rng(2), 4, 5, 3, 2)
+  with tf.GradientTape() as tape:
+    tape.watch(logits)
+    run = kernels.machine_run(state, logits, 6, 0.9, halting_mixture=True)
+    mixture_sum = tf.reduce_sum(run.memory_at_halting)
+  with pytest.raises(tf.errors.InvalidArgumentError, match="no gradient"):
+    tape.gradient(mixture_sum, logits)
+
+
+@requires_library
+def test_an_example_halted_from_the_start_is_its_own_memory_at_halting():
+  state, logits = random_run_inputs(np.random.default_rng(4), 4, 5, 3, 2)
+  state = state._replace(halting_probability=tf.constant([1.0, 0, 0.95, 0]))
+  run = kernels.machine_run(state, logits, 6, 0.9, halting_mixture=True)
+  np.testing.assert_array_equal(run.memory_at_halting.numpy()[[0, 2]],
+                                state.memory.numpy()[[0, 2]])
+
+
+@requires_library
 @pytest.mark.parametrize("bad_input,shape,message", [
     ("memory", [4, 4, 5], "memory must have shape"),
     ("memory", [3, 4, 4], "multiple of the number of restarts"),

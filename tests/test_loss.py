@@ -19,11 +19,14 @@ TARGET = np.array([[3, 4, 0, 0, 0, 0]])
 MASK = np.array([[False, True, False, False, False, False]])
 
 
-def run(sharpness=100.0, max_steps=10, memory=(3, 0, 0, 0, 0, 0)):
+def run(sharpness=100.0, max_steps=10, memory=(3, 0, 0, 0, 0, 0),
+        target=TARGET, step_errors=True):
   program = lang.parse_program(PROGRAM, 6)
   machine = SoftMachine.from_weights(compile_program(program, sharpness),
                                      max_steps, trace_memory=True)
-  return machine(np.array([memory]), error_target=TARGET, error_mask=MASK)
+  if not step_errors:
+    return machine(np.array([memory]))
+  return machine(np.array([memory]), error_target=target, error_mask=MASK)
 
 
 def test_an_exact_program_has_no_correctness_confidence_or_halting_loss():
@@ -38,10 +41,20 @@ def test_efficiency_counts_each_step_before_the_stop():
   assert float(terms["efficiency"][0]) == pytest.approx(3.0)
 
 
-def test_correctness_is_the_squared_error_of_the_masked_cells():
+@pytest.mark.parametrize("step_errors", [True, False])
+def test_correctness_is_the_squared_error_of_the_masked_cells(step_errors):
   wrong_target = np.array([[3, 5, 0, 0, 0, 0]])
-  terms = loss_terms(run(), wrong_target, MASK, eta_stop=0.9)
+  outputs = run(target=wrong_target, step_errors=step_errors)
+  terms = loss_terms(outputs, wrong_target, MASK, eta_stop=0.9)
   assert float(terms["correctness"][0]) == pytest.approx(2.0)  # 1^2 + 1^2
+
+
+def test_correctness_from_step_errors_is_the_final_memorys_error():
+  outputs = run(sharpness=3.0, max_steps=3)
+  terms = loss_terms(outputs, TARGET, MASK, eta_stop=0.9)
+  final_memory = outputs["memory"].numpy()[0]
+  expected = ((final_memory[1] - np.eye(6)[4]) ** 2).sum()
+  assert float(terms["correctness"][0]) == pytest.approx(expected, rel=1e-6)
 
 
 def test_confidence_weights_each_steps_error_by_its_halting_increment():

@@ -144,6 +144,32 @@ def test_the_memory_at_halting_is_what_the_machine_held_where_it_halted(
   assert np.argmax(at_halting, -1)[0, :3].tolist() == [0, 7, 0]
 
 
+@pytest.mark.parametrize("step_impl", ["tf", "fused"])
+def test_the_memory_at_halting_summed_in_the_run_is_the_traces_mixture(
+    step_impl):
+  if step_impl == "fused" and not fused.fused_available():
+    pytest.skip("the fused op library is not built")
+  # A soft ListK: its lists make the examples halt after different steps,
+  # some only at T_max, and the restarts differ.
+  weights = compile_program(lang.load_program("listk", 20), 10.0)
+  machine = SoftMachine(20, weights.register_names, 24, num_restarts=2,
+                        step_impl=step_impl)
+  machine.controller.set_controller_weights(weights, 0)
+  machine.controller.set_controller_weights(
+      compile_program(lang.load_program("listk", 20), 5.0), 1)
+  inputs, _, _ = anc_distributions.sample("listk", "unbiased", 37, seed=3)
+  memory = np.stack([inputs, inputs[::-1]])
+  traced = machine(memory, trace_memory=True)
+  mixed = machine(memory, halting_mixture=True)
+  assert len(np.unique(traced["steps"])) > 4
+  assert 24 in traced["steps"].numpy()  # T_max: never halted
+  assert "memory_trace" not in mixed
+  np.testing.assert_allclose(mixed["memory_at_halting"],
+                             memory_at_halting(traced), atol=1e-6)
+  np.testing.assert_array_equal(memory_at_halting(mixed),
+                                mixed["memory_at_halting"])
+
+
 def test_memory_distributions_are_accepted_as_input():
   machine = countdown_machine()
   memory = np.array([[3] + [0] * 9])

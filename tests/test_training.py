@@ -91,6 +91,22 @@ def test_restarts_train_independently(tmp_path, data_dir):
   assert not np.allclose(after[0][0], after[0][1])
 
 
+def test_training_between_logs_in_one_call_equals_a_call_a_step(
+    tmp_path, data_dir):
+  config = access_config(tmp_path / "chunks", data_dir, log_every=5,
+                         checkpoint_every=5, init_noise=0.5)
+  chunked = Trainer(config, log=lambda line: None)
+  chunked.train()  # 6 steps: calls of 5 and 1
+  stepped = Trainer(dataclasses.replace(
+      config, model_dir=str(tmp_path / "steps")), log=lambda line: None)
+  for batch in stepped.batches(0):
+    stepped._train_step(batch["input"], batch["target"], batch["mask"])  # pylint: disable=protected-access
+  assert int(chunked.step.numpy()) == int(stepped.step.numpy()) == 6
+  for chunked_values, stepped_values in zip(controller_values(chunked),
+                                            controller_values(stepped)):
+    np.testing.assert_array_equal(chunked_values, stepped_values)
+
+
 def test_a_resumed_run_ends_with_every_variable_of_an_uninterrupted_one(
     tmp_path, data_dir):
   straight = Trainer(access_config(tmp_path / "straight", data_dir),

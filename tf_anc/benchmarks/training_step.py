@@ -7,8 +7,9 @@
 
 The training flags (those of `python -m tf_anc.train`) say what to time:
 the whole training step (`Trainer._train_step`: the losses, their gradient
-and the optimizer's update), the same fed by the training pipeline as
-`train` feeds it (each batch's indices drawn and its examples gathered
+and the optimizer's update), the steps as `train` runs them
+(`Trainer._train_steps`: all the timed batches' steps in one call, each
+batch's indices drawn and its examples gathered by the training pipeline
 while the steps run), the machine alone forward and backward (the
 gradient of its final memory with respect to every controller weight),
 and the machine's forward pass, each in ms per call, on `--timed_batches`
@@ -26,7 +27,6 @@ library's time over each other's.
 """
 
 import dataclasses
-import itertools
 import json
 import os
 import statistics
@@ -101,6 +101,9 @@ def measure(config, checkpoint_dir, timed_batches) -> dict:
       return model.machine(inputs)["memory"]
 
     first_step = int(trainer.step.numpy())
+    if first_step + timed_batches > config.train_steps:
+      raise cli.UsageError(f"--timed_batches={timed_batches}: more than the "
+                           f"run's {config.train_steps} training steps")
     batches = [tuple(tf.gather(trainer.train_data[name],
                                trainer._indices(step))  # pylint: disable=protected-access
                      for name in ("input", "target", "mask"))
@@ -116,12 +119,10 @@ def measure(config, checkpoint_dir, timed_batches) -> dict:
       return timed_pass
 
     def from_pipeline():
-      """A pass of training steps as `train` runs them, each batch drawn
-      and gathered by the training pipeline while the steps run."""
-      for batch in itertools.islice(trainer.batches(first_step),
-                                    timed_batches):
-        result = train_step(batch["input"], batch["target"], batch["mask"])
-      return result
+      """A pass of training steps as `train` runs them: one call, the
+      batches drawn and gathered by the training pipeline meanwhile."""
+      return trainer._train_steps(  # pylint: disable=protected-access
+          iter(trainer.batches(first_step)), tf.constant(timed_batches))
 
     passes = {
         "train_step": over_batches(train_step),

@@ -39,7 +39,8 @@ def load():
 
 
 def machine_run(state, logits, max_steps, eta_stop, trace_memory=False,
-                error_target=None, error_mask=None, halting_gradient="exact"):
+                error_target=None, error_mask=None, halting_gradient="exact",
+                halting_mixture=False):
   """Runs the soft machine from `state` for up to `max_steps` steps.
 
   Args:
@@ -57,12 +58,17 @@ def machine_run(state, logits, max_steps, eta_stop, trace_memory=False,
     halting_gradient: "exact", or "authors" (the gradient op passes the
       halting probability's gradient on unscaled, as
       tf_anc.machine.step.machine_step does with "authors").
+    halting_mixture: whether to output the memory at halting (what
+      tf_anc.machine.soft_machine.memory_at_halting computes from a trace),
+      without a trace; it has no gradient.
 
   Returns:
     The op's outputs as a namedtuple: final_memory, final_registers,
     halting_probabilities [B, T], running [B, T], steps [B], memory_trace
     ([B, T, M, M], or [B, 0, M, M] without trace_memory), step_errors
-    ([B, T], or [B, 0] without a target) and saved, what the gradient reads.
+    ([B, T], or [B, 0] without a target), saved, what the gradient reads,
+    and memory_at_halting ([B, M, M], or [0, M, M] without
+    halting_mixture).
   """
   trace_errors = error_target is not None
   if trace_errors != (error_mask is not None):
@@ -76,7 +82,8 @@ def machine_run(state, logits, max_steps, eta_stop, trace_memory=False,
       state.memory, state.registers, state.instruction_register,
       state.halting_probability, *logits, error_target, error_mask,
       max_steps=max_steps, eta_stop=eta_stop, trace_memory=trace_memory,
-      trace_errors=trace_errors, halting_gradient=halting_gradient)
+      trace_errors=trace_errors, halting_mixture=halting_mixture,
+      halting_gradient=halting_gradient)
 
 
 # AncMachineRun's outputs by index: those its gradient op reads (running and
@@ -85,12 +92,21 @@ def machine_run(state, logits, max_steps, eta_stop, trace_memory=False,
 # in op order.
 _RUNNING, _SAVED = 3, 7
 _DIFFERENTIABLE_OUTPUTS = (0, 1, 2, 5, 6)
+_MEMORY_AT_HALTING = 8
 # The initial memory's index among its inputs.
 _MEMORY = 0
 
 
 @tf.RegisterGradient("AncMachineRun")
 def _machine_run_gradient(op, *output_gradients):
+  mixture_gradient = output_gradients[_MEMORY_AT_HALTING]
+  checks = []
+  if mixture_gradient is not None and op.get_attr("halting_mixture"):
+    # A tape hands an unused output zeros: only a nonzero gradient uses it.
+    checks.append(tf.debugging.assert_equal(
+        tf.reduce_any(tf.not_equal(mixture_gradient, 0.0)), False,
+        message="AncMachineRun's memory_at_halting has no gradient "
+        "(differentiate the memory trace's mixture instead)"))
   # An output nobody used has no gradient: the op reads an empty one as zero
   # (cheaper than zeros the size of a trace).
   gradients = [tf.zeros([0]) if output_gradients[index] is None
@@ -100,10 +116,11 @@ def _machine_run_gradient(op, *output_gradients):
   # the initial memory, when it is data, is the largest not to compute.
   memory_gradient = _MEMORY not in (getattr(op, "skip_input_indices", None)
                                     or ())
-  input_gradients = list(load().anc_machine_run_grad(
-      *op.inputs, op.outputs[_RUNNING], op.outputs[_SAVED], *gradients,
-      halting_gradient=op.get_attr("halting_gradient"),
-      memory_gradient=memory_gradient))
+  with tf.control_dependencies(checks):
+    input_gradients = list(load().anc_machine_run_grad(
+        *op.inputs, op.outputs[_RUNNING], op.outputs[_SAVED], *gradients,
+        halting_gradient=op.get_attr("halting_gradient"),
+        memory_gradient=memory_gradient))
   if not memory_gradient:
     input_gradients[_MEMORY] = None
   return input_gradients + [None, None]  # none for the error target

@@ -48,6 +48,10 @@ class SoftMachine(keras.layers.Layer):
       `error_target` (`[B, M]` int target memories) and `error_mask`
       (`[B, M]` bool, the cells that count). Unlike a trace, this keeps
       T_max * M^2 values per example out of the graph.
+    memory_at_halting: `[B, M, M]`, the memory a machine that stops where it
+      halts would output (`memory_at_halting`); only when called with
+      `halting_mixture=True`, which sums it as the machine runs, without a
+      trace. It has no gradient on the fused op.
 
   Called with `gumbel_temperature` t and `seed` (`[2]` integers), the
   machine runs a Gumbel-softmax sample of its controller's program
@@ -98,7 +102,8 @@ class SoftMachine(keras.layers.Layer):
     super().build(input_shape)
 
   def call(self, memory, error_target=None, error_mask=None,
-           gumbel_temperature=None, seed=None, trace_memory=None):
+           gumbel_temperature=None, seed=None, trace_memory=None,
+           halting_mixture=False):
     memory = inputs.memory_distributions(memory, self.memory_size,
                                          self.num_restarts, self.compute_dtype)
     if self.num_restarts is not None:  # [K, B, ...] -> restart-major [K*B, ...]
@@ -119,16 +124,19 @@ class SoftMachine(keras.layers.Layer):
     if trace_memory is None:
       trace_memory = self.trace_memory
     if fused.use_fused(self.step_impl, self.compute_dtype):
-      outputs = self._fused_run(state, logits, errors, trace_memory)
+      outputs = self._fused_run(state, logits, errors, trace_memory,
+                                halting_mixture)
     else:
-      outputs = self._unrolled_run(state, logits, errors, trace_memory)
+      outputs = self._unrolled_run(state, logits, errors, trace_memory,
+                                   halting_mixture)
     if self.num_restarts is not None:
       outputs = {name: tf.reshape(value, [self.num_restarts, -1] +
                                   value.shape[1:].as_list())
                  for name, value in outputs.items()}
     return outputs
 
-  def _fused_run(self, state, logits, errors, trace_memory):
+  def _fused_run(self, state, logits, errors, trace_memory,
+                 halting_mixture=False):
     run = kernels.machine_run(
         state, (logits["instruction_logits"],
                 logits["first_argument_logits"],
@@ -136,7 +144,8 @@ class SoftMachine(keras.layers.Layer):
         self.max_steps, self.eta_stop, trace_memory=trace_memory,
         error_target=None if errors is None else errors.cells,
         error_mask=None if errors is None else errors.mask,
-        halting_gradient=self.halting_gradient)
+        halting_gradient=self.halting_gradient,
+        halting_mixture=halting_mixture)
     outputs = {
         "memory": run.final_memory,
         "registers": run.final_registers,
@@ -150,9 +159,12 @@ class SoftMachine(keras.layers.Layer):
       outputs["memory_trace"] = run.memory_trace
     if errors is not None:
       outputs["step_errors"] = run.step_errors
+    if halting_mixture:
+      outputs["memory_at_halting"] = run.memory_at_halting
     return outputs
 
-  def _unrolled_run(self, state, logits, errors, trace_memory):
+  def _unrolled_run(self, state, logits, errors, trace_memory,
+                    halting_mixture=False):
     if errors is not None:
       target_rows = tf.one_hot(errors.cells, self.memory_size,
                                dtype=state.memory.dtype)
@@ -174,11 +186,21 @@ class SoftMachine(keras.layers.Layer):
     def is_running(state):
       return state.halting_probability < self.eta_stop
 
-    def loop_condition(t, state, steps, trace_arrays):
-      del t, steps, trace_arrays
+    def loop_condition(t, state, steps, trace_arrays, mixture):
+      del t, steps, trace_arrays, mixture
       return tf.reduce_any(is_running(state))
 
-    def loop_body(t, state, steps, trace_arrays):
+    def mixed(mixture, state):
+      """The memory at halting's sum with the memory after a step added,
+      weighted by p_t - p_{t-1}; and p_t."""
+      if not halting_mixture:
+        return mixture
+      total, previous_halting = mixture
+      weight = state.halting_probability - previous_halting
+      return (total + weight[:, None, None] * state.memory,
+              state.halting_probability)
+
+    def loop_body(t, state, steps, trace_arrays, mixture):
       running = is_running(state)
       stepped = step.machine_step(
           state, self.controller(state.instruction_register, logits),
@@ -189,16 +211,21 @@ class SoftMachine(keras.layers.Layer):
       values = traced_values(state, running)
       trace_arrays = {name: array.write(t, values[name])
                       for name, array in trace_arrays.items()}
-      return t + 1, state, steps, trace_arrays
+      return t + 1, state, steps, trace_arrays, mixed(mixture, state)
 
     initial_values = traced_values(state, not_running)
     trace_arrays = {
         name: tf.TensorArray(initial_values[name].dtype, size=self.max_steps,
                              element_shape=initial_values[name].shape)
         for name in traced}
-    num_steps, state, steps, trace_arrays = tf.while_loop(
+    # p_0 = 0, as memory_at_halting has it.
+    mixture = ((tf.zeros_like(state.memory),
+                tf.zeros_like(state.halting_probability))
+               if halting_mixture else ())
+    num_steps, state, steps, trace_arrays, mixture = tf.while_loop(
         loop_condition, loop_body,
-        (0, state, tf.zeros_like(not_running, tf.int32), trace_arrays),
+        (0, state, tf.zeros_like(not_running, tf.int32), trace_arrays,
+         mixture),
         maximum_iterations=self.max_steps)
 
     outputs = {
@@ -216,6 +243,13 @@ class SoftMachine(keras.layers.Layer):
           tf.reshape(reached, [-1] + [1] * final.shape.rank),
           array.stack(), final[None])
       outputs[name] = _batch_major(time_major)
+    if halting_mixture:
+      # The final memory's weight, 1 - p_T, and p_T - p_{t-1} where the
+      # loop ended before the step that reached p_T (every example halted
+      # from the start: no step ran).
+      total, previous_halting = mixture
+      outputs["memory_at_halting"] = (
+          total + (1.0 - previous_halting)[:, None, None] * state.memory)
     return outputs
 
   def get_config(self):
@@ -260,21 +294,39 @@ def _sum_of_squares(values):
 def halting_at_each_step(halting_probabilities):
   """p_t - p_{t-1} (p_0 = 0): `[..., T]`, the probability of halting at each
   step, from the cumulative `halting_probabilities`."""
-  previous = tf.concat([tf.zeros_like(halting_probabilities[..., :1]),
-                        halting_probabilities[..., :-1]], axis=-1)
+  rank = halting_probabilities.shape.rank
+  steps = tf.shape(halting_probabilities)[-1]
+  # Shifted by a Slice and a Pad, whose gradients (a Pad and a Slice) cost
+  # a fraction of a strided slice's and a concatenation's.
+  previous = tf.pad(
+      tf.slice(halting_probabilities, [0] * rank,
+               tf.concat([[-1] * (rank - 1), [steps - 1]], 0)),
+      [[0, 0]] * (rank - 1) + [[1, 0]])
   return halting_probabilities - previous
+
+
+def last_step(values):
+  """`values[..., -1]` of a `[..., T]` tensor, by a Slice: its gradient, a
+  Pad, costs a fraction of a strided slice's."""
+  rank = values.shape.rank
+  return tf.squeeze(
+      tf.slice(values, tf.concat([[0] * (rank - 1), [tf.shape(values)[-1] - 1]],
+                                 0), [-1] * (rank - 1) + [1]), -1)
 
 
 def memory_at_halting(outputs):
   """The memory a machine that stops where it halts would output:
-  sum_t (p_t - p_{t-1}) memory_t + (1 - p_T) memory_T, `[B, M, M]`, from
-  the outputs of a traced run (`trace_memory`).
+  sum_t (p_t - p_{t-1}) memory_t + (1 - p_T) memory_T (p_0 = 0), `[B, M,
+  M]`, from the outputs of a run called with `halting_mixture=True`, or
+  else of a traced one (`trace_memory`).
 
   The confidence loss charges this mixture's error. Where the final memory
   is right but this is not, the halting probability says the machine
   stopped before the work was done and the answer comes from the little
   mass that ran on: a collapse into early halting, not a faster program.
   """
+  if "memory_at_halting" in outputs:
+    return outputs["memory_at_halting"]
   halting = outputs["halting_probabilities"]  # [B, T], constant once halted
   mixture = tf.einsum("...t,...tij->...ij", halting_at_each_step(halting),
                       outputs["memory_trace"])

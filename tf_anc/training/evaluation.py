@@ -15,10 +15,10 @@ import numpy as np
 
 from tf_anc.lang.decompiler import decompile
 from tf_anc.machine import discrete
-from tf_anc.machine.soft_machine import memory_at_halting
 
-# Floats of memory trace held at once while scoring: K * B * T * M^2.
-_TRACE_BUDGET = 2 ** 26
+# Runs (restarts times examples) of a machine call while scoring: the
+# fused op keeps each run's steps for a gradient, whether one follows or not.
+_RUNS_PER_CALL = 2 ** 13
 
 
 def generic_steps(program, inputs, max_steps):
@@ -45,16 +45,14 @@ class SoftScores(NamedTuple):
 def soft_scores(machine, inputs, targets, masks):
   """Each restart's `SoftScores`, every restart on the same examples."""
   num_restarts = machine.num_restarts
-  size = machine.memory_size
-  batch_size = max(1, _TRACE_BUDGET // (num_restarts * machine.max_steps *
-                                        size * size))
+  batch_size = max(1, _RUNS_PER_CALL // num_restarts)
   memories, halted_memories, steps = [], [], []
   for start in range(0, len(inputs), batch_size):
     chunk = inputs[start:start + batch_size]
     outputs = machine(np.broadcast_to(chunk, (num_restarts,) + chunk.shape),
-                      trace_memory=True)
+                      halting_mixture=True)
     memories.append(np.argmax(outputs["memory"], axis=-1))
-    halted_memories.append(np.argmax(memory_at_halting(outputs), axis=-1))
+    halted_memories.append(np.argmax(outputs["memory_at_halting"], axis=-1))
     steps.append(outputs["steps"].numpy())
 
   def accuracy(memories):
@@ -84,7 +82,7 @@ def discrete_scores(machine, inputs, targets, masks):
 
 
 def evaluate_restarts(machine, inputs, targets, masks, generic_mean_steps,
-                      diverged=None):
+                      diverged=None, scores=None):
   """One dict per restart of `machine` (a SoftMachine with num_restarts).
 
   Every restart runs on the same test examples. Beside the soft machine's
@@ -92,9 +90,11 @@ def evaluate_restarts(machine, inputs, targets, masks, generic_mean_steps,
   discrete machine: where the two agree the printed program is the learned
   one. A restart marked in `diverged` (`[K]` bool: its loss or weights
   became non-finite) is neither run nor decompiled: it counts as wrong,
-  at T_max steps, with no program.
+  at T_max steps, with no program. `scores`: the restarts' `soft_scores`
+  on these examples, when already computed.
   """
-  scores = soft_scores(machine, inputs, targets, masks)
+  if scores is None:
+    scores = soft_scores(machine, inputs, targets, masks)
   live = [restart for restart in range(machine.num_restarts)
           if diverged is None or not diverged[restart]]
   decompiled = {restart: decompile(

@@ -11,6 +11,7 @@ that count:
 import tensorflow as tf
 
 from tf_anc.machine.soft_machine import halting_at_each_step
+from tf_anc.machine.soft_machine import last_step
 from tf_anc.machine.soft_machine import memory_error
 from tf_anc.training.config import LossWeights
 
@@ -23,20 +24,28 @@ def loss_terms(outputs, target, mask, eta_stop):
   Args:
     outputs: the SoftMachine's outputs. The confidence term needs
       `step_errors` (the machine called with `error_target=target` and
-      `error_mask=mask`); without them the term is left out.
+      `error_mask=mask`); without them the term is left out. With them,
+      the correctness term is their last step's.
     target: int target memories [..., M].
     mask: bool [..., M], the cells that count.
     eta_stop: the machine's halting threshold.
   """
-  memory = outputs["memory"]
-  target_rows = tf.one_hot(target, memory.shape[-1], dtype=memory.dtype)
-  mask = tf.cast(mask, memory.dtype)
   halting = outputs["halting_probabilities"]  # [..., T]
   running = tf.cast(outputs["running"], halting.dtype)
-  final_halting = halting[..., -1]
+  final_halting = last_step(halting)
+  if "step_errors" in outputs:
+    # The error after the last step is the final memory's: the machine
+    # computed it in its loop, where the [..., M, M] error of a batch
+    # would be half a dozen TF ops and their gradients.
+    correctness = last_step(outputs["step_errors"])
+  else:
+    memory = outputs["memory"]
+    correctness = memory_error(
+        memory, tf.one_hot(target, memory.shape[-1], dtype=memory.dtype),
+        tf.cast(mask, memory.dtype))
 
   terms = {
-      "correctness": memory_error(memory, target_rows, mask),
+      "correctness": correctness,
       "efficiency": tf.reduce_sum(running * (1.0 - halting), axis=-1),
       "halting": tf.where(final_halting < eta_stop, 1.0 - final_halting,
                           tf.zeros_like(final_halting)),

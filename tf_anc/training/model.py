@@ -132,7 +132,8 @@ class AncModel(keras.Model):
     return values
 
   def restart_losses(self, inputs, targets, masks, efficiency_scale=None,
-                     relaxation=None, trace_memory=None):
+                     relaxation=None, trace_memory=None,
+                     halting_mixture=False):
     """`[K]` losses (each restart's examples reduced as `batch_loss` says),
     the terms per example and the machine's outputs, on `[K, B, M]`
     examples. `efficiency_scale`: `[K]` factors of the efficiency term (a
@@ -144,7 +145,8 @@ class AncModel(keras.Model):
     errors = ({"error_target": targets, "error_mask": masks}
               if settings.loss_weights.confidence else {})
     outputs = self.machine(inputs, **errors, **(relaxation or {}),
-                           trace_memory=trace_memory)
+                           trace_memory=trace_memory,
+                           halting_mixture=halting_mixture)
     terms = loss_terms(outputs, targets, masks, settings.eta_stop)
     weighted = terms
     if efficiency_scale is not None:
