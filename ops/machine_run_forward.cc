@@ -89,12 +89,23 @@ class AncMachineRunOp : public OpKernel {
                  const Stream& stream, const SavedRun<V>& run,
                  StepScratch<V>* scratch, V* buffers) const {
     constexpr int kWidth = LaneTraits<V>::kWidth;
-    auto output = [outputs](RunOutput output) {
-      return outputs[output]->flat<float>().data();
+    // The float outputs' data, as the inputs' below.
+    float* output_data[kNumOutputs] = {};
+    for (int i = 0; i < kNumOutputs; ++i) {
+      if (outputs[i]->dtype() == ::tensorflow::DT_FLOAT) {
+        output_data[i] = outputs[i]->flat<float>().data();
+      }
+    }
+    auto output = [&output_data](RunOutput output) {
+      return output_data[output];
     };
-    auto input = [context](RunInput input) {
-      return context->input(input).flat<float>().data();
-    };
+    // The float inputs' data, looked up once (each lookup checks the
+    // tensor's type): the moves below read them example by example.
+    const float* input_data[kNumInputs];
+    for (int i = 0; i < kNumInputs; ++i) {
+      input_data[i] = context->input(i).flat<float>().data();
+    }
+    auto input = [&input_data](RunInput input) { return input_data[input]; };
     float* halting = output(kHaltingProbabilities);
     float* memory_trace = output(kMemoryTrace);
     float* step_errors = output(kStepErrors);

@@ -343,9 +343,13 @@ class AncMachineRunGradOp : public OpKernel {
     const float* grad_halting = sources.grad_halting;
     const float* grad_memory_trace = sources.grad_memory_trace;
     const float* grad_step_errors = sources.grad_step_errors;
-    auto input = [context](RunInput input) {
-      return context->input(input).flat<float>().data();
-    };
+    // The float inputs' data, looked up once (each lookup checks the
+    // tensor's type): the moves below read them example by example.
+    const float* input_data[kNumInputs];
+    for (int i = 0; i < kNumInputs; ++i) {
+      input_data[i] = context->input(i).flat<float>().data();
+    }
+    auto input = [&input_data](RunInput input) { return input_data[input]; };
 
     // Examples halted from the start: their state's gradient passes.
     float* gradient = scratch->example_gradient.data();
