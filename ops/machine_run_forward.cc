@@ -66,8 +66,9 @@ class AncMachineRunOp : public OpKernel {
            const float* packed_logits, Tensor* const* outputs) const {
     auto run_streams = [&](int64_t begin, int64_t end) {
       StepScratch<V> scratch(n.step);
-      // Two states that the steps alternate between, but for the states
-      // that start a checkpoint, written to it directly.
+      // The state the steps update in place (it stays in the L1 cache,
+      // where two alternating states would not), and a copy of it kept
+      // while some lanes are idle.
       const std::unique_ptr<V[]> buffers(new V[2 * n.state]);
       for (int64_t s = begin; s < end; ++s) {
         RunStream<V>(context, n, packed_logits, outputs, Stream(n, s),
@@ -186,9 +187,11 @@ class AncMachineRunOp : public OpKernel {
       LaneTraits<V>::Set(active, lane, 0);
     };
 
-    V* state_data = run.Checkpoint(0);
+    V* const state_data = buffers;
+    V* const idle_copy = buffers + n.state;
     std::fill_n(state_data, n.state, V{});  // idle lanes stay zero
     for (int lane = 0; lane < kWidth; ++lane) take_next(lane, state_data);
+    std::copy_n(state_data, n.state, run.Checkpoint(0));
     // Vector step t; the lanes' examples are all running. Within
     // n.stream_steps: the k-th example a stream's lanes take starts by
     // vector step floor(k / width) T (of the width examples before it, one
@@ -196,11 +199,6 @@ class AncMachineRunOp : public OpKernel {
     // before those started by floor(k / width - 1) T), so it ends by
     // ceil(count / width) T.
     for (int64_t t = 0; AnyLane<V>(active); ++t) {
-      const bool checkpoint_next =
-          (t + 1) % kCheckpointInterval == 0 && t + 1 < n.stream_steps;
-      V* next_data = checkpoint_next
-                         ? run.Checkpoint((t + 1) / kCheckpointInterval)
-                         : buffers + (state_data == buffers ? n.state : 0);
       const State<V> state = ReadState(n, state_data);
       V* command = run.Record(t);
       V* values = command + n.command.size;
@@ -208,12 +206,14 @@ class AncMachineRunOp : public OpKernel {
                         command);
       ComputeStepValues(n.step, state, n.command.Read<V>(command), scratch,
                         StepValues<V>(n.step, values));
+      const bool some_idle = !AllLanes<V>(active);
+      if (some_idle) std::copy_n(state_data, n.state, idle_copy);
       ApplyStep(n.step, state, n.command.Read<V>(command),
-                StepValues<const V>(n.step, values), WriteState(n, next_data));
-      if (!AllLanes<V>(active)) {  // idle lanes stay as they are
-        KeepWhere<V>(active, n.state, state_data, next_data);
+                StepValues<const V>(n.step, values),
+                WriteState(n, state_data));
+      if (some_idle) {  // idle lanes stay as they are
+        KeepWhere<V>(active, n.state, idle_copy, state_data);
       }
-      state_data = next_data;
       const State<V> next = ReadState(n, state_data);
       if (mixture != nullptr) {
         const V weight = active ? next.halting - previous_halting : V{};
@@ -256,6 +256,10 @@ class AncMachineRunOp : public OpKernel {
         }
         finish(b, lane_step[lane] + 1, halting_probability, lane_error);
         take_next(lane, state_data);
+      }
+      if ((t + 1) % kCheckpointInterval == 0 && t + 1 < n.stream_steps) {
+        std::copy_n(state_data, n.state,
+                    run.Checkpoint((t + 1) / kCheckpointInterval));
       }
     }
   }

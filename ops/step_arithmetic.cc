@@ -85,20 +85,22 @@ void ComputeMinimumAndMaximum(int64_t size, const V* x, const V* y,
 // V = float runs them a row at a time (kRows = 1), vectorised over c.
 constexpr int kRowBlock = 4;
 
-// next[r] = (1 - weights[r]) rows[r] + weights[r] value for the rows [r,
-// r + kRows) of [*, size] arrays: WRITE's memory rows and the registers.
+// next[r] = (1 - w_r) rows[r] + w_r value, w_r = scale weights[r], for the
+// rows [r, r + kRows) of [*, size] arrays: WRITE's memory rows (scale
+// e_WRITE, weights x) and the registers (scale 1, weights o). `next` may be
+// `rows` (a step in place): each value is read before it is written.
 template <int kRows, typename V>
-void MixRows(int64_t size, int64_t r, const V* weights, const V* rows,
-             const V* value, V* next) {
+void MixRows(int64_t size, int64_t r, V scale, const V* weights,
+             const V* rows, const V* value, V* next) {
   V weight[kRows], keep[kRows];
 #pragma GCC unroll 4
   for (int k = 0; k < kRows; ++k) {
-    weight[k] = weights[k];
-    keep[k] = 1.0f - weights[k];
+    weight[k] = scale * weights[k];
+    keep[k] = 1.0f - weight[k];
   }
-  const V* __restrict in = rows + r * size;
+  const V* in = rows + r * size;
   const V* __restrict v = value;
-  V* __restrict out = next + r * size;
+  V* out = next + r * size;
   for (int64_t c = 0; c < size; ++c) {
     const V value_c = Load(v, c);
 #pragma GCC unroll 4
@@ -108,17 +110,19 @@ void MixRows(int64_t size, int64_t r, const V* weights, const V* rows,
   }
 }
 
-// MixRows over all `count` rows, weights[r] for row r.
+// MixRows over all `count` rows, scale weights[r] for row r.
 template <typename V>
-void MixAllRows(int64_t size, int64_t count, const V* weights, const V* rows,
-                const V* value, V* next) {
+void MixAllRows(int64_t size, int64_t count, V scale, const V* weights,
+                const V* rows, const V* value, V* next) {
   int64_t r = 0;
   if constexpr (kIsLanes<V>) {
     for (; r + kRowBlock <= count; r += kRowBlock) {
-      MixRows<kRowBlock>(size, r, weights + r, rows, value, next);
+      MixRows<kRowBlock>(size, r, scale, weights + r, rows, value, next);
     }
   }
-  for (; r < count; ++r) MixRows<1>(size, r, weights + r, rows, value, next);
+  for (; r < count; ++r) {
+    MixRows<1>(size, r, scale, weights + r, rows, value, next);
+  }
 }
 
 // The gradient through reg'[r] = (1 - o_r) reg[r] + o_r out with respect
@@ -249,21 +253,20 @@ void ApplyStep(const Sizes& n, const State<V>& state,
                const MutableState<V>& next) {
   const int64_t size = n.memory;
   const V* e = command.instruction;
-  // WRITE: row i keeps 1 - x_i of itself and takes x_i of y.
-  V* write = next.instruction_register;  // scratch until the IR's update
-  for (int64_t i = 0; i < size; ++i) write[i] = e[kWrite] * v.x[i];
-  MixAllRows(size, size, static_cast<const V*>(write), state.memory, v.y,
-             next.memory);
-  MixAllRows(size, n.registers, command.output, state.registers, v.out,
-             next.registers);
+  // WRITE: row i keeps 1 - e_WRITE x_i of itself and takes e_WRITE x_i of y.
+  MixAllRows(size, size, e[kWrite], v.x, state.memory, v.y, next.memory);
+  MixAllRows(size, n.registers, V{} + 1.0f, command.output, state.registers,
+             v.out, next.registers);
   // JEZ jumps to y with the probability that it runs and x == 0; otherwise
-  // the IR moves on by one.
+  // the IR moves on by one: ir'[c] = jump y[c] + (1 - jump) ir[c - 1], from
+  // the last cell down, so that in place each ir[c - 1] is read unchanged.
   const V jump = e[kJez] * v.x[0];
   const V* ir = state.instruction_register;
-  next.instruction_register[0] = jump * v.y[0] + (1.0f - jump) * ir[size - 1];
-  for (int64_t c = 1; c < size; ++c) {
+  const V last = ir[size - 1];
+  for (int64_t c = size - 1; c >= 1; --c) {
     next.instruction_register[c] = jump * v.y[c] + (1.0f - jump) * ir[c - 1];
   }
+  next.instruction_register[0] = jump * v.y[0] + (1.0f - jump) * last;
   *next.halting = state.halting + (1.0f - state.halting) * e[kStop];
 }
 

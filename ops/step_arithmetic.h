@@ -120,8 +120,8 @@ void ComputeStepValues(const Sizes& n, const State<V>& state,
                        const Command<V>& command, StepScratch<V>* scratch,
                        const StepValues<V>& values);
 
-// next = step(state, command), from the step's values. `next` must not
-// alias `state`.
+// next = step(state, command), from the step's values. `next` may be
+// `state` (a step in place) or apart from it, not partly overlapping.
 template <typename V>
 void ApplyStep(const Sizes& n, const State<V>& state,
                const Command<V>& command, const StepValues<const V>& values,

@@ -78,7 +78,9 @@ def test_the_library_builds_with_the_picked_flags_and_loads(compiler_works,
   assert loaded.stdout.split() == ["anc_discrete_run", "anc_machine_run",
                                    "anc_machine_run_grad",
                                    "anc_program_search",
-                                   "anc_restart_indices"]
+                                   "anc_restart_indices",
+                                   "anc_restart_softmax",
+                                   "anc_restart_softmax_grad"]
 
 
 def test_tfs_eigen_compiles_with_the_flags_picked_for_an_avx512_fp16_cpu(

@@ -1,7 +1,9 @@
 """The fused machine op (ops/*.cc) and its gradient.
 
 `machine_run` is a whole run of the soft machine (controller, steps and
-halting mask; ops/machine_run.h), what SoftMachine uses when fused.
+halting mask; ops/machine_run.h), what SoftMachine uses when fused, and
+`restart_softmax` its initial registers and instruction register
+(ops/initial_state.cc).
 `load()` returns the op library, or None (with one logged line saying why)
 when it cannot be built or loaded; tf_anc.machine.fused then picks the
 plain-TF loop. The library is $TF_ANC_OP_LIBRARY when set (e.g. Bazel's
@@ -84,6 +86,17 @@ def machine_run(state, logits, max_steps, eta_stop, trace_memory=False,
       max_steps=max_steps, eta_stop=eta_stop, trace_memory=trace_memory,
       trace_errors=trace_errors, halting_mixture=halting_mixture,
       halting_gradient=halting_gradient)
+
+
+def restart_softmax(logits, examples_per_restart):
+  """softmax(logits[k]) over the last axis for each of restart k's examples:
+  logits `[K, ..., N]` -> `[K * E, ..., N]`, E = `examples_per_restart`."""
+  return load().anc_restart_softmax(logits, examples_per_restart)
+
+
+@tf.RegisterGradient("AncRestartSoftmax")
+def _restart_softmax_gradient(op, gradient):
+  return load().anc_restart_softmax_grad(op.inputs[0], gradient), None
 
 
 # AncMachineRun's outputs by index: those its gradient op reads (running and

@@ -120,10 +120,11 @@ class SoftMachine(keras.layers.Layer):
     if gumbel_temperature is not None:
       gumbel_temperature = inputs.gumbel_temperature(gumbel_temperature)
     logits = self.controller.program_logits(gumbel_temperature, seed)
-    state = self.controller.initial_state(memory, logits)
+    use_fused = fused.use_fused(self.step_impl, self.compute_dtype)
+    state = self.controller.initial_state(memory, logits, fused=use_fused)
     if trace_memory is None:
       trace_memory = self.trace_memory
-    if fused.use_fused(self.step_impl, self.compute_dtype):
+    if use_fused:
       outputs = self._fused_run(state, logits, errors, trace_memory,
                                 halting_mixture)
     else:
