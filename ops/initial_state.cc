@@ -172,7 +172,13 @@ REGISTER_OP("AncRestartSoftmax")
       TF_RETURN_IF_ERROR(c->WithRank(c->input(1), 0, &unused));
       DimensionHandle examples = c->UnknownDim();
       if (const Tensor* known = c->input_tensor(1); known != nullptr) {
-        examples = c->MakeDim(known->scalar<int32_t>()());
+        const int32_t count = known->scalar<int32_t>()();
+        if (count < 0) {
+          return absl::InvalidArgumentError(
+              "AncRestartSoftmax: examples_per_restart must be >= 0, got " +
+              std::to_string(count));
+        }
+        examples = c->MakeDim(count);
       }
       DimensionHandle batch;
       TF_RETURN_IF_ERROR(c->Multiply(c->Dim(logits, 0), examples, &batch));

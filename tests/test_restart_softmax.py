@@ -92,6 +92,16 @@ def test_a_negative_example_count_is_refused():
     kernels.restart_softmax(tf.zeros([2, 5]), -1)
 
 
+def test_a_negative_example_count_is_refused_when_traced():
+  @tf.function
+  def values():
+    return kernels.restart_softmax(tf.zeros([2, 5]), -3)
+
+  with pytest.raises((ValueError, tf.errors.InvalidArgumentError),
+                     match=">= 0"):
+    values()
+
+
 def test_a_gradient_that_is_not_whole_examples_is_refused():
   with pytest.raises(tf.errors.InvalidArgumentError, match="K \\* E"):
     kernels.load().anc_restart_softmax_grad(tf.zeros([2, 5]),
