@@ -35,6 +35,12 @@ class AncMachineRunOp : public OpKernel {
                    context->GetAttr("halting_mixture", &halting_mixture_));
   }
 
+  // Costly, but it splits its work over threads itself: run inline by the
+  // executor, which would otherwise hand an expensive op that becomes
+  // ready beside cheap ones to another thread (a wake-up of 40-100 us on a
+  // virtual machine, and the thread it leaves spins beside this op's).
+  bool IsExpensive() override { return false; }
+
   void Compute(OpKernelContext* context) override {
     RunSizes n(0, 1, 0, {0, 0});
     OP_REQUIRES_OK(context,

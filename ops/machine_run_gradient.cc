@@ -44,6 +44,9 @@ class AncMachineRunGradOp : public OpKernel {
                    context->GetAttr("memory_gradient", &memory_gradient_));
   }
 
+  // Run inline, as AncMachineRun is (machine_run_forward.cc).
+  bool IsExpensive() override { return false; }
+
   void Compute(OpKernelContext* context) override {
     const Tensor& running_tensor = context->input(kForwardRunning);
     OP_REQUIRES(context, running_tensor.dims() == 2,

@@ -5,11 +5,14 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <thread>
 
+#include "helper_threads.h"
 #include "tensorflow/core/framework/op_kernel.h"
 #include "tensorflow/core/util/work_sharder.h"
 
@@ -27,12 +30,14 @@ void ParallelFor(::tensorflow::OpKernelContext* context, int64_t count,
 }
 
 // Like ParallelFor, for a few costly items (the run ops' groups of
-// examples), which the calling thread and the pool's threads claim one
-// chunk at a time until none is left: the caller waits only for chunks that
-// another thread has begun, never for a thread that has yet to start (on a
-// busy machine a woken thread can take longer to run than the work it was
-// given; Shard's caller would wait for it). Runs everything on the calling
-// thread when the whole costs under kMinParallelCost cycles.
+// examples), which the calling thread and helper threads (helper_threads.h,
+// or the pool's when those are busy) claim one chunk at a time until none
+// is left: the caller waits only for chunks that another thread has begun,
+// never for a thread that has yet to start (on a busy machine a woken
+// thread can take longer to run than the work it was given; Shard's caller
+// would wait for it). As many helpers as the pool has threads besides the
+// caller's. Runs everything on the calling thread when the whole costs
+// under kMinParallelCost cycles.
 template <typename Work>
 void ClaimParallelFor(::tensorflow::OpKernelContext* context, int64_t count,
                       int64_t cost_per_item, const Work& work) {
@@ -50,7 +55,7 @@ void ClaimParallelFor(::tensorflow::OpKernelContext* context, int64_t count,
       std::max<int64_t>(1, count / (4 * (helpers + 1)));
   struct Claims {
     std::atomic<int64_t> next{0};
-    int64_t finished = 0;  // items done, under `mutex`
+    std::atomic<int64_t> finished{0};  // items done
     std::mutex mutex;
     std::condition_variable all_finished;
   };
@@ -63,20 +68,30 @@ void ClaimParallelFor(::tensorflow::OpKernelContext* context, int64_t count,
       if (begin >= count) return;
       const int64_t end = std::min(count, begin + chunk);
       work(begin, end);
-      std::lock_guard<std::mutex> lock(claims->mutex);
-      claims->finished += end - begin;
-      if (claims->finished == count) claims->all_finished.notify_all();
+      if (claims->finished.fetch_add(end - begin) + (end - begin) == count) {
+        std::lock_guard<std::mutex> lock(claims->mutex);
+        claims->all_finished.notify_all();
+      }
     }
   };
   for (int64_t helper = 0; helper < helpers; ++helper) {
-    threads.workers->Schedule(drain);
+    if (!RunOnHelperThread(drain, static_cast<int>(helpers))) {
+      threads.workers->Schedule(drain);
+    }
   }
   drain();
+  // The helpers' last chunks end soon after the caller's, as a rule: watch
+  // for them a while, rather than sleep and be woken late.
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::microseconds(200);
+  while (claims->finished.load() != count &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::yield();
+  }
   std::unique_lock<std::mutex> lock(claims->mutex);
-  claims->all_finished.wait(lock,
-                            [&claims, count] {
-                              return claims->finished == count;
-                            });
+  claims->all_finished.wait(lock, [&claims, count] {
+    return claims->finished.load() == count;
+  });
 }
 
 }  // namespace tf_anc

@@ -11,6 +11,8 @@ checks of the op, each instruction's too; the choice of implementation and
 its fallbacks (no library, XLA, float64).
 """
 
+import concurrent.futures
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -202,6 +204,35 @@ def test_a_compiled_program_runs_alike_in_a_graph():
     np.testing.assert_array_equal(outputs["fused"][name], outputs["tf"][name])
   steps = np.asarray(outputs["tf"]["steps"])
   assert 0 < np.sum(steps < 75) < len(steps)  # some halt, some loop
+
+
+@requires_library
+def test_runs_called_from_several_threads_at_once_give_each_its_own_results():
+  # Batches of several lane groups each, so that each call hands groups to
+  # helper threads (ops/helper_threads.h), which the concurrent calls
+  # contend for (those that find none idle use TensorFlow's pool).
+  machine = random_machine(10, 3, 12, 2, "fused", seed=5)
+  rng = np.random.default_rng(6)
+  memories = [random_distributions(rng, 2, 40, 10, 10) for _ in range(4)]
+
+  @tf.function
+  def call(memory):
+    with tf.GradientTape() as tape:
+      tape.watch(memory)
+      outputs = machine(memory)
+      loss = tf.reduce_sum(outputs["memory"] * memory)
+    return outputs, tape.gradient(loss, machine.trainable_variables +
+                                  [memory])
+
+  alone = [call(memory) for memory in memories]
+  with concurrent.futures.ThreadPoolExecutor(len(memories)) as pool:
+    for _ in range(3):
+      together = list(pool.map(call, memories))
+      for results, expected in zip(together, alone):
+        for name in expected[0]:
+          np.testing.assert_array_equal(results[0][name], expected[0][name])
+        for gradient, expected_gradient in zip(results[1], expected[1]):
+          np.testing.assert_array_equal(gradient, expected_gradient)
 
 
 def random_run_inputs(rng, batch, memory_size, num_registers, restarts,

@@ -75,8 +75,10 @@ def test_the_library_builds_with_the_picked_flags_and_loads(compiler_works,
        "name for name in dir(tf.load_op_library(sys.argv[1])) if "
        "name.startswith('anc_') and not name.endswith('_fallback')))",
        str(output)], capture_output=True, text=True, check=True, timeout=300)
-  assert loaded.stdout.split() == ["anc_discrete_run", "anc_machine_run",
+  assert loaded.stdout.split() == ["anc_checked_cells", "anc_discrete_run",
+                                   "anc_machine_run",
                                    "anc_machine_run_grad",
+                                   "anc_one_hot_cells",
                                    "anc_program_search",
                                    "anc_restart_indices",
                                    "anc_restart_softmax",

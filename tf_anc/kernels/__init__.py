@@ -1,9 +1,10 @@
 """The fused machine op (ops/*.cc) and its gradient.
 
 `machine_run` is a whole run of the soft machine (controller, steps and
-halting mask; ops/machine_run.h), what SoftMachine uses when fused, and
+halting mask; ops/machine_run.h), what SoftMachine uses when fused,
 `restart_softmax` its initial registers and instruction register
-(ops/initial_state.cc).
+(ops/initial_state.cc), and `one_hot_cells` and `checked_cells` its integer
+memories and error targets, checked (ops/cells.cc).
 `load()` returns the op library, or None (with one logged line saying why)
 when it cannot be built or loaded; tf_anc.machine.fused then picks the
 plain-TF loop. The library is $TF_ANC_OP_LIBRARY when set (e.g. Bazel's
@@ -97,6 +98,23 @@ def restart_softmax(logits, examples_per_restart):
 @tf.RegisterGradient("AncRestartSoftmax")
 def _restart_softmax_gradient(op, gradient):
   return load().anc_restart_softmax_grad(op.inputs[0], gradient), None
+
+
+def one_hot_cells(cells, memory_size, what="memory"):
+  """tf.one_hot(cells, memory_size) (float32) once every value of the int32
+  or int64 `cells` is in [0, memory_size); else an InvalidArgumentError
+  naming the first outside, e.g. "memory[2, 4] = 12 is outside [0, 10)"."""
+  return load().anc_one_hot_cells(cells, memory_size=memory_size, what=what)
+
+
+def checked_cells(cells, memory_size, what="error_target"):
+  """`cells` as int32, checked as `one_hot_cells` checks them."""
+  return load().anc_checked_cells(cells, memory_size=memory_size, what=what)
+
+
+# Integer inputs: nothing to differentiate.
+tf.no_gradient("AncOneHotCells")
+tf.no_gradient("AncCheckedCells")
 
 
 # AncMachineRun's outputs by index: those its gradient op reads (running and

@@ -5,7 +5,9 @@ values and distribution rows only exist at run time, so they are checked
 then: eagerly as a tf.errors.InvalidArgumentError raised at once, in a graph
 as an assertion the run waits on, each message naming the first bad entry.
 XLA has no assertions: under `jit_compile=True` only the traced checks
-apply.
+apply. A machine that runs fused checks integer cells (and one-hots the
+memory) in one op of its library, ops/cells.cc, with the same messages: the
+dozen small ops of the check cost more than the check.
 
 Without these checks a value outside [0, M) becomes an all-zero one-hot row
 (tf.one_hot) and runs on silently, an integer memory in a float dtype is
@@ -15,14 +17,19 @@ inside the fused op, which then names its width as M.
 
 import tensorflow as tf
 
+from tf_anc import kernels
 from tf_anc.common.checks import require
+
+# The cell dtypes that ops/cells.cc's ops take.
+_CELL_OP_DTYPES = (tf.int32, tf.int64)
 
 # How far from 1 the sum of a memory distribution's row may be: float32
 # softmax rows of M <= 1000 values sum to 1 within ~1e-5.
 DISTRIBUTION_SUM_TOLERANCE = 1e-3
 
 
-def memory_distributions(memory, memory_size, num_restarts, dtype):
+def memory_distributions(memory, memory_size, num_restarts, dtype,
+                         fused=False):
   """`memory`, checked, as distributions `[(K,) B, M, M]` in `dtype`.
 
   Args:
@@ -31,6 +38,8 @@ def memory_distributions(memory, memory_size, num_restarts, dtype):
     memory_size: M.
     num_restarts: K, or None for a machine without a restarts axis.
     dtype: the machine's compute dtype.
+    fused: whether the machine runs as the fused op, whose library then
+      checks and one-hots int32 and int64 cells in one op.
   """
   memory = tf.convert_to_tensor(memory)
   restarts = _restarts_axis(num_restarts)
@@ -48,6 +57,9 @@ def memory_distributions(memory, memory_size, num_restarts, dtype):
                        f"{integer_shape}")
     checks = _shape_checks(memory, memory_size, num_restarts, 1, expected,
                            given)
+    if fused and memory.dtype in _CELL_OP_DTYPES:
+      with tf.control_dependencies(checks):
+        return kernels.one_hot_cells(memory, memory_size, "memory")
     checks += _value_checks(memory, "memory", memory_size)
     with tf.control_dependencies(checks):
       return tf.one_hot(memory, memory_size, dtype=dtype)
@@ -63,10 +75,11 @@ def memory_distributions(memory, memory_size, num_restarts, dtype):
     return tf.cast(memory, dtype)
 
 
-def error_cells(error_target, error_mask, memory_size, num_restarts, dtype):
+def error_cells(error_target, error_mask, memory_size, num_restarts, dtype,
+                fused=False):
   """The checked `error_target` (integer cells `[(K,) B, M]`) as int32 and
   `error_mask` (`[(K,) B, M]`, bool or numbers) in `dtype`, both flattened
-  to `[K * B, M]`."""
+  to `[K * B, M]` (the check one op where `fused`, as for the memory)."""
   error_target = tf.convert_to_tensor(error_target)
   error_mask = tf.convert_to_tensor(error_mask)
   restarts = _restarts_axis(num_restarts)
@@ -90,11 +103,15 @@ def error_cells(error_target, error_mask, memory_size, num_restarts, dtype):
   checks = _shape_checks(error_target, memory_size, num_restarts, 1,
                          expected("error_target"),
                          f"got {_described(error_target)}")
-  checks += _value_checks(error_target, "error_target", memory_size)
-  with tf.control_dependencies(checks):
-    # An identity, so that the run waits on the checks when the target is
-    # int32 already (tf.cast then adds no op).
-    cells = tf.identity(tf.cast(error_target, tf.int32))
+  if fused and error_target.dtype in _CELL_OP_DTYPES:
+    with tf.control_dependencies(checks):
+      cells = kernels.checked_cells(error_target, memory_size, "error_target")
+  else:
+    checks += _value_checks(error_target, "error_target", memory_size)
+    with tf.control_dependencies(checks):
+      # An identity, so that the run waits on the checks when the target is
+      # int32 already (tf.cast then adds no op).
+      cells = tf.identity(tf.cast(error_target, tf.int32))
   return (tf.reshape(cells, [-1, memory_size]),
           tf.reshape(tf.cast(error_mask, dtype), [-1, memory_size]))
 

@@ -104,8 +104,10 @@ class SoftMachine(keras.layers.Layer):
   def call(self, memory, error_target=None, error_mask=None,
            gumbel_temperature=None, seed=None, trace_memory=None,
            halting_mixture=False):
+    use_fused = fused.use_fused(self.step_impl, self.compute_dtype)
     memory = inputs.memory_distributions(memory, self.memory_size,
-                                         self.num_restarts, self.compute_dtype)
+                                         self.num_restarts, self.compute_dtype,
+                                         fused=use_fused)
     if self.num_restarts is not None:  # [K, B, ...] -> restart-major [K*B, ...]
       memory = tf.reshape(memory, [-1, self.memory_size, self.memory_size])
     errors = None
@@ -114,13 +116,12 @@ class SoftMachine(keras.layers.Layer):
     if error_target is not None:
       errors = ErrorTarget(*inputs.error_cells(
           error_target, error_mask, self.memory_size, self.num_restarts,
-          self.compute_dtype))
+          self.compute_dtype, fused=use_fused))
     if (gumbel_temperature is None) != (seed is None):
       raise ValueError("gumbel_temperature and seed go together")
     if gumbel_temperature is not None:
       gumbel_temperature = inputs.gumbel_temperature(gumbel_temperature)
     logits = self.controller.program_logits(gumbel_temperature, seed)
-    use_fused = fused.use_fused(self.step_impl, self.compute_dtype)
     state = self.controller.initial_state(memory, logits, fused=use_fused)
     if trace_memory is None:
       trace_memory = self.trace_memory
