@@ -5,7 +5,7 @@
 // 40-100 us to start on a virtual machine (the host must wake its idle
 // core), while the forward op's whole stream takes about 200 us at the ListK
 // shape. These helpers, having run a task, watch for the next one for
-// kWatchMicros before they sleep, so that a training loop's next op (the
+// 3 ms (kWatch) before they sleep, so that a training loop's next op (the
 // gradient after the forward, the next batch's forward) finds one awake.
 
 #ifndef TF_ANC_OPS_HELPER_THREADS_H_
