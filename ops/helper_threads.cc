@@ -3,7 +3,6 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
-#include <memory>
 #include <mutex>
 #include <thread>
 #include <utility>
@@ -23,7 +22,8 @@ constexpr auto kWatch = std::chrono::milliseconds(3);
 
 class HelperThread {
  public:
-  HelperThread() : thread_([this] { Loop(); }) { thread_.detach(); }
+  // Its thread runs until the process ends, as does the helper.
+  HelperThread() { std::thread([this] { Loop(); }).detach(); }
 
   // Claims this thread if idle.
   bool TryClaim() {
@@ -80,7 +80,6 @@ class HelperThread {
   std::condition_variable wake_;
   std::function<void()> task_;
   tsl::port::DenormalState denormals_{false, false};
-  std::thread thread_;
 };
 
 }  // namespace
