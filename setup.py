@@ -62,5 +62,5 @@ setuptools.setup(
         "tensorboard",  # tf.summary's writers; tensorflow-cpu leaves it out
     ],
     extras_require={"digits": DIGITS, "sweep": SWEEP, "plots": PLOTS,
-                    "test": ["pytest"] + DIGITS + SWEEP + PLOTS + FUZZ},
+                    "test": ["pytest", "pytest-xdist"] + DIGITS + SWEEP + PLOTS + FUZZ},
 )
