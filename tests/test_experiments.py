@@ -7,6 +7,7 @@ import sys
 
 import pytest
 
+from tf_anc.benchmarks import machine as machine_benchmark
 from tf_anc.common import cli
 from tf_anc.experiments import table1
 from tf_anc.experiments import task_runs
@@ -373,10 +374,48 @@ def test_machine_benchmark_gives_the_median_of_its_rounds(tmp_path):
 
 @pytest.mark.skipif(not fused.fused_available(),
                     reason="the fused op library is not built")
-def test_machine_benchmark_breakdown_splits_the_fused_call():
+def test_machine_benchmark_breakdown_splits_the_fused_call(tmp_path):
+  output = tmp_path / "rows.json"
   result = _machine_benchmark("--rounds=1", "--impls=xla,fused",
-                              "--breakdown")
-  line = result.stdout.splitlines()[-1]
-  assert "TensorFlow's floor" in line and "op fixed" in line
-  assert "3 steps x" in line
-  assert "an op of zero cost would be" in line
+                              "--breakdown", f"--output={output}")
+  split, peak = result.stdout.splitlines()[-2:]
+  assert "TensorFlow's floor" in split and "op fixed" in split
+  assert "3 steps x" in split
+  assert "an op of zero cost would be" in split
+  assert "of 1 core's peak (measured here:" in peak
+  parts = json.loads(output.read_text())[-1]["breakdown"]
+  assert parts["cores"] == 1  # batch 2: one group of lanes
+  # (At this tiny shape the timings are noise; the share is their ratio.)
+  _, share, _ = machine_benchmark.peak_share(
+      5, 2, 7, "train", parts["per_step_ms"],
+      parts["peak_vector_multiply_adds_per_second"], parts["lanes"], 1)
+  assert parts["steps_peak_share"] == pytest.approx(share)
+
+
+def test_a_training_step_takes_three_forward_steps_and_the_writes_again():
+  # M 20, R 7: forward 20 * 32 + 280 + 1200 + (800 + 280) = 3200.
+  assert machine_benchmark.multiply_adds_per_step(20, 7, "forward") == 3200
+  assert machine_benchmark.multiply_adds_per_step(20, 7, "train") == (
+      3 * 3200 + 1080)
+
+
+def test_peak_share_counts_a_vector_per_group_of_lanes_on_its_own_core():
+  per_step = machine_benchmark.multiply_adds_per_step(20, 7, "train")
+  # Batch 20 on 16 lanes: two groups (the second 4/16 full) on two of
+  # four cores, each step in 1 us.
+  rate, share, cores = machine_benchmark.peak_share(
+      20, 20, 7, "train", per_step_ms=1e-3, vector_rate=1e10, lanes=16,
+      cores=4)
+  assert cores == 2
+  assert rate == pytest.approx(2 * per_step * 1e6 * 16)
+  assert share == pytest.approx(2 * per_step * 1e6 / (2 * 1e10))
+
+
+def test_peak_share_counts_one_example_at_a_time_as_vectorised_values():
+  per_step = machine_benchmark.multiply_adds_per_step(20, 7, "forward")
+  rate, share, cores = machine_benchmark.peak_share(
+      20, 2, 7, "forward", per_step_ms=1e-3, vector_rate=1e10, lanes=16,
+      cores=2)
+  assert cores == 1
+  assert rate == pytest.approx(2 * per_step * 1e6)
+  assert share == pytest.approx(2 / 16 * per_step * 1e6 / 1e10)

@@ -76,7 +76,7 @@ def test_the_library_builds_with_the_picked_flags_and_loads(compiler_works,
        "name.startswith('anc_') and not name.endswith('_fallback')))",
        str(output)], capture_output=True, text=True, check=True, timeout=300)
   assert loaded.stdout.split() == ["anc_checked_cells", "anc_discrete_run",
-                                   "anc_machine_run",
+                                   "anc_fma_peak", "anc_machine_run",
                                    "anc_machine_run_grad",
                                    "anc_one_hot_cells",
                                    "anc_program_search",
@@ -200,3 +200,12 @@ def test_a_library_named_by_the_environment_is_loaded(monkeypatch, tmp_path):
   finally:
     kernels.load.cache_clear()
   assert not list(tmp_path.iterdir())  # nothing built
+
+
+@pytest.mark.skipif(not fused.fused_available(),
+                    reason="the fused op library is not built here")
+def test_the_multiply_add_peak_is_a_rate_on_the_run_ops_vectors():
+  rate, lanes = kernels.fma_peak(seconds=0.05)
+  assert lanes in (4, 8, 16)  # SSE or NEON, AVX, AVX-512
+  # Any CPU that runs TensorFlow does far more than 10^8 a second.
+  assert 1e8 < rate < 1e12

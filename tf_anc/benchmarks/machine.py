@@ -21,10 +21,15 @@ each of two timings taken one after the other.
 cost of calling a traced function that returns the same gradients and
 computes nothing (the floor every implementation pays), the op's fixed
 cost and the steps' arithmetic, and prints the fused/XLA ratio that an op
-of zero cost would reach.
+of zero cost would reach, and the steps' share of this machine's peak:
+their multiply-adds (`multiply_adds_per_step`, a count of the step's
+arithmetic) a second against as many vector multiply-adds a second as
+the cores they run on start, measured here (tf_anc.kernels.fma_peak).
 """
 
 import json
+import math
+import os
 import time
 
 from absl import flags
@@ -55,7 +60,8 @@ _OUTPUT = flags.DEFINE_string("output", None, "Also write the rows as JSON.")
 _BREAKDOWN = flags.DEFINE_bool(
     "breakdown", False,
     "After each fused row, split its time per call: TensorFlow's per-call "
-    "floor, the op's fixed cost (a 1-step run) and the steps' arithmetic.")
+    "floor, the op's fixed cost (a 1-step run) and the steps' arithmetic, "
+    "and give the steps' share of this machine's multiply-add peak.")
 
 IMPLS = ("tf", "xla", "fused")
 
@@ -151,9 +157,43 @@ def measure(impl, memory_size, batch, num_registers, steps, mode,
                             mode), min_seconds)
 
 
+def multiply_adds_per_step(memory_size, num_registers, mode):
+  """About how many multiply-adds one example's step takes, forward: the
+  controller M (11 + 3R), the arguments' selection 2RM, ADD, SUB and READ
+  3M^2, WRITE and the registers' write 2M^2 + 2RM; training: three times
+  that (the backward pass is about twice the forward) and the WRITEs
+  replayed from the checkpoints once more. 10,680 at M 20, R 7."""
+  m, r = memory_size, num_registers
+  write = 2 * m * m + 2 * r * m
+  forward = (m * (isa.NUM_INSTRUCTIONS + 3 * r) + 2 * r * m + 3 * m * m +
+             write)
+  return forward if mode == "forward" else 3 * forward + write
+
+
+def peak_share(memory_size, batch, num_registers, mode, per_step_ms,
+               vector_rate, lanes, cores):
+  """The steps' multiply-adds a second, and their share of the peak of
+  the cores they run on, `vector_rate` vector multiply-adds a second each.
+
+  The op runs a batch `lanes` examples to a vector (one vector operation
+  for a group of up to `lanes` examples), its groups side by side on up to
+  `cores` cores; a batch too small to fill half the lanes runs one example
+  at a time, vectorised over its values (counted here as if perfectly).
+  """
+  groups = math.ceil(batch / lanes)
+  vectors = groups if 2 * batch >= lanes else batch / lanes
+  rate = (vectors * multiply_adds_per_step(memory_size, num_registers, mode)
+          / (per_step_ms / 1e3))
+  used = min(groups, cores)
+  return rate * lanes, rate / (vector_rate * used), used
+
+
 def breakdown(memory_size, batch, num_registers, steps, mode, min_seconds,
               fused_speed, xla_speed=None):
-  """Splits the fused op's time per call (ms), measured at `fused_speed`."""
+  """Splits the fused op's time per call (ms), measured at `fused_speed`,
+  and compares the steps with this machine's multiply-add peak."""
+  from tf_anc import kernels  # pylint: disable=g-import-not-at-top
+
   def milliseconds(impl, run_steps):
     return 1e3 * batch / measure(impl, memory_size, batch, num_registers,
                                  run_steps, mode, min_seconds)
@@ -168,6 +208,14 @@ def breakdown(memory_size, batch, num_registers, steps, mode, min_seconds,
   if xla_speed:
     parts["xla_ms"] = 1e3 * batch / xla_speed
     parts["zero_cost_ratio"] = parts["xla_ms"] / floor
+  vector_rate, lanes = kernels.fma_peak()
+  multiply_adds, share, cores = peak_share(
+      memory_size, batch, num_registers, mode, per_step, vector_rate, lanes,
+      len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+      else os.cpu_count())
+  parts.update(peak_vector_multiply_adds_per_second=vector_rate, lanes=lanes,
+               cores=cores, steps_multiply_adds_per_second=multiply_adds,
+               steps_peak_share=share)
   return parts
 
 
@@ -180,6 +228,13 @@ def _print_breakdown(steps, parts):
     line += (f"; XLA {parts['xla_ms']:.2f} ms: an op of zero cost would be "
              f"{parts['zero_cost_ratio']:.0f}x XLA")
   print(line, flush=True)
+  whose = f"{parts['cores']} cores'" if parts["cores"] > 1 else "1 core's"
+  print(f"      steps: {parts['steps_multiply_adds_per_second'] / 1e9:.1f} G "
+        f"multiply-adds/s, {100 * parts['steps_peak_share']:.0f}% of {whose} "
+        f"peak (measured here: "
+        f"{parts['peak_vector_multiply_adds_per_second'] / 1e9:.2f} G "
+        f"multiply-adds/s a core on vectors of {parts['lanes']} floats)",
+        flush=True)
 
 
 def _block(result):
@@ -236,10 +291,11 @@ def main(argv):
         print(f"{impl:<5s} {memory_size:>4d} {batch:>6d} {speed:>12.1f} "
               f"{per_step:>16.2f} {ratio:>10s}{spread}", flush=True)
         if impl == "fused" and _BREAKDOWN.value:
-          _print_breakdown(_STEPS.value, breakdown(
+          rows[-1]["breakdown"] = breakdown(
               memory_size, batch, _REGISTERS.value, _STEPS.value,
               _MODE.value, _MIN_SECONDS.value, speed,
-              float(np.median(rounds["xla"])) if "xla" in rounds else None))
+              float(np.median(rounds["xla"])) if "xla" in rounds else None)
+          _print_breakdown(_STEPS.value, rows[-1]["breakdown"])
   if _OUTPUT.value:
     with open(_OUTPUT.value, "w") as f:
       json.dump(rows, f, indent=1)

@@ -4,7 +4,9 @@
 halting mask; ops/machine_run.h), what SoftMachine uses when fused,
 `restart_softmax` its initial registers and instruction register
 (ops/initial_state.cc), and `one_hot_cells` and `checked_cells` its integer
-memories and error targets, checked (ops/cells.cc).
+memories and error targets, checked (ops/cells.cc); `fma_peak` measures
+the multiply-adds a second that the steps' arithmetic is compared with
+(ops/fma_peak.cc).
 `load()` returns the op library, or None (with one logged line saying why)
 when it cannot be built or loaded; tf_anc.machine.fused then picks the
 plain-TF loop. The library is $TF_ANC_OP_LIBRARY when set (e.g. Bazel's
@@ -115,6 +117,15 @@ def checked_cells(cells, memory_size, what="error_target"):
 # Integer inputs: nothing to differentiate.
 tf.no_gradient("AncOneHotCells")
 tf.no_gradient("AncCheckedCells")
+
+
+def fma_peak(seconds=0.3):
+  """(vector multiply-adds a second on one thread, floats per vector): this
+  machine's peak on the run ops' vector type, measured for `seconds` (the
+  best of windows of about 10 ms), for comparing the steps' arithmetic
+  with (`python -m tf_anc.benchmarks.machine --breakdown`)."""
+  rate, lanes = load().anc_fma_peak(seconds=seconds)
+  return float(rate), int(lanes)
 
 
 # AncMachineRun's outputs by index: those its gradient op reads (running and
