@@ -177,10 +177,11 @@ void SelectionRowsBackward(int64_t size, int64_t r, const V* a, const V* b,
     keep[k] = 1.0f - o[r + k];
   }
   const V* __restrict row = registers + r * size;
-  const V* __restrict g_row = grad_next + r * size;
+  // g_row and grad_row may be one array (StepBackward in place).
+  const V* g_row = grad_next + r * size;
   const V* __restrict gx = grad_x;
   const V* __restrict gy = grad_y;
-  V* __restrict grad_row = grad_registers + r * size;
+  V* grad_row = grad_registers + r * size;
 #pragma omp simd reduction(+ : grad_a_r[:kRows], grad_b_r[:kRows])
   for (int64_t c = 0; c < size; ++c) {
     const V grad_x_c = Load(gx, c);
@@ -332,8 +333,9 @@ void StepBackward(const Sizes& n, const State<V>& state,
   int64_t i = 0;
   for (; kIsLanes<V> && i + kRowBlock <= size; i += kRowBlock) {
     const V* __restrict row = state.memory + i * size;
-    const V* __restrict g_row = grad_next.memory + i * size;
-    V* __restrict grad_row = grad_state.memory + i * size;
+    // g_row and grad_row may be one array (in place).
+    const V* g_row = grad_next.memory + i * size;
+    V* grad_row = grad_state.memory + i * size;
     V write[kRowBlock], keep[kRowBlock], read_weight[kRowBlock];
     V grad_write[kRowBlock] = {}, grad_read[kRowBlock] = {};
 #pragma GCC unroll 4
@@ -368,8 +370,8 @@ void StepBackward(const Sizes& n, const State<V>& state,
     const V write = e[kWrite] * x[i];
     const V read_weight = e[kRead] * x[i];
     const V* __restrict row = state.memory + i * size;
-    const V* __restrict g_row = grad_next.memory + i * size;
-    V* __restrict grad_row = grad_state.memory + i * size;
+    const V* g_row = grad_next.memory + i * size;
+    V* grad_row = grad_state.memory + i * size;
     V grad_write = {}, grad_read = {};
 #pragma omp simd reduction(+ : grad_write, grad_read)
     for (int64_t c = 0; c < size; ++c) {

@@ -129,7 +129,10 @@ void ApplyStep(const Sizes& n, const State<V>& state,
 
 // From the gradient with respect to the next state, writes (overwrites) the
 // gradients with respect to the state and the command. `values` are the
-// step's (ComputeStepValues). Outputs must not alias inputs.
+// step's (ComputeStepValues). The memory's and registers' gradients may be
+// taken in place (grad_state.memory == grad_next.memory, and likewise the
+// registers): each value is read before it is written. Other outputs must
+// not alias inputs.
 template <typename V>
 void StepBackward(const Sizes& n, const State<V>& state,
                   const Command<V>& command,
