@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <string>
 
 #include "tensorflow/core/framework/op.h"
 #include "tensorflow/core/framework/op_kernel.h"
@@ -54,6 +55,10 @@ class AncFmaPeakOp : public OpKernel {
  public:
   explicit AncFmaPeakOp(OpKernelConstruction* context) : OpKernel(context) {
     OP_REQUIRES_OK(context, context->GetAttr("seconds", &seconds_));
+    OP_REQUIRES(context, seconds_ >= 0.0f && seconds_ <= 60.0f,
+                absl::InvalidArgumentError(
+                    "seconds must be in [0, 60], got " +
+                    std::to_string(seconds_)));
   }
 
   void Compute(OpKernelContext* context) override {

@@ -267,8 +267,9 @@ class AncMachineRunGradOp : public OpKernel {
     // memory's and registers' (the state's first n.memory + n.registers
     // values, most of it) are taken in place in `after`, the rest in
     // `before` and copied back. In place, the step reads and writes one
-    // array where it would read one and write another (bound by those
-    // loads and stores: 4-5% of the ListK benchmark's op time).
+    // array where it would read one and write another: the loops are
+    // bound by those loads and stores (5-7% of the op's time at the ListK
+    // benchmark's shape).
     std::vector<V> after, before;
     // The final memory ([M, M]) of an example that halts at a segment's
     // step k in lane l, at (k kWidth + l): the segment keeps its lane's next

@@ -13,6 +13,7 @@ import subprocess
 import sys
 
 import pytest
+import tensorflow as tf
 
 from tf_anc import kernels
 from tf_anc.machine import fused
@@ -209,3 +210,12 @@ def test_the_multiply_add_peak_is_a_rate_on_the_run_ops_vectors():
   assert lanes in (4, 8, 16)  # SSE or NEON, AVX, AVX-512
   # Any CPU that runs TensorFlow does far more than 10^8 a second.
   assert 1e8 < rate < 1e12
+
+
+@pytest.mark.skipif(not fused.fused_available(),
+                    reason="the fused op library is not built here")
+@pytest.mark.parametrize("seconds", [-1.0, 61.0, float("nan")])
+def test_a_peak_measured_for_a_negative_or_endless_time_is_refused(seconds):
+  with pytest.raises(tf.errors.InvalidArgumentError,
+                     match=r"seconds must be in \[0, 60\]"):
+    kernels.fma_peak(seconds=seconds)
