@@ -152,10 +152,16 @@ class AncMachineRunOp : public OpKernel {
     int64_t lane_step[kWidth];     // the step it is at
     Mask<V> active = {};           // the lanes with an example
     int64_t next_example = stream.first;
-    // Puts the stream's next example that runs at least a step in `lane` of
-    // the state at `data`, finishing on the way those halted from the start;
-    // leaves the lane idle when none is left.
-    auto take_next = [&](int lane, V* data) {
+    // The rows of the examples that lanes take up, for load_taken.
+    const float* taken_memory[kWidth] = {};
+    const float* taken_registers[kWidth] = {};
+    const float* taken_instruction_register[kWidth] = {};
+    const float* taken_halting[kWidth] = {};
+    // Gives `lane` the stream's next example that runs at least a step,
+    // finishing on the way those halted from the start; leaves the lane
+    // idle when none is left. load_taken then puts the examples given
+    // since its last call in their lanes of the state.
+    auto take_next = [&](int lane) {
       while (next_example < stream.first + stream.count) {
         const int64_t b = next_example++;
         const float* memory = input(kMemory) + b * n.memory;
@@ -176,12 +182,11 @@ class AncMachineRunOp : public OpKernel {
                                : 0.0f);
           continue;
         }
-        const MutableState<V> state = WriteState(n, data);
-        SetLane(memory, n.memory, lane, state.memory);
-        SetLane(registers, n.registers, lane, state.registers);
-        SetLane(input(kInstructionRegister) + b * n.step.memory,
-                n.step.memory, lane, state.instruction_register);
-        SetLane(&halting_probability, 1, lane, state.halting);
+        taken_memory[lane] = memory;
+        taken_registers[lane] = registers;
+        taken_instruction_register[lane] =
+            input(kInstructionRegister) + b * n.step.memory;
+        taken_halting[lane] = input(kHalting) + b;
         logits.Load(b, lane);
         if (errors != nullptr) errors->Load(context, n, b, lane);
         lane_example[lane] = b;
@@ -192,11 +197,24 @@ class AncMachineRunOp : public OpKernel {
       lane_example[lane] = -1;
       LaneTraits<V>::Set(active, lane, 0);
     };
+    auto load_taken = [&](V* data) {
+      const MutableState<V> state = WriteState(n, data);
+      SetLanes(taken_memory, n.memory, state.memory);
+      SetLanes(taken_registers, n.registers, state.registers);
+      SetLanes(taken_instruction_register, n.step.memory,
+               state.instruction_register);
+      SetLanes(taken_halting, 1, state.halting);
+      for (int lane = 0; lane < kWidth; ++lane) {
+        taken_memory[lane] = taken_registers[lane] = nullptr;
+        taken_instruction_register[lane] = taken_halting[lane] = nullptr;
+      }
+    };
 
     V* const state_data = buffers;
     V* const idle_copy = buffers + n.state;
     std::fill_n(state_data, n.state, V{});  // idle lanes stay zero
-    for (int lane = 0; lane < kWidth; ++lane) take_next(lane, state_data);
+    for (int lane = 0; lane < kWidth; ++lane) take_next(lane);
+    load_taken(state_data);
     std::copy_n(state_data, n.state, run.Checkpoint(0));
     // Vector step t; the lanes' examples are all running. Within
     // n.stream_steps: the k-th example a stream's lanes take starts by
@@ -230,6 +248,10 @@ class AncMachineRunOp : public OpKernel {
       }
       const V error =
           errors != nullptr ? errors->Error(n, next.memory) : V{};
+      // The final memories and registers of the lanes' examples that
+      // finish here, moved out together.
+      float* final_memory_rows[kWidth] = {};
+      float* final_register_rows[kWidth] = {};
       for (int lane = 0; lane < kWidth; ++lane) {
         const int64_t b = lane_example[lane];
         if (b < 0) continue;
@@ -241,16 +263,23 @@ class AncMachineRunOp : public OpKernel {
         if (trace_memory_) {
           GetLane(next.memory, n.memory, lane, memory_trace + slot * n.memory);
         }
-        const float lane_error = LaneTraits<V>::Get(error, lane);
-        if (trace_errors_) step_errors[slot] = lane_error;
+        if (trace_errors_) {
+          step_errors[slot] = LaneTraits<V>::Get(error, lane);
+        }
         if (halting_probability < eta_stop_ && lane_step[lane] + 1 < n.steps) {
           ++lane_step[lane];
           continue;
         }
-        GetLane(next.memory, n.memory, lane,
-                output(kFinalMemory) + b * n.memory);
-        GetLane(next.registers, n.registers, lane,
-                output(kFinalRegisters) + b * n.registers);
+        final_memory_rows[lane] = output(kFinalMemory) + b * n.memory;
+        final_register_rows[lane] = output(kFinalRegisters) + b * n.registers;
+      }
+      GetLanes(next.memory, n.memory, final_memory_rows);
+      GetLanes(next.registers, n.registers, final_register_rows);
+      for (int lane = 0; lane < kWidth; ++lane) {
+        if (final_memory_rows[lane] == nullptr) continue;
+        const int64_t b = lane_example[lane];
+        const float halting_probability =
+            LaneTraits<V>::Get(next.halting, lane);
         if (mixture != nullptr) {
           float* mixed = memory_at_halting + b * n.memory;
           TakeLane(mixture.get(), n.memory, lane, mixed);
@@ -260,9 +289,11 @@ class AncMachineRunOp : public OpKernel {
           }
           LaneTraits<V>::Set(previous_halting, lane, 0.0f);
         }
-        finish(b, lane_step[lane] + 1, halting_probability, lane_error);
-        take_next(lane, state_data);
+        finish(b, lane_step[lane] + 1, halting_probability,
+               LaneTraits<V>::Get(error, lane));
+        take_next(lane);
       }
+      load_taken(state_data);
       if ((t + 1) % kCheckpointInterval == 0 && t + 1 < n.stream_steps) {
         std::copy_n(state_data, n.state,
                     run.Checkpoint((t + 1) / kCheckpointInterval));

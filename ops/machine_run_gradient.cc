@@ -249,7 +249,7 @@ class AncMachineRunGradOp : public OpKernel {
           final_memories(errors ? kCheckpointInterval *
                                       LaneTraits<V>::kWidth * n.memory
                                 : 0),
-          example_gradient(n.state) {}
+          example_gradients(LaneTraits<V>::kWidth * n.state) {}
 
     StepScratch<V> step;
     std::vector<V> grad_logits;  // [M, N]: each lane's example's so far
@@ -275,10 +275,11 @@ class AncMachineRunGradOp : public OpKernel {
     // step k in lane l, at (k kWidth + l): the segment keeps its lane's next
     // example's initial state instead.
     std::vector<float> final_memories;
-    // One example's final state's gradient (laid out as a state), on its
-    // way to a lane (or, for an example halted from the start, to the
+    // Examples' final states' gradients (each laid out as a state), one
+    // for each lane that takes one up at a vector step, on their way to
+    // the lanes (or, for an example halted from the start, to the
     // outputs as its initial state's).
-    std::vector<float> example_gradient;
+    std::vector<float> example_gradients;
   };
 
   // Writes the gradient with respect to example b's final state, laid out
@@ -361,7 +362,7 @@ class AncMachineRunGradOp : public OpKernel {
     auto input = [&input_data](RunInput input) { return input_data[input]; };
 
     // Examples halted from the start: their state's gradient passes.
-    float* gradient = scratch->example_gradient.data();
+    float* gradient = scratch->example_gradients.data();
     for (int64_t i = 0; i < stream.count; ++i) {
       if (schedule.lengths[i] > 0) continue;
       const int64_t b = stream.first + i;
@@ -449,6 +450,8 @@ class AncMachineRunGradOp : public OpKernel {
       for (int64_t t = last - 1; t >= first; --t) {
         MutableState<V> grad = WriteState(n, scratch->after.data());
         V grad_error = {};
+        // The final states' gradients of the examples that lanes take up.
+        const float* taken_up[kWidth] = {};
         for (int lane = 0; lane < kWidth; ++lane) {
           const int64_t i = example_at(t, lane);
           if (i < 0) continue;
@@ -463,8 +466,8 @@ class AncMachineRunGradOp : public OpKernel {
                     ? &scratch->final_memories[((t - first) * kWidth + lane) *
                                                n.memory]
                     : nullptr,
-                gradient);
-            SetLane(gradient, n.state, lane, scratch->after.data());
+                gradient + lane * n.state);
+            taken_up[lane] = gradient + lane * n.state;
             continue;
           }
           const int64_t slot = b * n.steps + step;
@@ -479,6 +482,7 @@ class AncMachineRunGradOp : public OpKernel {
             LaneTraits<V>::Set(grad_error, lane, grad_step_errors[slot]);
           }
         }
+        SetLanes(taken_up, n.state, scratch->after.data());
         if (errors != nullptr) {
           errors->AddGradient(n, grad_error,
                               ReadState(n, state_at(t + 1 - first)).memory,
@@ -519,6 +523,7 @@ class AncMachineRunGradOp : public OpKernel {
         }
         std::copy_n(before + in_place, n.state - in_place, after + in_place);
         // Lanes whose example started here hand on its gradients.
+        float* logits_gradients[kWidth] = {};  // the examples' rows
         bool flushed = false;
         for (int lane = 0; lane < kWidth; ++lane) {
           const int64_t i = example_at(t, lane);
@@ -537,9 +542,9 @@ class AncMachineRunGradOp : public OpKernel {
               [after, lane](int64_t offset, int64_t size, float* row) {
                 GetLane(after + offset, size, lane, row);
               });
-          TakeLane(grad_logits.data(), n.logits, lane,
-                   sources.example_grad_logits + b * n.logits);
+          logits_gradients[lane] = sources.example_grad_logits + b * n.logits;
         }
+        if (flushed) TakeLanes(grad_logits.data(), n.logits, logits_gradients);
       }
       AddLogitsGradient(n, commands, scratch->instruction_registers,
                         scratch->grad_commands.data(), grad_logits.data());

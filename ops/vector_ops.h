@@ -6,9 +6,12 @@
 #ifndef TF_ANC_OPS_VECTOR_OPS_H_
 #define TF_ANC_OPS_VECTOR_OPS_H_
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <type_traits>
+#include <utility>
 
 namespace tf_anc {
 
@@ -265,6 +268,136 @@ void TakeLane(V* values, int64_t size, int lane, float* row) {
   for (int64_t e = 0; e < size; ++e) {
     row[e] = in[e * kWidth + lane];
     in[e * kWidth + lane] = 0.0f;
+  }
+}
+
+// The moves above for several lanes at once, kWidth values at a time: a
+// block of kWidth vectors transposed in registers (kWidth log2(kWidth)
+// two-vector shuffles), so that each vector is loaded and stored once
+// rather than once a lane, and each lane's row is written whole. Lanes
+// whose `rows` entry is null are left as they are.
+#if defined(__has_builtin)
+#if __has_builtin(__builtin_shufflevector)
+#define TF_ANC_HAVE_SHUFFLEVECTOR 1
+#endif
+#endif
+
+#ifdef TF_ANC_HAVE_SHUFFLEVECTOR
+// Of the rows `low` (whose lane bit kBlock is 0) and `high` = low + kBlock,
+// swaps the entries whose lane and row differ in that bit: low's lanes j
+// with the bit set take high's j - kBlock, and high's lanes j without it
+// take low's j + kBlock. Doing so for every bit transposes the block.
+template <int kBlock, int... kLane>
+inline void SwapOffDiagonal(Lanes& low, Lanes& high,  // NOLINT
+                            std::integer_sequence<int, kLane...>) {
+  const Lanes new_low = __builtin_shufflevector(
+      low, high, ((kLane & kBlock) ? kLanes + kLane - kBlock : kLane)...);
+  high = __builtin_shufflevector(
+      low, high, ((kLane & kBlock) ? kLanes + kLane : kLane + kBlock)...);
+  low = new_low;
+}
+
+template <int kBlock>
+inline void TransposeLevel(Lanes* block) {
+  if constexpr (kBlock > 0) {
+    for (int row = 0; row < kLanes; ++row) {
+      if (row & kBlock) continue;
+      SwapOffDiagonal<kBlock>(block[row], block[row + kBlock],
+                              std::make_integer_sequence<int, kLanes>());
+    }
+    TransposeLevel<kBlock / 2>(block);
+  }
+}
+
+// block[e][lane] becomes block[lane][e].
+inline void Transpose(Lanes* block) { TransposeLevel<kLanes / 2>(block); }
+#endif  // TF_ANC_HAVE_SHUFFLEVECTOR
+
+// For each lane with rows[lane]: GetLane(values, size, lane, rows[lane]),
+// or with kTake TakeLane.
+template <bool kTake, typename V>
+void MoveOutLanes(std::conditional_t<kTake, V*, const V*> values, int64_t size,
+                  float* const* rows) {
+  constexpr int kWidth = LaneTraits<V>::kWidth;
+  if (std::none_of(rows, rows + kWidth,
+                   [](const float* row) { return row != nullptr; })) {
+    return;
+  }
+  int64_t e = 0;
+#ifdef TF_ANC_HAVE_SHUFFLEVECTOR
+  if constexpr (kIsLanes<V>) {
+    LaneMask taken;
+    for (int lane = 0; lane < kWidth; ++lane) {
+      taken[lane] = rows[lane] != nullptr ? -1 : 0;
+    }
+    for (; e + kWidth <= size; e += kWidth) {
+      V block[kWidth];
+      for (int k = 0; k < kWidth; ++k) {
+        block[k] = values[e + k];
+        if constexpr (kTake) values[e + k] = taken ? V{} : block[k];
+      }
+      Transpose(block);
+      for (int lane = 0; lane < kWidth; ++lane) {
+        if (rows[lane] != nullptr) {
+          std::memcpy(rows[lane] + e, &block[lane], sizeof(V));
+        }
+      }
+    }
+  }
+#endif
+  for (int lane = 0; lane < kWidth; ++lane) {
+    if (rows[lane] == nullptr) continue;
+    if constexpr (kTake) {
+      TakeLane(values + e, size - e, lane, rows[lane] + e);
+    } else {
+      GetLane(values + e, size - e, lane, rows[lane] + e);
+    }
+  }
+}
+
+template <typename V>
+void GetLanes(const V* values, int64_t size, float* const* rows) {
+  MoveOutLanes<false, V>(values, size, rows);
+}
+
+template <typename V>
+void TakeLanes(V* values, int64_t size, float* const* rows) {
+  MoveOutLanes<true, V>(values, size, rows);
+}
+
+// For each lane with rows[lane]: SetLane(rows[lane], size, lane, values).
+template <typename V>
+void SetLanes(const float* const* rows, int64_t size, V* values) {
+  constexpr int kWidth = LaneTraits<V>::kWidth;
+  if (std::none_of(rows, rows + kWidth,
+                   [](const float* row) { return row != nullptr; })) {
+    return;
+  }
+  int64_t e = 0;
+#ifdef TF_ANC_HAVE_SHUFFLEVECTOR
+  if constexpr (kIsLanes<V>) {
+    LaneMask set;
+    for (int lane = 0; lane < kWidth; ++lane) {
+      set[lane] = rows[lane] != nullptr ? -1 : 0;
+    }
+    for (; e + kWidth <= size; e += kWidth) {
+      V block[kWidth] = {};
+      for (int lane = 0; lane < kWidth; ++lane) {
+        if (rows[lane] != nullptr) {
+          std::memcpy(&block[lane], rows[lane] + e, sizeof(V));
+        }
+      }
+      Transpose(block);
+      for (int k = 0; k < kWidth; ++k) {
+        values[e + k] = set ? block[k] : values[e + k];
+      }
+    }
+  }
+#endif
+  for (int lane = 0; lane < kWidth; ++lane) {
+    if (rows[lane] != nullptr) {
+      SetLane(rows[lane] + e, size - e, lane, values + e);
+    }
   }
 }
 
