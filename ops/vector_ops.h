@@ -311,7 +311,25 @@ inline void TransposeLevel(Lanes* block) {
 
 // block[e][lane] becomes block[lane][e].
 inline void Transpose(Lanes* block) { TransposeLevel<kLanes / 2>(block); }
+
+// All bits set in the lanes that have a row (rows[lane] not null).
+template <typename Row>
+LaneMask LanesWithRows(Row* const* rows) {
+  LaneMask with_rows;
+  for (int lane = 0; lane < kLanes; ++lane) {
+    with_rows[lane] = rows[lane] != nullptr ? -1 : 0;
+  }
+  return with_rows;
+}
 #endif  // TF_ANC_HAVE_SHUFFLEVECTOR
+
+// Whether any of the kWidth lanes has a row: the moves below have nothing
+// to do at most vector steps.
+template <int kWidth, typename Row>
+bool AnyRow(Row* const* rows) {
+  return std::any_of(rows, rows + kWidth,
+                     [](const Row* row) { return row != nullptr; });
+}
 
 // For each lane with rows[lane]: GetLane(values, size, lane, rows[lane]),
 // or with kTake TakeLane.
@@ -319,17 +337,11 @@ template <bool kTake, typename V>
 void MoveOutLanes(std::conditional_t<kTake, V*, const V*> values, int64_t size,
                   float* const* rows) {
   constexpr int kWidth = LaneTraits<V>::kWidth;
-  if (std::none_of(rows, rows + kWidth,
-                   [](const float* row) { return row != nullptr; })) {
-    return;
-  }
+  if (!AnyRow<kWidth>(rows)) return;
   int64_t e = 0;
 #ifdef TF_ANC_HAVE_SHUFFLEVECTOR
   if constexpr (kIsLanes<V>) {
-    LaneMask taken;
-    for (int lane = 0; lane < kWidth; ++lane) {
-      taken[lane] = rows[lane] != nullptr ? -1 : 0;
-    }
+    const LaneMask taken = LanesWithRows(rows);
     for (; e + kWidth <= size; e += kWidth) {
       V block[kWidth];
       for (int k = 0; k < kWidth; ++k) {
@@ -369,17 +381,11 @@ void TakeLanes(V* values, int64_t size, float* const* rows) {
 template <typename V>
 void SetLanes(const float* const* rows, int64_t size, V* values) {
   constexpr int kWidth = LaneTraits<V>::kWidth;
-  if (std::none_of(rows, rows + kWidth,
-                   [](const float* row) { return row != nullptr; })) {
-    return;
-  }
+  if (!AnyRow<kWidth>(rows)) return;
   int64_t e = 0;
 #ifdef TF_ANC_HAVE_SHUFFLEVECTOR
   if constexpr (kIsLanes<V>) {
-    LaneMask set;
-    for (int lane = 0; lane < kWidth; ++lane) {
-      set[lane] = rows[lane] != nullptr ? -1 : 0;
-    }
+    const LaneMask set = LanesWithRows(rows);
     for (; e + kWidth <= size; e += kWidth) {
       V block[kWidth] = {};
       for (int lane = 0; lane < kWidth; ++lane) {
