@@ -198,6 +198,7 @@ class AncMachineRunOp : public OpKernel {
       LaneTraits<V>::Set(active, lane, 0);
     };
     auto load_taken = [&](V* data) {
+      if (!AnyRow<kWidth>(taken_memory)) return;  // most vector steps
       const MutableState<V> state = WriteState(n, data);
       SetLanes(taken_memory, n.memory, state.memory);
       SetLanes(taken_registers, n.registers, state.registers);
