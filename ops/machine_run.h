@@ -257,6 +257,44 @@ MutableState<V> WriteState(const RunSizes& n, V* data) {
           data + n.state - 1};
 }
 
+// The initial states of the examples that lanes take up at a vector step,
+// moved into their lanes together (SetLanes) once every lane is seen to.
+template <typename V>
+class TakenExamples {
+ public:
+  // Lane `lane` takes up example b; `input` gives the run ops' float
+  // inputs' data (RunInput -> const float*).
+  template <typename Input>
+  void Take(const RunSizes& n, const Input& input, int64_t b, int lane) {
+    memory_[lane] = input(kMemory) + b * n.memory;
+    registers_[lane] = input(kRegisters) + b * n.registers;
+    instruction_register_[lane] =
+        input(kInstructionRegister) + b * n.step.memory;
+    halting_[lane] = input(kHalting) + b;
+  }
+
+  // Puts the examples taken since the last call in their lanes of `state`.
+  void MoveInto(const RunSizes& n, const MutableState<V>& state) {
+    if (!AnyRow<kWidth>(memory_)) return;  // most vector steps
+    SetLanes(memory_, n.memory, state.memory);
+    SetLanes(registers_, n.registers, state.registers);
+    SetLanes(instruction_register_, n.step.memory,
+             state.instruction_register);
+    SetLanes(halting_, 1, state.halting);
+    for (int lane = 0; lane < kWidth; ++lane) {
+      memory_[lane] = registers_[lane] = nullptr;
+      instruction_register_[lane] = halting_[lane] = nullptr;
+    }
+  }
+
+ private:
+  static constexpr int kWidth = LaneTraits<V>::kWidth;
+  const float* memory_[kWidth] = {};
+  const float* registers_[kWidth] = {};
+  const float* instruction_register_[kWidth] = {};
+  const float* halting_[kWidth] = {};
+};
+
 }  // namespace tf_anc
 
 #endif  // TF_ANC_OPS_MACHINE_RUN_H_

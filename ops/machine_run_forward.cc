@@ -152,15 +152,10 @@ class AncMachineRunOp : public OpKernel {
     int64_t lane_step[kWidth];     // the step it is at
     Mask<V> active = {};           // the lanes with an example
     int64_t next_example = stream.first;
-    // The rows of the examples that lanes take up, for load_taken.
-    const float* taken_memory[kWidth] = {};
-    const float* taken_registers[kWidth] = {};
-    const float* taken_instruction_register[kWidth] = {};
-    const float* taken_halting[kWidth] = {};
-    // Gives `lane` the stream's next example that runs at least a step,
-    // finishing on the way those halted from the start; leaves the lane
-    // idle when none is left. load_taken then puts the examples given
-    // since its last call in their lanes of the state.
+    TakenExamples<V> taken;
+    // Gives `lane` the stream's next example that runs at least a step
+    // (in `taken`), finishing on the way those halted from the start;
+    // leaves the lane idle when none is left.
     auto take_next = [&](int lane) {
       while (next_example < stream.first + stream.count) {
         const int64_t b = next_example++;
@@ -182,11 +177,7 @@ class AncMachineRunOp : public OpKernel {
                                : 0.0f);
           continue;
         }
-        taken_memory[lane] = memory;
-        taken_registers[lane] = registers;
-        taken_instruction_register[lane] =
-            input(kInstructionRegister) + b * n.step.memory;
-        taken_halting[lane] = input(kHalting) + b;
+        taken.Take(n, input, b, lane);
         logits.Load(b, lane);
         if (errors != nullptr) errors->Load(context, n, b, lane);
         lane_example[lane] = b;
@@ -197,25 +188,12 @@ class AncMachineRunOp : public OpKernel {
       lane_example[lane] = -1;
       LaneTraits<V>::Set(active, lane, 0);
     };
-    auto load_taken = [&](V* data) {
-      if (!AnyRow<kWidth>(taken_memory)) return;  // most vector steps
-      const MutableState<V> state = WriteState(n, data);
-      SetLanes(taken_memory, n.memory, state.memory);
-      SetLanes(taken_registers, n.registers, state.registers);
-      SetLanes(taken_instruction_register, n.step.memory,
-               state.instruction_register);
-      SetLanes(taken_halting, 1, state.halting);
-      for (int lane = 0; lane < kWidth; ++lane) {
-        taken_memory[lane] = taken_registers[lane] = nullptr;
-        taken_instruction_register[lane] = taken_halting[lane] = nullptr;
-      }
-    };
 
     V* const state_data = buffers;
     V* const idle_copy = buffers + n.state;
     std::fill_n(state_data, n.state, V{});  // idle lanes stay zero
     for (int lane = 0; lane < kWidth; ++lane) take_next(lane);
-    load_taken(state_data);
+    taken.MoveInto(n, WriteState(n, state_data));
     std::copy_n(state_data, n.state, run.Checkpoint(0));
     // Vector step t; the lanes' examples are all running. Within
     // n.stream_steps: the k-th example a stream's lanes take starts by
@@ -294,7 +272,7 @@ class AncMachineRunOp : public OpKernel {
                LaneTraits<V>::Get(error, lane));
         take_next(lane);
       }
-      load_taken(state_data);
+      taken.MoveInto(n, WriteState(n, state_data));
       if ((t + 1) % kCheckpointInterval == 0 && t + 1 < n.stream_steps) {
         std::copy_n(state_data, n.state,
                     run.Checkpoint((t + 1) / kCheckpointInterval));

@@ -427,6 +427,7 @@ class AncMachineRunGradOp : public OpKernel {
         }
         // Lanes whose example halts here take their next one.
         const MutableState<V> next = WriteState(n, next_data);
+        TakenExamples<V> taken;
         for (int lane = 0; lane < kWidth; ++lane) {
           const int64_t i = example_at(t, lane);
           if (i < 0 || example_at(t + 1, lane) == i) continue;
@@ -437,14 +438,9 @@ class AncMachineRunGradOp : public OpKernel {
           }
           const int64_t following = example_at(t + 1, lane);
           if (following < 0) continue;
-          const int64_t b = stream.first + following;
-          SetLane(input(kMemory) + b * n.memory, n.memory, lane, next.memory);
-          SetLane(input(kRegisters) + b * n.registers, n.registers, lane,
-                  next.registers);
-          SetLane(input(kInstructionRegister) + b * n.step.memory,
-                  n.step.memory, lane, next.instruction_register);
-          SetLane(input(kHalting) + b, 1, lane, next.halting);
+          taken.Take(n, input, stream.first + following, lane);
         }
+        taken.MoveInto(n, next);
       }
       int64_t commands = 0;  // steps in grad_commands
       for (int64_t t = last - 1; t >= first; --t) {
