@@ -33,16 +33,18 @@ void RescaleArgumentGradient(int64_t size, const V* selected,
   }
 }
 
-// doubled[k] = values[k mod M] for k in [0, 2M): a cyclic index c - i or
-// i + j becomes a plain one, so that the convolutions vectorise. With
-// `reversed`, values[-k mod M] instead: the distribution of -v for
-// v ~ values.
+// ADD's and SUB's weights: z[k] = e_ADD y[k] + e_SUB y[-k mod M], doubled
+// cyclically (z_doubled[k] = z_doubled[k + M] = z[k] for k in [0, M)).
+// P(x + y = c) = sum_i x_i y[c - i] and P(x - y = c) = sum_i x_i y[i - c]
+// (x - y = x + (-y), -y distributed as y reversed), so e_ADD ADD + e_SUB
+// SUB = sum_i x_i z[c - i]: one convolution, not two, whose cyclic index
+// c - i the doubled array makes a plain one.
 template <typename V>
-void DoubleCyclically(int64_t size, const V* values, bool reversed,
-                      V* doubled) {
+void ConvolutionWeights(int64_t size, const V* y, const V& add_weight,
+                        const V& sub_weight, V* z_doubled) {
   for (int64_t k = 0; k < size; ++k) {
-    doubled[k] = doubled[k + size] =
-        reversed ? values[k == 0 ? 0 : size - k] : values[k];
+    z_doubled[k] = z_doubled[k + size] =
+        add_weight * y[k] + sub_weight * y[k == 0 ? 0 : size - k];
   }
 }
 
@@ -54,28 +56,18 @@ void PadCyclically(int64_t size, const V* values, V* padded) {
   padded[size + 1] = values[0];
 }
 
-// MIN: P(min = c) = x_c P(y >= c) + P(x > c) y_c; MAX symmetrically. O(M),
-// so the backward pass recomputes them rather than keeping them.
+// MIN: P(min = c) = x_c P(y >= c) + P(x > c) y_c; MAX: x_c P(y <= c) +
+// P(x < c) y_c. The suffix sums, x_above[c] = P(x > c) and
+// y_at_or_above[c] = P(y >= c), are kept in scratch; the loops that use
+// them take the prefix sums as they go, c upwards.
 template <typename V>
-void ComputeMinimumAndMaximum(int64_t size, const V* x, const V* y,
-                              StepScratch<V>* s) {
+void SuffixSums(int64_t size, const V* x, const V* y, StepScratch<V>* s) {
   V x_suffix = {}, y_suffix = {};
   for (int64_t c = size - 1; c >= 0; --c) {
     s->x_above[c] = x_suffix;
     x_suffix += x[c];
     y_suffix += y[c];
     s->y_at_or_above[c] = y_suffix;
-  }
-  V x_prefix = {}, y_prefix = {};
-  for (int64_t c = 0; c < size; ++c) {
-    s->x_below[c] = x_prefix;
-    x_prefix += x[c];
-    y_prefix += y[c];
-    s->y_at_or_below[c] = y_prefix;
-  }
-  for (int64_t c = 0; c < size; ++c) {
-    s->minimum[c] = x[c] * s->y_at_or_above[c] + s->x_above[c] * y[c];
-    s->maximum[c] = x[c] * s->y_at_or_below[c] + s->x_below[c] * y[c];
   }
 }
 
@@ -206,13 +198,10 @@ void SelectionRowsBackward(int64_t size, int64_t r, const V* a, const V* b,
 
 template <typename V>
 StepScratch<V>::StepScratch(const Sizes& n)
-    : y_doubled(2 * n.memory), y_reversed_doubled(2 * n.memory),
-      x_padded(n.memory + 2), minimum(n.memory),
-      maximum(n.memory), x_above(n.memory), x_below(n.memory),
-      y_at_or_above(n.memory), y_at_or_below(n.memory),
-      add_gradient_doubled(2 * n.memory), sub_gradient_doubled(2 * n.memory),
-      grad_out_padded(n.memory + 2), grad_x(n.memory), grad_y(n.memory),
-      grad_y_reversed(n.memory), grad_out(n.memory) {}
+    : z_doubled(2 * n.memory), x_above(n.memory), y_at_or_above(n.memory),
+      x_padded(n.memory + 2), grad_out_doubled(2 * n.memory),
+      grad_x(n.memory), grad_y(n.memory), grad_z(n.memory),
+      grad_out(n.memory) {}
 
 template <typename V>
 void ComputeStepValues(const Sizes& n, const State<V>& state,
@@ -223,27 +212,26 @@ void ComputeStepValues(const Sizes& n, const State<V>& state,
                  v.x_mass_inverse);
   SelectArgument(n, state.registers, command.second_argument, v.y,
                  v.y_mass_inverse);
-  // ADD: P(x + y = c) = sum_i x_i y[c - i mod M], a cyclic convolution;
-  // SUB: x - y = x + (-y), the convolution with y reversed. READ:
-  // P(mem[x] = c) = sum_i x_i memory[i, c] (the memory before WRITE).
-  DoubleCyclically(size, v.y, false, s->y_doubled.data());
-  DoubleCyclically(size, v.y, true, s->y_reversed_doubled.data());
-  SlidingDots<-1>(size, size, v.x, s->y_doubled.data() + size, v.add,
-                  /*assign=*/true);
-  SlidingDots<-1>(size, size, v.x, s->y_reversed_doubled.data() + size,
-                  v.sub, /*assign=*/true);
-  StridedDots(size, size, v.x, state.memory, size, v.read, /*assign=*/true);
-  ComputeMinimumAndMaximum(size, v.x, v.y, s);
-  // out = sum_k e_k out_k; INC's out[c] = x[c - 1], DEC's x[c + 1]. STOP,
-  // ZERO, WRITE and JEZ all yield the value 0.
+  // out = sum_k e_k out_k: ADD's and SUB's part, one convolution
+  // (ConvolutionWeights), then the others'. READ: P(mem[x] = c) = sum_i
+  // x_i memory[i, c] (the memory before WRITE); INC's out[c] = x[c - 1],
+  // DEC's x[c + 1]; STOP, ZERO, WRITE and JEZ all yield the value 0.
   const V* e = command.instruction;
+  ConvolutionWeights(size, v.y, e[kAdd], e[kSub], s->z_doubled.data());
+  SlidingDots<-1>(size, size, v.x, s->z_doubled.data() + size, v.out,
+                  /*assign=*/true);
+  StridedDots(size, size, v.x, state.memory, size, v.read, /*assign=*/true);
+  SuffixSums(size, v.x, v.y, s);
   const V* x_padded = s->x_padded.data();
   PadCyclically(size, v.x, s->x_padded.data());
+  V x_below = {}, y_at_or_below = {};
   for (int64_t c = 0; c < size; ++c) {
-    v.out[c] = e[kInc] * x_padded[c] + e[kAdd] * v.add[c] +
-               e[kSub] * v.sub[c] + e[kDec] * x_padded[c + 2] +
-               e[kMin] * s->minimum[c] + e[kMax] * s->maximum[c] +
-               e[kRead] * v.read[c];
+    y_at_or_below += v.y[c];
+    const V minimum = v.x[c] * s->y_at_or_above[c] + s->x_above[c] * v.y[c];
+    const V maximum = v.x[c] * y_at_or_below + x_below * v.y[c];
+    x_below += v.x[c];
+    v.out[c] += e[kInc] * x_padded[c] + e[kDec] * x_padded[c + 2] +
+                e[kMin] * minimum + e[kMax] * maximum + e[kRead] * v.read[c];
   }
   v.out[0] += e[kStop] + e[kZero] + e[kWrite] + e[kJez];
 }
@@ -386,60 +374,48 @@ void StepBackward(const Sizes& n, const State<V>& state,
     ge[kWrite] += x[i] * grad_write;
   }
 
-  // ALU: de_k = <grad_out, out_k>, then back through each out_k. INC:
-  // out[c] = x[c - 1], so de_INC = sum_i x_i grad_out[i + 1] and grad_x[i]
-  // takes grad_out[i + 1]; DEC the other way round.
-  V* grad_out_padded = s->grad_out_padded.data();
-  PadCyclically(size, grad_out, grad_out_padded);
+  // ALU: de_k = <grad_out, out_k>, then back through each out_k, reading
+  // the output gradient g doubled cyclically. INC: out[c] = x[c - 1], so
+  // de_INC = sum_i x_i g[i + 1] and grad_x[i] takes e_INC g[i + 1]; DEC
+  // the other way round.
+  V* grad_out_doubled = s->grad_out_doubled.data();
+  for (int64_t c = 0; c < size; ++c) {
+    grad_out_doubled[c] = grad_out_doubled[c + size] = grad_out[c];
+  }
   const V zero_weight = grad_out[0];
   ge[kStop] += zero_weight;
   ge[kZero] += zero_weight;
   ge[kWrite] += zero_weight;
   ge[kJez] += zero_weight;
-  ge[kInc] += Dot(size, x, grad_out_padded + 2);
-  ge[kDec] += Dot(size, x, grad_out_padded);
-  ge[kAdd] += Dot(size, grad_out, v.add);
-  ge[kSub] += Dot(size, grad_out, v.sub);
-  ComputeMinimumAndMaximum(size, x, y, s);
-  ge[kMin] += Dot(size, grad_out, s->minimum.data());
-  ge[kMax] += Dot(size, grad_out, s->maximum.data());
+  ge[kInc] += Dot(size, x, grad_out_doubled + 1);
+  ge[kDec] += Dot(size, x, grad_out_doubled + size - 1);
   ge[kRead] += Dot(size, grad_out, v.read);
-  Axpy(size, e[kInc], grad_out_padded + 2, grad_x);
-  Axpy(size, e[kDec], grad_out_padded, grad_x);
+  Axpy(size, e[kInc], grad_out_doubled + 1, grad_x);
+  Axpy(size, e[kDec], grad_out_doubled + size - 1, grad_x);
 
-  // ADD and SUB, the convolutions of x with y and with y reversed:
-  // d x_i = sum_j y_j g[i + j] and d y_j = sum_i x_i g[i + j] (mod M), read
-  // from the output gradient doubled.
-  V* add_gradient = s->add_gradient_doubled.data();
-  V* sub_gradient = s->sub_gradient_doubled.data();
-  for (int64_t c = 0; c < size; ++c) {
-    add_gradient[c] = add_gradient[c + size] = e[kAdd] * grad_out[c];
-    sub_gradient[c] = sub_gradient[c + size] = e[kSub] * grad_out[c];
+  // ADD and SUB: sum_i x_i z[c - i] (ConvolutionWeights), so d x_i =
+  // sum_j z_j g[i + j] and d z_j = sum_i x_i g[i + j]; and through z =
+  // e_ADD y + e_SUB y reversed, d y_j = e_ADD d z_j + e_SUB d z_{-j},
+  // de_ADD = <y, d z> and de_SUB = sum_j y_j d z_{-j}.
+  const V* z_doubled = s->z_doubled.data();
+  ConvolutionWeights(size, y, e[kAdd], e[kSub], s->z_doubled.data());
+  V* __restrict grad_z = s->grad_z.data();
+  SlidingDots<1>(size, size, x, grad_out_doubled, grad_z, /*assign=*/true);
+  SlidingDots<1>(size, size, z_doubled, grad_out_doubled, grad_x);
+  V add_sum = {}, sub_sum = {};
+  for (int64_t j = 0; j < size; ++j) {
+    const V grad_z_reversed = grad_z[j == 0 ? 0 : size - j];
+    grad_y[j] += e[kAdd] * grad_z[j] + e[kSub] * grad_z_reversed;
+    add_sum += y[j] * grad_z[j];
+    sub_sum += y[j] * grad_z_reversed;
   }
-  const V* y_reversed = s->y_reversed_doubled.data();
-  DoubleCyclically(size, y, true, s->y_reversed_doubled.data());
-  V* grad_y_reversed = s->grad_y_reversed.data();
-  SlidingDots<1>(size, size, x, add_gradient, grad_y);
-  SlidingDots<1>(size, size, x, sub_gradient, grad_y_reversed,
-                 /*assign=*/true);
-  SlidingDots<1>(size, size, y, add_gradient, grad_x);
-  SlidingDots<1>(size, size, y_reversed, sub_gradient, grad_x);
-  grad_y[0] += grad_y_reversed[0];
-  for (int64_t j = 1; j < size; ++j) grad_y[size - j] += grad_y_reversed[j];
+  ge[kAdd] += add_sum;
+  ge[kSub] += sub_sum;
 
-  // MIN = x_c Y>=[c] + X>[c] y_c and MAX = x_c Y<=[c] + X<[c] y_c, where the
-  // cumulative sums spread their gradient over prefixes (MIN) and suffixes
-  // (MAX) of c.
-  V min_x_prefix = {}, min_y_prefix = {};
-  for (int64_t c = 0; c < size; ++c) {
-    const V g_min = e[kMin] * grad_out[c];
-    const V g_max = e[kMax] * grad_out[c];
-    grad_x[c] += g_min * s->y_at_or_above[c] + g_max * s->y_at_or_below[c] +
-                 min_y_prefix;
-    min_x_prefix += g_min * x[c];  // Y>=[c'] for c' <= c holds y_c
-    grad_y[c] += g_min * s->x_above[c] + g_max * s->x_below[c] + min_x_prefix;
-    min_y_prefix += g_min * y[c];  // X>[c'] for c' < c holds x_c
-  }
+  // MIN = x_c Y>=[c] + X>[c] y_c and MAX = x_c Y<=[c] + X<[c] y_c
+  // (SuffixSums), where the cumulative sums spread their gradient over
+  // prefixes (MIN) and suffixes (MAX) of c. c downwards: MAX's suffixes.
+  SuffixSums(size, x, y, s);
   V max_x_suffix = {}, max_y_suffix = {};
   for (int64_t c = size - 1; c >= 0; --c) {
     const V g_max = e[kMax] * grad_out[c];
@@ -448,6 +424,26 @@ void StepBackward(const Sizes& n, const State<V>& state,
     grad_y[c] += max_x_suffix;
     max_y_suffix += g_max * y[c];  // X<[c'] for c' > c holds x_c
   }
+  // c upwards: the rest, MIN's prefixes, and de_MIN and de_MAX.
+  V x_below = {}, y_at_or_below = {}, min_x_prefix = {}, min_y_prefix = {},
+    min_sum = {}, max_sum = {};
+  for (int64_t c = 0; c < size; ++c) {
+    const V g_min = e[kMin] * grad_out[c];
+    const V g_max = e[kMax] * grad_out[c];
+    y_at_or_below += y[c];
+    const V y_at_or_above = s->y_at_or_above[c];
+    const V x_above = s->x_above[c];
+    min_sum += grad_out[c] * (x[c] * y_at_or_above + x_above * y[c]);
+    max_sum += grad_out[c] * (x[c] * y_at_or_below + x_below * y[c]);
+    grad_x[c] += g_min * y_at_or_above + g_max * y_at_or_below +
+                 min_y_prefix;
+    min_x_prefix += g_min * x[c];  // Y>=[c'] for c' <= c holds y_c
+    grad_y[c] += g_min * x_above + g_max * x_below + min_x_prefix;
+    min_y_prefix += g_min * y[c];  // X>[c'] for c' < c holds x_c
+    x_below += x[c];
+  }
+  ge[kMin] += min_sum;
+  ge[kMax] += max_sum;
 
   // Argument selection: x = s / sum(s), s = sum_r a_r reg[r], and y from
   // b alike; the registers' gradient, both parts in one pass.

@@ -67,45 +67,42 @@ struct MutableCommand {
 
 // What a step computes on the way to the next state that its backward pass
 // reads again and would otherwise recompute at an O(M^2) cost: x, y, the
-// mixed result and the results of ADD, SUB and READ, M values each; and
-// the reciprocals of the masses of x's and y's register mixtures, which
-// x and y are rescaled by (step.py's select_argument says why).
-// StepValuesSize() in all. `T` is V (written by ComputeStepValues) or
-// const V.
+// mixed result and READ's result, M values each; and the reciprocals of
+// the masses of x's and y's register mixtures, which x and y are rescaled
+// by (step.py's select_argument says why). StepValuesSize() in all. (ADD's
+// and SUB's results are not kept: the backward pass takes what it needs of
+// them from the convolution of x with the output gradient, which it
+// computes anyway.) `T` is V (written by ComputeStepValues) or const V.
 template <typename T>
 struct StepValues {
   StepValues(const Sizes& n, T* data)
-      : x(data), y(x + n.memory), out(y + n.memory), add(out + n.memory),
-        sub(add + n.memory), read(sub + n.memory),
+      : x(data), y(x + n.memory), out(y + n.memory), read(out + n.memory),
         x_mass_inverse(read + n.memory), y_mass_inverse(x_mass_inverse + 1) {}
 
   T* x;
   T* y;
   T* out;
-  T* add;
-  T* sub;
   T* read;
   T* x_mass_inverse;
   T* y_mass_inverse;
 };
 
-inline int64_t StepValuesSize(const Sizes& n) { return 6 * n.memory + 2; }
+inline int64_t StepValuesSize(const Sizes& n) { return 4 * n.memory + 2; }
 
 // Scratch space for one step; one per thread, reused across steps.
 template <typename V>
 struct StepScratch {
   explicit StepScratch(const Sizes& n);
 
-  // Both ways: y and y reversed (SUB convolves x with it), each doubled
-  // cyclically. Forward: x padded cyclically by one each side.
-  std::vector<V> y_doubled, y_reversed_doubled, x_padded;
-  // Both ways: MIN's and MAX's results and the cumulative sums behind them.
-  std::vector<V> minimum, maximum, x_above, x_below, y_at_or_above,
-      y_at_or_below;
-  // Backward: the output gradient doubled (for ADD and SUB) and padded,
-  // and the gradients of x, y, y reversed and the mixed result.
-  std::vector<V> add_gradient_doubled, sub_gradient_doubled, grad_out_padded,
-      grad_x, grad_y, grad_y_reversed, grad_out;
+  // Both ways: ADD's and SUB's weights, z = e_ADD y + e_SUB y reversed
+  // (ADD and SUB together are the convolution of x with z), doubled
+  // cyclically; the cumulative sums of x above c and of y at or above c,
+  // MIN's and MAX's suffixes. Forward: x padded cyclically by one each
+  // side.
+  std::vector<V> z_doubled, x_above, y_at_or_above, x_padded;
+  // Backward: the output gradient doubled cyclically, the gradients of x,
+  // y, z and the mixed result.
+  std::vector<V> grad_out_doubled, grad_x, grad_y, grad_z, grad_out;
 };
 
 // Rough cycles of one step (forward or backward) of one example: the M^2

@@ -158,14 +158,15 @@ def measure(impl, memory_size, batch, num_registers, steps, mode,
 
 
 def multiply_adds_per_step(memory_size, num_registers, mode):
-  """About how many multiply-adds one example's step takes, forward: the
-  controller M (11 + 3R), the arguments' selection 2RM, ADD, SUB and READ
-  3M^2, WRITE and the registers' write 2M^2 + 2RM; training: three times
-  that (the backward pass is about twice the forward) and the WRITEs
-  replayed from the checkpoints once more. 10,680 at M 20, R 7."""
+  """About how many multiply-adds one example's step takes in the fused op,
+  forward: the controller M (11 + 3R), the arguments' selection 2RM, ADD
+  and SUB (one convolution) and READ 2M^2, WRITE and the registers' write
+  2M^2 + 2RM; training: three times that (the backward pass is about twice
+  the forward) and the WRITEs replayed from the checkpoints once more.
+  9,480 at M 20, R 7."""
   m, r = memory_size, num_registers
   write = 2 * m * m + 2 * r * m
-  forward = (m * (isa.NUM_INSTRUCTIONS + 3 * r) + 2 * r * m + 3 * m * m +
+  forward = (m * (isa.NUM_INSTRUCTIONS + 3 * r) + 2 * r * m + 2 * m * m +
              write)
   return forward if mode == "forward" else 3 * forward + write
 
