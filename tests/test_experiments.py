@@ -392,6 +392,21 @@ def test_machine_benchmark_breakdown_splits_the_fused_call(tmp_path):
   assert parts["steps_peak_share"] == pytest.approx(share)
 
 
+@pytest.mark.skipif(not fused.fused_available(),
+                    reason="the fused op library is not built")
+def test_machine_benchmark_breakdown_takes_the_median_of_its_rounds(
+    tmp_path):
+  output = tmp_path / "rows.json"
+  _machine_benchmark("--rounds=3", "--impls=fused", "--breakdown",
+                     f"--output={output}")
+  parts = json.loads(output.read_text())[-1]["breakdown"]
+  assert len(parts["rounds_per_step_ms"]) == 3
+  assert parts["per_step_ms"] == pytest.approx(
+      sorted(parts["rounds_per_step_ms"])[1])
+  assert parts["total_ms"] == pytest.approx(
+      parts["floor_ms"] + parts["op_fixed_ms"] + parts["steps_ms"])
+
+
 def test_a_training_step_takes_three_forward_steps_and_the_writes_again():
   # M 20, R 7: forward 20 * 32 + 280 + 800 + (800 + 280) = 2800.
   assert machine_benchmark.multiply_adds_per_step(20, 7, "forward") == 2800

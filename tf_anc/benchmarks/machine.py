@@ -25,6 +25,10 @@ of zero cost would reach, and the steps' share of this machine's peak:
 their multiply-adds (`multiply_adds_per_step`, a count of the step's
 arithmetic) a second against as many vector multiply-adds a second as
 the cores they run on start, measured here (tf_anc.kernels.fma_peak).
+The floor and a 1-step run of the fused op are timed in the same rounds,
+taking turns with the rest: each round's steps are its full call less its
+1-step call, timed minutes apart at most, and the split gives the median
+over the rounds.
 """
 
 import json
@@ -150,13 +154,6 @@ def time_call(call, memory, min_seconds):
       return calls * memory.shape[0] / elapsed
 
 
-def measure(impl, memory_size, batch, num_registers, steps, mode,
-            min_seconds):
-  """Examples per second of one implementation at one shape (`prepare`)."""
-  return time_call(*prepare(impl, memory_size, batch, num_registers, steps,
-                            mode), min_seconds)
-
-
 def multiply_adds_per_step(memory_size, num_registers, mode):
   """About how many multiply-adds one example's step takes in the fused op,
   forward: the controller M (11 + 3R), the arguments' selection 2RM, ADD
@@ -189,23 +186,31 @@ def peak_share(memory_size, batch, num_registers, mode, per_step_ms,
   return rate * lanes, rate / (vector_rate * used), used
 
 
-def breakdown(memory_size, batch, num_registers, steps, mode, min_seconds,
-              fused_speed, xla_speed=None):
-  """Splits the fused op's time per call (ms), measured at `fused_speed`,
-  and compares the steps with this machine's multiply-add peak."""
+def breakdown(memory_size, batch, num_registers, steps, mode, rounds,
+              xla_speed=None):
+  """Splits the fused op's time per call (ms) and compares the steps with
+  this machine's multiply-add peak, from examples/s in each round
+  (`rounds`: "fused" the whole call, "floor" and "one_step" the calls
+  that `prepare("floor", ...)` and a 1-step fused run make).
+
+  A round's steps cost its full call less its 1-step call; the parts are
+  the medians over the rounds, the op's fixed cost what the median call
+  leaves besides the floor and the steps.
+  """
   from tf_anc import kernels  # pylint: disable=g-import-not-at-top
 
-  def milliseconds(impl, run_steps):
-    return 1e3 * batch / measure(impl, memory_size, batch, num_registers,
-                                 run_steps, mode, min_seconds)
+  def milliseconds(speeds):
+    return 1e3 * batch / np.asarray(speeds, dtype=np.float64)
 
-  total = 1e3 * batch / fused_speed
-  floor = milliseconds("floor", steps)
-  one_step = milliseconds("fused", 1)
-  per_step = (total - one_step) / (steps - 1)
-  parts = {"floor_ms": floor, "op_fixed_ms": one_step - per_step - floor,
+  total = float(np.median(milliseconds(rounds["fused"])))
+  floor = float(np.median(milliseconds(rounds["floor"])))
+  rounds_per_step = ((milliseconds(rounds["fused"]) -
+                      milliseconds(rounds["one_step"])) / (steps - 1))
+  per_step = float(np.median(rounds_per_step))
+  parts = {"floor_ms": floor, "op_fixed_ms": total - floor - steps * per_step,
            "per_step_ms": per_step, "steps_ms": steps * per_step,
-           "total_ms": total}
+           "total_ms": total,
+           "rounds_per_step_ms": [float(ms) for ms in rounds_per_step]}
   if xla_speed:
     parts["xla_ms"] = 1e3 * batch / xla_speed
     parts["zero_cost_ratio"] = parts["xla_ms"] / floor
@@ -269,11 +274,16 @@ def main(argv):
       calls = {impl: prepare(impl, memory_size, batch, _REGISTERS.value,
                              _STEPS.value, _MODE.value)
                for impl in _IMPLS.value}
-      # Each implementation's speed in each round, the rounds taking turns.
-      rounds = {impl: [] for impl in _IMPLS.value}
+      if "fused" in calls and _BREAKDOWN.value:
+        calls["floor"] = prepare("floor", memory_size, batch,
+                                 _REGISTERS.value, _STEPS.value, _MODE.value)
+        calls["one_step"] = prepare("fused", memory_size, batch,
+                                    _REGISTERS.value, 1, _MODE.value)
+      # Each call's speed in each round, the rounds taking turns.
+      rounds = {impl: [] for impl in calls}
       for _ in range(_ROUNDS.value):
-        for impl in _IMPLS.value:
-          rounds[impl].append(time_call(*calls[impl], _MIN_SECONDS.value))
+        for impl, call in calls.items():
+          rounds[impl].append(time_call(*call, _MIN_SECONDS.value))
       for impl in _IMPLS.value:
         speed = float(np.median(rounds[impl]))
         rows.append({"impl": impl, "memory_size": memory_size,
@@ -294,7 +304,7 @@ def main(argv):
         if impl == "fused" and _BREAKDOWN.value:
           rows[-1]["breakdown"] = breakdown(
               memory_size, batch, _REGISTERS.value, _STEPS.value,
-              _MODE.value, _MIN_SECONDS.value, speed,
+              _MODE.value, rounds,
               float(np.median(rounds["xla"])) if "xla" in rounds else None)
           _print_breakdown(_STEPS.value, rows[-1]["breakdown"])
   if _OUTPUT.value:
