@@ -27,7 +27,7 @@ arithmetic) a second against as many vector multiply-adds a second as
 the cores they run on start, measured here (tf_anc.kernels.fma_peak).
 The floor and a 1-step run of the fused op are timed in the same rounds,
 taking turns with the rest: each round's steps are its full call less its
-1-step call, timed minutes apart at most, and the split gives the median
+1-step call, timed seconds apart, and the split gives the median
 over the rounds.
 """
 
