@@ -6,7 +6,8 @@
 // core), while the forward op's whole stream takes about 200 us at the ListK
 // shape. These helpers, having run a task, watch for the next one for
 // 3 ms (kWatch) before they sleep, so that a training loop's next op (the
-// gradient after the forward, the next batch's forward) finds one awake.
+// gradient after the forward, the next batch's forward) finds one awake;
+// one watching on the caller's core is moved off it when posted to.
 
 #ifndef TF_ANC_OPS_HELPER_THREADS_H_
 #define TF_ANC_OPS_HELPER_THREADS_H_
