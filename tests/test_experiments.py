@@ -276,6 +276,40 @@ def test_methods_share_the_gradients_training_time(tmp_path, monkeypatch):
       0, 1234, 1234, 1234]
 
 
+class FakeClock:
+  """A perf_counter that a fake search moves on: `seconds_per_step` a step,
+  each run's rate scaled by the next of `slowdowns` (1 after them)."""
+
+  def __init__(self, seconds_per_step, slowdowns=()):
+    self.now, self.seconds_per_step = 0.0, seconds_per_step
+    self.slowdowns, self.runs = list(slowdowns), []
+
+  def perf_counter(self):
+    return self.now
+
+  def search(self, steps):
+    self.runs.append(steps)
+    slowdown = self.slowdowns.pop(0) if self.slowdowns else 1.0
+    self.now += steps * self.seconds_per_step * slowdown
+
+
+def test_search_rate_doubles_the_probe_until_it_lasts_then_times_it_thrice(
+    monkeypatch):
+  clock = FakeClock(seconds_per_step=1e-4)
+  monkeypatch.setattr(task_runs.time, "perf_counter", clock.perf_counter)
+  assert task_runs.search_rate(clock.search, probe_seconds=0.5) == (
+      pytest.approx(1e4))
+  assert clock.runs == [1000, 2000, 4000, 8000, 8000, 8000]
+
+
+def test_search_rate_ignores_one_window_at_half_speed(monkeypatch):
+  # Runs of 1,000-4,000 steps are too short; the first of 8,000 is slowed.
+  clock = FakeClock(seconds_per_step=1e-4, slowdowns=[1, 1, 1, 2])
+  monkeypatch.setattr(task_runs.time, "perf_counter", clock.perf_counter)
+  assert task_runs.search_rate(clock.search, probe_seconds=0.5) == (
+      pytest.approx(1e4))
+
+
 def test_the_table_by_method_has_a_line_per_task_and_method():
   row = task_runs.summarize("access", report([True, False], [4, 6]))
   methods = {"gradient": {**row, "wall_seconds": 12.3, "search_steps": 0},
