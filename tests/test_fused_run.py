@@ -12,6 +12,10 @@ its fallbacks (no library, XLA, float64).
 """
 
 import concurrent.futures
+import os
+import sys
+import threading
+import time
 
 import numpy as np
 import pytest
@@ -233,6 +237,55 @@ def test_runs_called_from_several_threads_at_once_give_each_its_own_results():
           np.testing.assert_array_equal(results[0][name], expected[0][name])
         for gradient, expected_gradient in zip(results[1], expected[1]):
           np.testing.assert_array_equal(gradient, expected_gradient)
+
+
+def cores_of_each_thread():
+  """{thread id: the cores it may run on}, from /proc (Linux)."""
+  cores = {}
+  for thread in os.listdir("/proc/self/task"):
+    try:
+      with open(f"/proc/self/task/{thread}/status") as status:
+        for line in status:
+          if line.startswith("Cpus_allowed_list:"):
+            cores[thread] = line.split(":", 1)[1].strip()
+    except FileNotFoundError:  # the thread ended
+      pass
+  return cores
+
+
+@requires_library
+@pytest.mark.skipif(
+    not sys.platform.startswith("linux") or len(os.sched_getaffinity(0)) < 2,
+    reason="helpers move between cores only on Linux with several cores")
+def test_helper_threads_moved_off_the_callers_core_take_back_their_cores():
+  # Helpers watching on the caller's core are moved off it when posted to
+  # (a few in a hundred ops on a 2-core VM); each takes its cores back as
+  # it starts, so that after the calls every thread has the process's.
+  machine = random_machine(10, 3, 12, 2, "fused", seed=5)
+  memory = random_distributions(np.random.default_rng(6), 2, 40, 10, 10)
+
+  @tf.function
+  def call(memory):
+    with tf.GradientTape() as tape:
+      loss = tf.reduce_sum(machine(memory)["memory"])
+    return tape.gradient(loss, machine.trainable_variables)
+
+  everywhere = cores_of_each_thread()[str(threading.get_native_id())]
+
+  def narrowed():  # threads held to fewer cores than this one
+    return {thread: cores for thread, cores in cores_of_each_thread().items()
+            if cores != everywhere}
+
+  call(memory)
+  before = narrowed()  # other libraries' pinned threads, if any
+  for _ in range(200):
+    call(memory)
+  # A helper that started after its caller had run every group may take
+  # its cores back just after the call returned.
+  deadline = time.monotonic() + 5.0
+  while narrowed().keys() - before.keys() and time.monotonic() < deadline:
+    time.sleep(0.01)
+  assert not narrowed().keys() - before.keys()
 
 
 def random_run_inputs(rng, batch, memory_size, num_registers, restarts,
