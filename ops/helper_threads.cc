@@ -97,7 +97,9 @@ class HelperThread {
 #endif
       std::this_thread::yield();
     }
+#ifdef __linux__
     cpu_.store(-1, std::memory_order_relaxed);
+#endif
     std::unique_lock<std::mutex> lock(mutex_);
     wake_.wait(lock, [this] {
       return posted_.load(std::memory_order_relaxed);
@@ -132,8 +134,8 @@ class HelperThread {
   std::condition_variable wake_;
   std::function<void()> task_;
   tsl::port::DenormalState denormals_{false, false};
-  std::atomic<int> cpu_{-1};  // the core it last watched on, or -1
 #ifdef __linux__
+  std::atomic<int> cpu_{-1};  // the core it last watched on, or -1
   std::atomic<bool> started_{false};  // thread_id_ and allowed_ set
   pid_t thread_id_ = 0;
   cpu_set_t allowed_;     // the cores its thread may run on
